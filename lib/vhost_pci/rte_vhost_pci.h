@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+#ifndef RTE_VHOST_PCI_H
+#define RTE_VHOST_PCI_H
+
+/**
+ * @file
+ * librte_vhost_pci: the device (server) side of vhost-user for vhost-pci.
+ *
+ * A front-end (virtio-net device) connects over a unix socket and shares its
+ * memory and vrings. The library maps that memory into one BAR window per
+ * front-end device (see rte_vhost_pci_bar.h) and tells the application,
+ * through rte_vhost_pci_ops, when the device becomes usable and when it
+ * stops being usable.
+ *
+ * All callbacks run on the library's control thread, with the library lock
+ * held; they may call any rte_vhost_pci_* function.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rte_vhost_pci_bar.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Connect to @p path as a client instead of listening on it. */
+#define RTE_VHOST_PCI_F_CLIENT		(1u << 0)
+
+/** One front-end device, owned by the library. */
+struct rte_vhost_pci_device;
+
+/** What the library tells the application. */
+struct rte_vhost_pci_ops {
+	/**
+	 * The device is ready: its BAR is mapped and vrings 0 and 1 are set
+	 * up and enabled. Return 0 to take the device, or a negative errno to
+	 * refuse it (the library then closes the connection).
+	 */
+	int (*new_device)(struct rte_vhost_pci_device *dev, void *ctx);
+	/**
+	 * The device stops being usable (disconnect, reset, memory change,
+	 * ring 0/1 stopped). When this returns, the application must no
+	 * longer touch the BAR; it must have written its ring indexes back
+	 * with rte_vhost_pci_vring_writeback(). The BAR is unmapped after.
+	 */
+	void (*destroy_device)(struct rte_vhost_pci_device *dev, void *ctx);
+	/**
+	 * A vring other than what new_device covered changed state while the
+	 * device is in use. On @p enable == 0 the application stops the ring
+	 * and writes its indexes back before returning.
+	 */
+	void (*vring_state_changed)(struct rte_vhost_pci_device *dev,
+			uint16_t vring, int enable, void *ctx);
+};
+
+/**
+ * Listen on (or, with RTE_VHOST_PCI_F_CLIENT, connect to) a unix socket.
+ *
+ * @param path
+ *   Socket path.
+ * @param flags
+ *   RTE_VHOST_PCI_F_*.
+ * @param max_queue_pairs
+ *   Queue pairs offered to each front-end (1..16).
+ * @param ops
+ *   Callbacks; must stay valid until unregister.
+ * @param ctx
+ *   Passed back to every callback.
+ * @return
+ *   0, or a negative errno.
+ */
+int rte_vhost_pci_server_register(const char *path, uint32_t flags,
+		uint16_t max_queue_pairs, const struct rte_vhost_pci_ops *ops,
+		void *ctx);
+
+/**
+ * Close the socket and every connection on it. Devices in use get
+ * destroy_device first.
+ *
+ * @return 0, or -ENOENT if @p path is not registered.
+ */
+int rte_vhost_pci_server_unregister(const char *path);
+
+/**
+ * The BAR window of a ready device.
+ *
+ * @param dev
+ *   The device.
+ * @param[out] size
+ *   Size of the window.
+ * @return
+ *   Base of the window (the metadata page), or NULL if not mapped.
+ */
+uint8_t *rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev,
+		uint64_t *size);
+
+/**
+ * Record a stopped ring's indexes in the metadata page, where GET_VRING_BASE
+ * and the next new_device read them.
+ */
+void rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
+		uint16_t vring, uint16_t last_avail_idx, uint16_t last_used_idx);
+
+/**
+ * The eventfd that notifies the front-end about used buffers on @p vring.
+ *
+ * @return the fd, or -1 if the front-end polls.
+ */
+int rte_vhost_pci_vring_callfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring);
+
+/**
+ * The eventfd the front-end kicks on new buffers on @p vring.
+ *
+ * @return the fd, or -1 if the front-end set none.
+ */
+int rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring);
+
+/** Socket path the device connected through. */
+const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
+
+/** Connection id: assigned by the server, unique per server for its life. */
+uint64_t rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTE_VHOST_PCI_H */

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * Device model: one BAR window per front-end device.
+ *
+ * The window is reserved PROT_NONE at twice the peer's memory (seed 001:
+ * room for hot-add), the metadata page is mapped at offset 0 and each
+ * region's fd is mapped MAP_SHARED|MAP_FIXED behind it, aligned to the fd's
+ * page size so hugepage-backed memory stays on hugepage boundaries.
+ *
+ * Security model: region fields come from the peer. They are checked for
+ * overflow, overlap and against the fd's real size before anything is
+ * mapped, so the driver can never reach past the end of a peer's file.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+
+#include "vhost_pci_private.h"
+
+#define BAR_MIN_ALIGN	(2u << 20)
+
+void
+vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr)
+{
+	if (vr->kickfd >= 0)
+		close(vr->kickfd);
+	if (vr->callfd >= 0)
+		close(vr->callfd);
+	if (vr->errfd >= 0)
+		close(vr->errfd);
+	memset(vr, 0, sizeof(*vr));
+	vr->kickfd = vr->callfd = vr->errfd = -1;
+}
+
+void
+vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
+		struct vhost_pci_endpoint *ep)
+{
+	uint32_t i;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->ep = ep;
+	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
+		dev->vring[i].kickfd = -1;
+		dev->vring[i].callfd = -1;
+		dev->vring[i].errfd = -1;
+	}
+}
+
+static struct rte_vhost_pci_meta *
+dev_meta(const struct rte_vhost_pci_device *dev)
+{
+	return (struct rte_vhost_pci_meta *)dev->bar.base;
+}
+
+static void
+meta_changed(struct rte_vhost_pci_device *dev)
+{
+	struct rte_vhost_pci_meta *meta = dev_meta(dev);
+
+	/* Pairs with nothing yet: the driver reads the page from callbacks
+	 * that run after this store, on this same thread.
+	 */
+	if (meta != NULL)
+		meta->generation++;
+}
+
+void
+vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
+{
+	uint32_t i;
+
+	if (!dev->attached)
+		return;
+	dev->ep->ops->destroy_device(dev, dev->ep->ctx);
+	dev->attached = false;
+	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
+		dev->vring[i].active = false;
+	if (dev_meta(dev) != NULL) {
+		dev_meta(dev)->status = 0;
+		meta_changed(dev);
+	}
+	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": device detached",
+		dev->ep->path, dev->conn_id);
+}
+
+static void
+bar_unmap(struct vhost_pci_bar *bar)
+{
+	if (bar->base != NULL)
+		munmap(bar->base, bar->size);
+	memset(bar, 0, sizeof(*bar));
+}
+
+void
+vhost_pci_dev_reset(struct rte_vhost_pci_device *dev)
+{
+	uint32_t i;
+
+	vhost_pci_dev_detach(dev);
+	bar_unmap(&dev->bar);
+	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
+		vhost_pci_dev_vring_reset(&dev->vring[i]);
+	dev->features = 0;
+	dev->features_set = false;
+	dev->status = 0;
+	dev->owner = false;
+}
+
+/* Stop one ring if the driver uses it; report its index. */
+int
+vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
+		uint16_t *base)
+{
+	struct vhost_pci_vring *vr = &dev->vring[idx];
+
+	if (dev->attached && idx < 2) {
+		vhost_pci_dev_detach(dev);
+	} else if (vr->active) {
+		dev->ep->ops->vring_state_changed(dev, idx, 0, dev->ep->ctx);
+		vr->active = false;
+	}
+	if (base != NULL)
+		*base = vr->base;
+	return 0;
+}
+
+/* ---- memory table ---- */
+
+struct region_plan {
+	uint64_t align;
+	uint64_t map_off;	/* file offset of the mapping */
+	uint64_t delta;		/* mmap_offset - map_off */
+	uint64_t map_len;
+	uint64_t bar_off;	/* of the mapping */
+};
+
+static bool
+ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int
+check_region(const char *path, const struct vhost_pci_mem_region *r, int fd,
+		struct region_plan *p)
+{
+	struct stat st;
+	uint64_t end;
+
+	if (r->memory_size == 0 ||
+			r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+			r->userspace_addr + r->memory_size < r->userspace_addr ||
+			r->mmap_offset + r->memory_size < r->mmap_offset) {
+		VHOST_PCI_LOG(ERR, "%s: region gpa 0x%" PRIx64 " size 0x%" PRIx64 " overflows",
+			path, r->guest_phys_addr, r->memory_size);
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		VHOST_PCI_LOG(ERR, "%s: region fd is not a regular file", path);
+		return -EINVAL;
+	}
+	end = r->mmap_offset + r->memory_size;
+	if (end > (uint64_t)st.st_size) {
+		VHOST_PCI_LOG(ERR, "%s: region ends at 0x%" PRIx64 ", past the fd's 0x%" PRIx64,
+			path, end, (uint64_t)st.st_size);
+		return -EINVAL;
+	}
+	p->align = RTE_MAX((uint64_t)st.st_blksize, (uint64_t)getpagesize());
+	if (!rte_is_power_of_2(p->align))
+		return -EINVAL;
+	p->delta = r->mmap_offset & (p->align - 1);
+	p->map_off = r->mmap_offset - p->delta;
+	p->map_len = RTE_ALIGN_CEIL(r->memory_size + p->delta, p->align);
+	return 0;
+}
+
+static int
+check_regions(const char *path, const struct vhost_pci_mem_region *r,
+		uint32_t n, const int *fds, struct region_plan *plan)
+{
+	uint32_t i, j;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = check_region(path, &r[i], fds[i], &plan[i]);
+		if (ret < 0)
+			return ret;
+		for (j = 0; j < i; j++) {
+			if (ranges_overlap(r[i].guest_phys_addr, r[i].memory_size,
+					r[j].guest_phys_addr, r[j].memory_size) ||
+				ranges_overlap(r[i].userspace_addr, r[i].memory_size,
+					r[j].userspace_addr, r[j].memory_size)) {
+				VHOST_PCI_LOG(ERR, "%s: regions %u and %u overlap",
+					path, j, i);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Reserve an aligned PROT_NONE window of @size bytes. */
+static uint8_t *
+window_reserve(uint64_t size, uint64_t align)
+{
+	uint8_t *raw, *base;
+	uint64_t head, tail;
+
+	raw = mmap(NULL, size + align, PROT_NONE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	base = RTE_PTR_ALIGN_CEIL(raw, align);
+	head = base - raw;
+	tail = align - head;
+	if (head != 0)
+		munmap(raw, head);
+	if (tail != 0)
+		munmap(base + size, tail);
+	return base;
+}
+
+static int
+bar_build(struct vhost_pci_bar *bar, const struct vhost_pci_mem_region *r,
+		uint32_t n, const int *fds, struct region_plan *plan)
+{
+	uint64_t cur = RTE_VHOST_PCI_META_SIZE, align = BAR_MIN_ALIGN, size;
+	uint32_t i;
+	void *m;
+
+	for (i = 0; i < n; i++) {
+		align = RTE_MAX(align, plan[i].align);
+		cur = RTE_ALIGN_CEIL(cur, plan[i].align);
+		plan[i].bar_off = cur;
+		cur += plan[i].map_len;
+	}
+	/* Twice what the peer has, for hot-add (seed 001). */
+	size = RTE_ALIGN_CEIL(2 * cur, align);
+	bar->base = window_reserve(size, align);
+	if (bar->base == NULL)
+		return -ENOMEM;
+	bar->size = size;
+	m = mmap(bar->base, RTE_VHOST_PCI_META_SIZE, PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		m = mmap(bar->base + plan[i].bar_off, plan[i].map_len,
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fds[i],
+			plan[i].map_off);
+		if (m == MAP_FAILED)
+			goto fail;
+		bar->region[i] = (struct vhost_pci_region){
+			.gpa = r[i].guest_phys_addr,
+			.uaddr = r[i].userspace_addr,
+			.size = r[i].memory_size,
+			.bar_offset = plan[i].bar_off + plan[i].delta,
+			.map_addr = m,
+			.map_len = plan[i].map_len,
+		};
+	}
+	bar->nregions = n;
+	return 0;
+fail:
+	bar_unmap(bar);
+	return -errno;
+}
+
+static void
+meta_write_regions(struct rte_vhost_pci_device *dev)
+{
+	struct rte_vhost_pci_meta *meta = dev_meta(dev);
+	uint32_t i;
+
+	memset(meta, 0, RTE_VHOST_PCI_META_SIZE);
+	meta->magic = RTE_VHOST_PCI_META_MAGIC;
+	meta->version = RTE_VHOST_PCI_META_VERSION;
+	meta->bar_size = dev->bar.size;
+	meta->dev_type = 1;	/* virtio-net */
+	meta->nregions = dev->bar.nregions;
+	for (i = 0; i < dev->bar.nregions; i++) {
+		meta->region[i].gpa = dev->bar.region[i].gpa;
+		meta->region[i].size = dev->bar.region[i].size;
+		meta->region[i].bar_offset = dev->bar.region[i].bar_offset;
+	}
+	meta_changed(dev);
+}
+
+int
+vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
+		const struct vhost_pci_mem_region *regions, uint32_t nregions,
+		int *fds)
+{
+	struct region_plan plan[RTE_VHOST_PCI_MAX_REGIONS];
+	struct vhost_pci_bar bar;
+	uint32_t i;
+	int ret;
+
+	ret = check_regions(dev->ep->path, regions, nregions, fds, plan);
+	if (ret < 0)
+		return ret;
+	memset(&bar, 0, sizeof(bar));
+	ret = bar_build(&bar, regions, nregions, fds, plan);
+	if (ret < 0) {
+		VHOST_PCI_LOG(ERR, "%s: cannot map the memory table: %s",
+			dev->ep->path, strerror(-ret));
+		return ret;
+	}
+	/* The mappings hold the memory now; the fds are not needed. */
+	for (i = 0; i < nregions; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	/* Stop the driver before the old window goes away. */
+	vhost_pci_dev_detach(dev);
+	bar_unmap(&dev->bar);
+	dev->bar = bar;
+	meta_write_regions(dev);
+	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": %u regions in a 0x%" PRIx64 "-byte BAR",
+		dev->ep->path, dev->conn_id, nregions, bar.size);
+	return 0;
+}
+
+/* ---- readiness ---- */
+
+/* Front-end VA range to guest address, inside one region. */
+static int
+uaddr_to_gpa(const struct vhost_pci_bar *bar, uint64_t uaddr, uint64_t len,
+		uint64_t *gpa)
+{
+	uint32_t i;
+
+	for (i = 0; i < bar->nregions; i++) {
+		uint64_t off = uaddr - bar->region[i].uaddr;
+
+		if (off < bar->region[i].size &&
+				len <= bar->region[i].size - off) {
+			*gpa = bar->region[i].gpa + off;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static bool
+vring_enabled(const struct rte_vhost_pci_device *dev,
+		const struct vhost_pci_vring *vr)
+{
+	/* Without F_PROTOCOL_FEATURES a ring is enabled by its kick. */
+	if (dev->features & RTE_BIT64(VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES))
+		return vr->enabled;
+	return vr->kick_set;
+}
+
+/* Fill the metadata of one vring; true if it is usable. */
+static bool
+vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
+{
+	struct rte_vhost_pci_vring *mv = &dev_meta(dev)->vring[idx];
+	struct vhost_pci_vring *vr = &dev->vring[idx];
+	bool enabled = vring_enabled(dev, vr);
+	uint64_t n = vr->num;
+
+	memset(mv, 0, sizeof(*mv));
+	mv->size = vr->num;
+	mv->last_avail_idx = vr->base;
+	mv->last_used_idx = vr->base;
+	if (enabled)
+		mv->flags |= RTE_VHOST_PCI_VRING_F_ENABLED;
+	if (vr->kickfd < 0)
+		mv->flags |= RTE_VHOST_PCI_VRING_F_NO_KICK;
+	if (n == 0 || !vr->addr_set || !vr->kick_set ||
+			uaddr_to_gpa(&dev->bar, vr->addr.desc_user_addr, 16 * n,
+				&mv->desc) < 0 ||
+			uaddr_to_gpa(&dev->bar, vr->addr.avail_user_addr,
+				6 + 2 * n, &mv->avail) < 0 ||
+			uaddr_to_gpa(&dev->bar, vr->addr.used_user_addr,
+				6 + 8 * n, &mv->used) < 0)
+		return false;
+	mv->flags |= RTE_VHOST_PCI_VRING_F_READY;
+	return enabled;
+}
+
+static bool
+dev_ready(struct rte_vhost_pci_device *dev, bool ring0, bool ring1)
+{
+	if (dev->bar.base == NULL || !dev->features_set || !ring0 || !ring1)
+		return false;
+	if ((dev->protocol_features &
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS)) &&
+			!(dev->status & VHOST_PCI_STATUS_DRIVER_OK))
+		return false;
+	return true;
+}
+
+static int
+dev_attach(struct rte_vhost_pci_device *dev)
+{
+	struct rte_vhost_pci_meta *meta = dev_meta(dev);
+	int ret;
+
+	meta->status = RTE_VHOST_PCI_STATUS_READY;
+	meta_changed(dev);
+	ret = dev->ep->ops->new_device(dev, dev->ep->ctx);
+	if (ret < 0) {
+		meta->status = 0;
+		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": device refused: %s",
+			dev->ep->path, dev->conn_id, strerror(-ret));
+		return ret;
+	}
+	dev->attached = true;
+	dev->vring[0].active = dev->vring[1].active = true;
+	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": device ready, features 0x%" PRIx64,
+		dev->ep->path, dev->conn_id, dev->features);
+	return 0;
+}
+
+/* Tell the driver about rings beyond the first pair that came or went. */
+static void
+dev_update_rings(struct rte_vhost_pci_device *dev, const bool *usable,
+		uint32_t nvrings)
+{
+	uint32_t i;
+
+	for (i = 2; i < nvrings; i++) {
+		if (usable[i] == dev->vring[i].active)
+			continue;
+		dev->vring[i].active = usable[i];
+		dev->ep->ops->vring_state_changed(dev, i, usable[i],
+			dev->ep->ctx);
+	}
+}
+
+/*
+ * Bring the driver's view in line with the protocol state: publish the
+ * vrings, attach when the device became ready, detach when it stopped
+ * being ready. Returns -1 if the driver refused the device.
+ */
+int
+vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
+{
+	bool usable[RTE_VHOST_PCI_MAX_VRINGS] = { false };
+	uint32_t i, nvrings = 2u * dev->ep->max_queue_pairs;
+	bool ready;
+
+	if (dev->bar.base == NULL) {
+		vhost_pci_dev_detach(dev);
+		return 0;
+	}
+	dev_meta(dev)->features = dev->features;
+	dev_meta(dev)->nvrings = nvrings;
+	for (i = 0; i < nvrings; i++) {
+		/* A ring the driver is using keeps its published state:
+		 * config changes stop it first, so only enable can change.
+		 */
+		if (dev->vring[i].active) {
+			usable[i] = vring_enabled(dev, &dev->vring[i]);
+			continue;
+		}
+		usable[i] = vring_publish(dev, i);
+	}
+	ready = dev_ready(dev, usable[0], usable[1]);
+	if (!ready) {
+		vhost_pci_dev_detach(dev);
+		return 0;
+	}
+	if (!dev->attached && dev_attach(dev) < 0)
+		return -1;
+	dev_update_rings(dev, usable, nvrings);
+	meta_changed(dev);
+	return 0;
+}
+
+/* ---- API ---- */
+
+uint8_t *
+rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev, uint64_t *size)
+{
+	if (size != NULL)
+		*size = dev->bar.size;
+	return dev->bar.base;
+}
+
+void
+rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
+		uint16_t vring, uint16_t last_avail_idx, uint16_t last_used_idx)
+{
+	if (vring >= RTE_VHOST_PCI_MAX_VRINGS)
+		return;
+	dev->vring[vring].base = last_avail_idx;
+	if (dev_meta(dev) != NULL) {
+		dev_meta(dev)->vring[vring].last_avail_idx = last_avail_idx;
+		dev_meta(dev)->vring[vring].last_used_idx = last_used_idx;
+	}
+}
+
+int
+rte_vhost_pci_vring_callfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring)
+{
+	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].callfd : -1;
+}
+
+int
+rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring)
+{
+	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].kickfd : -1;
+}
+
+const char *
+rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev)
+{
+	return dev->ep->path;
+}
+
+uint64_t
+rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev)
+{
+	return dev->conn_id;
+}

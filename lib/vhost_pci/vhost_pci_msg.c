@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * Request dispatch.
+ *
+ * Security model: the front-end is untrusted. One table below declares, for
+ * every request, its payload size rule, how many fds it may carry, where its
+ * vring index is and which protocol feature it needs. vhost_pci_dispatch()
+ * enforces all of that before a handler runs, so a handler may rely on the
+ * payload size, on fd count and on the vring index being in range. Handlers
+ * validate the rest into locals and change state only once all checks pass.
+ * fds a handler does not take are closed by the dispatcher.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+
+#include "vhost_pci_private.h"
+
+enum size_rule {
+	SZ_NONE,	/* no payload */
+	SZ_EXACT,	/* exactly .size bytes */
+	SZ_MIN,		/* at least .size bytes; the handler checks the rest */
+};
+
+enum fd_rule {
+	FD_NONE,	/* no fd */
+	FD_VRING,	/* one fd, or none with VHOST_USER_VRING_NOFD */
+	FD_REGIONS,	/* 1..VHOST_PCI_MAX_FDS; the handler matches regions */
+};
+
+enum vring_arg {
+	VR_NONE,
+	VR_U64,		/* low 8 bits of a u64 payload */
+	VR_STATE,	/* struct vhost_pci_vring_state.index */
+	VR_ADDR,	/* struct vhost_pci_vring_addr.index */
+};
+
+typedef int (*vhost_pci_handler_t)(struct vhost_pci_conn *conn,
+		struct vhost_pci_msg *msg);
+
+struct vhost_pci_req {
+	const char *name;
+	vhost_pci_handler_t handler;
+	uint8_t size_rule;
+	uint16_t size;
+	uint8_t fd_rule;
+	uint8_t vring_arg;
+	int8_t pfeature;	/* protocol feature that must be acked, or -1 */
+	bool replies;		/* the handler fills a reply payload */
+};
+
+#define U64 SZ_EXACT, sizeof(uint64_t)
+#define STATE SZ_EXACT, sizeof(struct vhost_pci_vring_state)
+#define NOPAY SZ_NONE, 0
+
+static struct rte_vhost_pci_device *
+msg_dev(struct vhost_pci_conn *conn)
+{
+	return &conn->dev;
+}
+
+static uint32_t
+msg_vring(const struct vhost_pci_req *req, const struct vhost_pci_msg *msg)
+{
+	switch (req->vring_arg) {
+	case VR_U64:
+		return msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+	case VR_STATE:
+		return msg->payload.state.index;
+	case VR_ADDR:
+		return msg->payload.addr.index;
+	default:
+		return 0;
+	}
+}
+
+static void
+reply_u64(struct vhost_pci_msg *msg, uint64_t v)
+{
+	msg->payload.u64 = v;
+	msg->size = sizeof(uint64_t);
+}
+
+uint64_t
+vhost_pci_offered_features(const struct vhost_pci_endpoint *ep)
+{
+	uint64_t f = RTE_BIT64(VHOST_PCI_VIRTIO_F_VERSION_1) |
+		RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_MRG_RXBUF) |
+		RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_STATUS) |
+		RTE_BIT64(VHOST_PCI_VIRTIO_RING_F_EVENT_IDX) |
+		RTE_BIT64(VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES);
+
+	if (ep->max_queue_pairs > 1)
+		f |= RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_MQ);
+	return f;
+}
+
+uint64_t
+vhost_pci_offered_protocol_features(void)
+{
+	return RTE_BIT64(VHOST_USER_PROTOCOL_F_MQ) |
+		RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS);
+}
+
+/* ---- handlers, one per request ---- */
+
+static int
+h_get_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	reply_u64(msg, vhost_pci_offered_features(conn->dev.ep));
+	return VH_OK;
+}
+
+static int
+h_set_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint64_t f = msg->payload.u64;
+	uint64_t extra = f & ~vhost_pci_offered_features(dev->ep);
+
+	if (extra != 0) {
+		VHOST_PCI_LOG(ERR, "%s: features 0x%" PRIx64 " were not offered",
+			dev->ep->path, extra);
+		return VH_ERR;
+	}
+	if (dev->features_set && f != dev->features)
+		vhost_pci_dev_detach(dev);
+	dev->features = f;
+	dev->features_set = true;
+	return VH_OK;
+}
+
+static int
+h_set_owner(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg __rte_unused)
+{
+	conn->dev.owner = true;
+	return VH_OK;
+}
+
+static int
+h_reset_owner(struct vhost_pci_conn *conn,
+		struct vhost_pci_msg *msg __rte_unused)
+{
+	vhost_pci_dev_reset(&conn->dev);
+	return VH_OK;
+}
+
+static int
+h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct vhost_pci_mem_region r[VHOST_PCI_MAX_MEM_REGIONS];
+	const uint8_t *p = msg->payload.raw;
+	struct vhost_pci_mem_table mt;
+
+	memcpy(&mt, p, sizeof(mt));
+	if (mt.nregions == 0 || mt.nregions > VHOST_PCI_MAX_MEM_REGIONS) {
+		VHOST_PCI_LOG(ERR, "%s: %u memory regions", conn->dev.ep->path,
+			mt.nregions);
+		return VH_ERR;
+	}
+	if (msg->size != sizeof(mt) +
+			mt.nregions * sizeof(struct vhost_pci_mem_region) ||
+			msg->nfds != mt.nregions) {
+		VHOST_PCI_LOG(ERR, "%s: %u regions with %u bytes and %u fds",
+			conn->dev.ep->path, mt.nregions, msg->size, msg->nfds);
+		return VH_ERR;
+	}
+	/* Copy the regions out: an aligned, private array for the checks. */
+	memcpy(r, p + sizeof(mt), mt.nregions * sizeof(r[0]));
+	return vhost_pci_dev_set_mem(&conn->dev, r, mt.nregions, msg->fds) < 0 ?
+		VH_ERR : VH_OK;
+}
+
+static int
+h_set_vring_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint32_t num = msg->payload.state.num;
+
+	/* Split rings are a power of two in size (virtio 1.x, 2.6). */
+	if (num == 0 || num > RTE_VHOST_PCI_MAX_RING_SIZE ||
+			!rte_is_power_of_2(num)) {
+		VHOST_PCI_LOG(ERR, "%s: vring %u: invalid size %u", dev->ep->path,
+			msg->payload.state.index, num);
+		return VH_ERR;
+	}
+	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL);
+	dev->vring[msg->payload.state.index].num = num;
+	return VH_OK;
+}
+
+static int
+h_set_vring_addr(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_vring *vr = &dev->vring[msg->payload.addr.index];
+
+	/* Addresses are checked against the memory table when the ring is
+	 * about to be used: front-ends may send them before SET_MEM_TABLE.
+	 */
+	vhost_pci_dev_vring_stop(dev, msg->payload.addr.index, NULL);
+	vr->addr = msg->payload.addr;
+	vr->addr_set = true;
+	return VH_OK;
+}
+
+static int
+h_set_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint32_t num = msg->payload.state.num;
+
+	if (num > UINT16_MAX) {
+		VHOST_PCI_LOG(ERR, "%s: vring %u: invalid base %u", dev->ep->path,
+			msg->payload.state.index, num);
+		return VH_ERR;
+	}
+	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL);
+	dev->vring[msg->payload.state.index].base = num;
+	return VH_OK;
+}
+
+static int
+h_get_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint32_t idx = msg->payload.state.index;
+	struct vhost_pci_vring *vr = &dev->vring[idx];
+	uint16_t base;
+
+	vhost_pci_dev_vring_stop(dev, idx, &base);
+	/* The ring stays stopped until the next kick (vhost-user spec). */
+	if (vr->kickfd >= 0)
+		close(vr->kickfd);
+	vr->kickfd = -1;
+	vr->kick_set = false;
+	msg->payload.state.num = base;
+	msg->size = sizeof(msg->payload.state);
+	return VH_OK;
+}
+
+static int
+vring_set_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
+		size_t field)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint32_t idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+	int *slot = (int *)((uint8_t *)&dev->vring[idx] + field);
+	int fd = -1;
+
+	if (msg->nfds == 1) {
+		fd = msg->fds[0];
+		msg->fds[0] = -1;	/* taken */
+	}
+	vhost_pci_dev_vring_stop(dev, idx, NULL);
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+	return VH_OK;
+}
+
+static int
+h_set_vring_kick(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	uint32_t idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+
+	vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, kickfd));
+	conn->dev.vring[idx].kick_set = true;
+	return VH_OK;
+}
+
+static int
+h_set_vring_call(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	return vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, callfd));
+}
+
+static int
+h_set_vring_err(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	return vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, errfd));
+}
+
+static int
+h_get_protocol_features(struct vhost_pci_conn *conn __rte_unused,
+		struct vhost_pci_msg *msg)
+{
+	reply_u64(msg, vhost_pci_offered_protocol_features());
+	return VH_OK;
+}
+
+static int
+h_set_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	uint64_t extra = msg->payload.u64 &
+		~vhost_pci_offered_protocol_features();
+
+	if (extra != 0) {
+		VHOST_PCI_LOG(ERR, "%s: protocol features 0x%" PRIx64 " were not offered",
+			conn->dev.ep->path, extra);
+		return VH_ERR;
+	}
+	conn->dev.protocol_features = msg->payload.u64;
+	return VH_OK;
+}
+
+static int
+h_get_queue_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	reply_u64(msg, conn->dev.ep->max_queue_pairs);
+	return VH_OK;
+}
+
+static int
+h_set_vring_enable(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	uint32_t enable = msg->payload.state.num;
+
+	if (enable > 1) {
+		VHOST_PCI_LOG(ERR, "%s: vring %u: enable %u", conn->dev.ep->path,
+			msg->payload.state.index, enable);
+		return VH_ERR;
+	}
+	conn->dev.vring[msg->payload.state.index].enabled = enable;
+	return VH_OK;
+}
+
+static int
+h_set_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+
+	if (msg->payload.u64 > UINT8_MAX) {
+		VHOST_PCI_LOG(ERR, "%s: status 0x%" PRIx64, dev->ep->path,
+			msg->payload.u64);
+		return VH_ERR;
+	}
+	dev->status = msg->payload.u64;
+	return VH_OK;
+}
+
+static int
+h_get_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	reply_u64(msg, conn->dev.status);
+	return VH_OK;
+}
+
+/* Version 0x01 requests. What is not here gets "unsupported". */
+static const struct vhost_pci_req vhost_pci_reqs_v1[VHOST_USER_REQ_MAX] = {
+	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", h_get_features,
+		NOPAY, FD_NONE, VR_NONE, -1, true },
+	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", h_set_features,
+		U64, FD_NONE, VR_NONE, -1, false },
+	[VHOST_USER_SET_OWNER] = { "SET_OWNER", h_set_owner,
+		NOPAY, FD_NONE, VR_NONE, -1, false },
+	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", h_reset_owner,
+		NOPAY, FD_NONE, VR_NONE, -1, false },
+	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", h_set_mem_table,
+		SZ_MIN, sizeof(struct vhost_pci_mem_table), FD_REGIONS,
+		VR_NONE, -1, false },
+	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", h_set_vring_num,
+		STATE, FD_NONE, VR_STATE, -1, false },
+	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", h_set_vring_addr,
+		SZ_EXACT, sizeof(struct vhost_pci_vring_addr), FD_NONE,
+		VR_ADDR, -1, false },
+	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", h_set_vring_base,
+		STATE, FD_NONE, VR_STATE, -1, false },
+	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", h_get_vring_base,
+		STATE, FD_NONE, VR_STATE, -1, true },
+	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", h_set_vring_kick,
+		U64, FD_VRING, VR_U64, -1, false },
+	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", h_set_vring_call,
+		U64, FD_VRING, VR_U64, -1, false },
+	[VHOST_USER_SET_VRING_ERR] = { "SET_VRING_ERR", h_set_vring_err,
+		U64, FD_VRING, VR_U64, -1, false },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
+		h_get_protocol_features, NOPAY, FD_NONE, VR_NONE, -1, true },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
+		h_set_protocol_features, U64, FD_NONE, VR_NONE, -1, false },
+	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", h_get_queue_num,
+		NOPAY, FD_NONE, VR_NONE, VHOST_USER_PROTOCOL_F_MQ, true },
+	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE",
+		h_set_vring_enable, STATE, FD_NONE, VR_STATE, -1, false },
+	[VHOST_USER_SET_STATUS] = { "SET_STATUS", h_set_status,
+		U64, FD_NONE, VR_NONE, VHOST_USER_PROTOCOL_F_STATUS, false },
+	[VHOST_USER_GET_STATUS] = { "GET_STATUS", h_get_status,
+		NOPAY, FD_NONE, VR_NONE, VHOST_USER_PROTOCOL_F_STATUS, true },
+};
+
+/* Names of v1 requests we do not implement, for a clear log line. */
+static const char * const vhost_pci_unsupported_v1[VHOST_USER_REQ_MAX] = {
+	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE",
+	[VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
+	[VHOST_USER_SEND_RARP] = "SEND_RARP",
+	[VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
+	[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
+	[VHOST_USER_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
+	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+	[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
+	[VHOST_USER_VRING_KICK] = "VRING_KICK",
+	[VHOST_USER_GET_BACKEND_SPECS] = "GET_BACKEND_SPECS",
+};
+
+static const struct vhost_pci_req *
+req_lookup(uint32_t version, uint32_t request)
+{
+	if (version != VHOST_PCI_HDR_VERSION_1 || request >= VHOST_USER_REQ_MAX)
+		return NULL;
+	if (vhost_pci_reqs_v1[request].handler == NULL)
+		return NULL;
+	return &vhost_pci_reqs_v1[request];
+}
+
+const char *
+vhost_pci_req_name(uint32_t version, uint32_t request)
+{
+	const struct vhost_pci_req *req = req_lookup(version, request);
+
+	if (req != NULL)
+		return req->name;
+	if (version == VHOST_PCI_HDR_VERSION_1 && request < VHOST_USER_REQ_MAX &&
+			vhost_pci_unsupported_v1[request] != NULL)
+		return vhost_pci_unsupported_v1[request];
+	return "UNKNOWN";
+}
+
+/* ---- the dispatcher ---- */
+
+static bool
+check_size(const struct vhost_pci_req *req, const struct vhost_pci_msg *msg)
+{
+	switch (req->size_rule) {
+	case SZ_NONE:
+		return msg->size == 0;
+	case SZ_EXACT:
+		return msg->size == req->size;
+	default:
+		return msg->size >= req->size;
+	}
+}
+
+static bool
+check_fds(const struct vhost_pci_req *req, const struct vhost_pci_msg *msg)
+{
+	switch (req->fd_rule) {
+	case FD_NONE:
+		return msg->nfds == 0;
+	case FD_VRING:
+		/* The no-fd bit and an fd together are a contradiction. */
+		return msg->nfds ==
+			((msg->payload.u64 & VHOST_USER_VRING_NOFD) ? 0u : 1u);
+	default:
+		return msg->nfds >= 1;
+	}
+}
+
+/* The fixed checks of the table. 0, or -1 with the reason logged. */
+static int
+check_request(struct vhost_pci_conn *conn, const struct vhost_pci_req *req,
+		const struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = &conn->dev;
+	const char *path = dev->ep->path;
+
+	if (!check_size(req, msg)) {
+		VHOST_PCI_LOG(ERR, "%s: %s: bad payload size %u", path, req->name,
+			msg->size);
+		return -1;
+	}
+	if (!check_fds(req, msg)) {
+		VHOST_PCI_LOG(ERR, "%s: %s: %u fds not allowed", path, req->name,
+			msg->nfds);
+		return -1;
+	}
+	if (req->vring_arg != VR_NONE &&
+			msg_vring(req, msg) >= 2u * dev->ep->max_queue_pairs) {
+		VHOST_PCI_LOG(ERR, "%s: %s: vring %u out of range (%u)", path,
+			req->name, msg_vring(req, msg),
+			2u * dev->ep->max_queue_pairs);
+		return -1;
+	}
+	if (req->pfeature >= 0 &&
+			!(dev->protocol_features & RTE_BIT64(req->pfeature))) {
+		VHOST_PCI_LOG(ERR, "%s: %s: protocol feature %d not negotiated",
+			path, req->name, req->pfeature);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+close_fds(struct vhost_pci_msg *msg)
+{
+	uint32_t i;
+
+	for (i = 0; i < msg->nfds; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
+	msg->nfds = 0;
+}
+
+static int
+send_reply(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	msg->flags = conn->hops->version | VHOST_PCI_HDR_F_REPLY;
+	return vhost_pci_conn_send(conn, msg) < 0 ? VH_ERR : VH_OK;
+}
+
+/* REPLY_ACK: a u64 status for a request that has no reply of its own. */
+static int
+send_ack(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg, int status)
+{
+	if (!(msg->flags & VHOST_PCI_HDR_F_NEED_REPLY) ||
+			!(conn->dev.protocol_features &
+				RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK)))
+		return VH_OK;
+	reply_u64(msg, status == VH_OK ? 0 : 1);
+	return send_reply(conn, msg);
+}
+
+static int
+dispatch_unsupported(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
+		uint32_t version)
+{
+	VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": unsupported request %u (%s)",
+		conn->dev.ep->path, conn->dev.conn_id, msg->request,
+		vhost_pci_req_name(version, msg->request));
+	close_fds(msg);
+	return send_ack(conn, msg, VH_REFUSE);
+}
+
+int
+vhost_pci_dispatch(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	uint32_t version = conn->hops->version;
+	const struct vhost_pci_req *req;
+	int ret;
+
+	if ((msg->flags & ~VHOST_PCI_HDR_F_KNOWN) ||
+			(msg->flags & VHOST_PCI_HDR_F_REPLY)) {
+		VHOST_PCI_LOG(ERR, "%s: request %u: bad flags 0x%x",
+			conn->dev.ep->path, msg->request, msg->flags);
+		close_fds(msg);
+		return VH_ERR;
+	}
+	req = req_lookup(version, msg->request);
+	if (req == NULL)
+		return dispatch_unsupported(conn, msg, version);
+	if (check_request(conn, req, msg) < 0) {
+		close_fds(msg);
+		return VH_ERR;
+	}
+	VHOST_PCI_LOG(DEBUG, "%s: connection %" PRIu64 ": %s",
+		conn->dev.ep->path, conn->dev.conn_id, req->name);
+	ret = req->handler(conn, msg);
+	close_fds(msg);
+	if (ret == VH_ERR)
+		return VH_ERR;
+	if (ret == VH_OK && vhost_pci_dev_update(&conn->dev) < 0)
+		return VH_ERR;
+	if (req->replies)
+		return send_reply(conn, msg);
+	return send_ack(conn, msg, ret);
+}

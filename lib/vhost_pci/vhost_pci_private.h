@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+#ifndef VHOST_PCI_PRIVATE_H
+#define VHOST_PCI_PRIVATE_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_bitops.h>
+#include <rte_log.h>
+#include <rte_string_fns.h>
+
+#include "rte_vhost_pci.h"
+#include "vhost_pci_wire.h"
+
+extern int vhost_pci_logtype;
+#define VHOST_PCI_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vhost_pci_logtype, \
+		"VHOST_PCI: " fmt "\n", ##__VA_ARGS__)
+
+#define VHOST_PCI_MAX_QUEUE_PAIRS	(RTE_VHOST_PCI_MAX_VRINGS / 2)
+
+/*
+ * A header codec. The transport learns the version from the first 8 bytes
+ * of a connection's first message and then uses one codec for the rest of
+ * the connection: this is what lets the v2 header (with conn_id) share the
+ * transport with v1.
+ */
+struct vhost_pci_msg;
+struct vhost_pci_hdr_ops {
+	uint32_t version;
+	uint32_t hdr_size;
+	void (*decode)(const uint8_t *buf, struct vhost_pci_msg *msg);
+	void (*encode)(const struct vhost_pci_msg *msg, uint8_t *buf);
+};
+extern const struct vhost_pci_hdr_ops vhost_pci_hdr_v1;
+
+/* A message, decoded from either header version. */
+struct vhost_pci_msg {
+	uint32_t request;
+	uint32_t flags;
+	uint64_t conn_id;	/* v2 only */
+	uint32_t size;
+	int fds[VHOST_PCI_MAX_FDS];	/* -1 once a handler took the fd */
+	uint32_t nfds;
+	union {
+		uint64_t u64;
+		struct vhost_pci_vring_state state;
+		struct vhost_pci_vring_addr addr;
+		uint8_t raw[VHOST_PCI_PAYLOAD_MAX];
+	} payload;
+};
+
+/* What the library keeps of one vring; ring addresses in front-end VA. */
+struct vhost_pci_vring {
+	uint32_t num;
+	uint16_t base;
+	bool enabled;
+	bool addr_set;
+	struct vhost_pci_vring_addr addr;
+	int kickfd;		/* -1: none yet or NOFD */
+	bool kick_set;		/* SET_VRING_KICK received (fd or NOFD) */
+	int callfd;
+	int errfd;
+	bool active;		/* the driver is using it */
+};
+
+/* One mapped region of the BAR window. */
+struct vhost_pci_region {
+	uint64_t gpa;
+	uint64_t uaddr;
+	uint64_t size;
+	uint64_t bar_offset;	/* of gpa's byte */
+	void *map_addr;		/* page-aligned mapping, for munmap */
+	uint64_t map_len;
+};
+
+/* The BAR window: metadata page at offset 0, regions behind it. */
+struct vhost_pci_bar {
+	uint8_t *base;		/* NULL when nothing is mapped */
+	uint64_t size;
+	uint32_t nregions;
+	struct vhost_pci_region region[RTE_VHOST_PCI_MAX_REGIONS];
+};
+
+struct vhost_pci_endpoint;
+
+/* One front-end device: one connection in v1. */
+struct rte_vhost_pci_device {
+	struct vhost_pci_endpoint *ep;
+	uint64_t conn_id;
+	uint64_t features;
+	uint64_t protocol_features;
+	bool features_set;
+	bool owner;
+	uint8_t status;
+	struct vhost_pci_bar bar;
+	struct vhost_pci_vring vring[RTE_VHOST_PCI_MAX_VRINGS];
+	bool attached;		/* new_device succeeded, no destroy yet */
+};
+
+struct vhost_pci_conn {
+	TAILQ_ENTRY(vhost_pci_conn) next;
+	int fd;
+	uint64_t token;		/* epoll cookie, checked before use */
+	bool dead;		/* closed, waiting to be freed */
+	const struct vhost_pci_hdr_ops *hops;
+	/* Receive state of the message being assembled. */
+	uint8_t rxbuf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
+	uint32_t rxlen;
+	int rxfds[VHOST_PCI_MAX_FDS];
+	uint32_t nrxfds;
+	struct rte_vhost_pci_device dev;
+};
+TAILQ_HEAD(vhost_pci_conn_list, vhost_pci_conn);
+
+struct vhost_pci_endpoint {
+	TAILQ_ENTRY(vhost_pci_endpoint) next;
+	char path[108];
+	uint32_t flags;
+	uint16_t max_queue_pairs;
+	const struct rte_vhost_pci_ops *ops;
+	void *ctx;
+	int listen_fd;		/* -1 in client mode */
+	uint64_t token;
+	uint64_t next_conn_id;
+	struct vhost_pci_conn_list conns;
+};
+
+/* Transport (vhost_pci_socket.c). */
+struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
+		int fd);
+/* Read what is there and dispatch whole messages; -1: connection closed. */
+int vhost_pci_conn_process(struct vhost_pci_conn *conn);
+void vhost_pci_conn_close(struct vhost_pci_conn *conn);
+void vhost_pci_conn_free(struct vhost_pci_conn *conn);
+int vhost_pci_conn_send(struct vhost_pci_conn *conn,
+		const struct vhost_pci_msg *msg);
+void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
+		uint32_t flags, uint16_t max_queue_pairs,
+		const struct rte_vhost_pci_ops *ops, void *ctx);
+
+/* Dispatch (vhost_pci_msg.c). Return values of a handler: */
+#define VH_OK		0	/* done; reply if one is owed */
+#define VH_REFUSE	1	/* refused: NACK when asked, connection stays */
+#define VH_ERR		(-1)	/* protocol violation: close the connection */
+int vhost_pci_dispatch(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg);
+const char *vhost_pci_req_name(uint32_t version, uint32_t request);
+uint64_t vhost_pci_offered_features(const struct vhost_pci_endpoint *ep);
+uint64_t vhost_pci_offered_protocol_features(void);
+
+/* Device model (vhost_pci_dev.c). */
+void vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
+		struct vhost_pci_endpoint *ep);
+int vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
+		const struct vhost_pci_mem_region *regions, uint32_t nregions,
+		int *fds);
+int vhost_pci_dev_update(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_detach(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_reset(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr);
+int vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev,
+		uint32_t idx, uint16_t *base);
+
+#endif /* VHOST_PCI_PRIVATE_H */

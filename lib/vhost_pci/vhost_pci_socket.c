@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * Transport: unix-socket endpoints, connections, message assembly and the
+ * control thread.
+ *
+ * Security model: everything read from a socket is peer input. A message is
+ * assembled into a fixed buffer whose size bounds the payload; fds received
+ * with it are owned by the message until a handler takes them, and are closed
+ * by the dispatcher otherwise. Any malformed message closes that connection
+ * only. All state is touched with vhost_pci_lock held.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "vhost_pci_private.h"
+
+RTE_LOG_REGISTER_DEFAULT(vhost_pci_logtype, INFO);
+
+/* Messages handled per wake-up of one connection: a flood cannot starve
+ * the other connections.
+ */
+#define VHOST_PCI_MSGS_PER_EVENT	64
+#define VHOST_PCI_RECONNECT_MS		1000
+
+static pthread_mutex_t vhost_pci_lock;
+static pthread_once_t vhost_pci_lock_once = PTHREAD_ONCE_INIT;
+static TAILQ_HEAD(, vhost_pci_endpoint) vhost_pci_endpoints =
+	TAILQ_HEAD_INITIALIZER(vhost_pci_endpoints);
+static int vhost_pci_epfd = -1;
+static int vhost_pci_wakefd = -1;
+static pthread_t vhost_pci_thread;
+static bool vhost_pci_thread_running;
+static bool vhost_pci_thread_quit;
+static uint64_t vhost_pci_next_token = 1;
+
+static void
+vhost_pci_lock_init(void)
+{
+	pthread_mutexattr_t attr;
+
+	/* Recursive: callbacks run with the lock held and may call the API. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&vhost_pci_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
+static void
+vhost_pci_lock_take(void)
+{
+	pthread_once(&vhost_pci_lock_once, vhost_pci_lock_init);
+	pthread_mutex_lock(&vhost_pci_lock);
+}
+
+static void
+vhost_pci_lock_release(void)
+{
+	pthread_mutex_unlock(&vhost_pci_lock);
+}
+
+/* ---- header codecs ---- */
+
+static void
+hdr_v1_decode(const uint8_t *buf, struct vhost_pci_msg *msg)
+{
+	struct vhost_pci_hdr_v1 h;
+
+	memcpy(&h, buf, sizeof(h));
+	msg->request = h.request;
+	msg->flags = h.flags;
+	msg->conn_id = VHOST_PCI_CONN_ID_ANON;
+	msg->size = h.size;
+}
+
+static void
+hdr_v1_encode(const struct vhost_pci_msg *msg, uint8_t *buf)
+{
+	struct vhost_pci_hdr_v1 h = {
+		.request = msg->request,
+		.flags = msg->flags,
+		.size = msg->size,
+	};
+
+	memcpy(buf, &h, sizeof(h));
+}
+
+const struct vhost_pci_hdr_ops vhost_pci_hdr_v1 = {
+	.version = VHOST_PCI_HDR_VERSION_1,
+	.hdr_size = sizeof(struct vhost_pci_hdr_v1),
+	.decode = hdr_v1_decode,
+	.encode = hdr_v1_encode,
+};
+
+static const struct vhost_pci_hdr_ops *
+hdr_ops_for(uint32_t version)
+{
+	if (version == VHOST_PCI_HDR_VERSION_1)
+		return &vhost_pci_hdr_v1;
+	return NULL;
+}
+
+/* ---- connections ---- */
+
+void
+vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
+		uint32_t flags, uint16_t max_queue_pairs,
+		const struct rte_vhost_pci_ops *ops, void *ctx)
+{
+	memset(ep, 0, sizeof(*ep));
+	strlcpy(ep->path, path, sizeof(ep->path));
+	ep->flags = flags;
+	ep->max_queue_pairs = max_queue_pairs;
+	ep->ops = ops;
+	ep->ctx = ctx;
+	ep->listen_fd = -1;
+	ep->next_conn_id = 1;
+	TAILQ_INIT(&ep->conns);
+}
+
+struct vhost_pci_conn *
+vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
+{
+	struct vhost_pci_conn *conn;
+
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL)
+		return NULL;
+	conn->fd = fd;
+	conn->token = vhost_pci_next_token++;
+	vhost_pci_dev_init(&conn->dev, ep);
+	conn->dev.conn_id = ep->next_conn_id++;
+	TAILQ_INSERT_TAIL(&ep->conns, conn, next);
+	return conn;
+}
+
+static void
+conn_drop_rx(struct vhost_pci_conn *conn)
+{
+	uint32_t i;
+
+	for (i = 0; i < conn->nrxfds; i++)
+		close(conn->rxfds[i]);
+	conn->nrxfds = 0;
+	conn->rxlen = 0;
+}
+
+/* Close the socket and release the device; the struct stays until freed. */
+void
+vhost_pci_conn_close(struct vhost_pci_conn *conn)
+{
+	if (conn->dead)
+		return;
+	conn->dead = true;
+	vhost_pci_dev_reset(&conn->dev);
+	conn_drop_rx(conn);
+	if (vhost_pci_epfd >= 0)
+		epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+	close(conn->fd);
+	conn->fd = -1;
+	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 " closed",
+		conn->dev.ep->path, conn->dev.conn_id);
+}
+
+void
+vhost_pci_conn_free(struct vhost_pci_conn *conn)
+{
+	vhost_pci_conn_close(conn);
+	TAILQ_REMOVE(&conn->dev.ep->conns, conn, next);
+	free(conn);
+}
+
+int
+vhost_pci_conn_send(struct vhost_pci_conn *conn,
+		const struct vhost_pci_msg *msg)
+{
+	uint8_t buf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
+	uint32_t hsz = conn->hops->hdr_size;
+	size_t len = hsz + msg->size;
+	ssize_t ret;
+
+	if (msg->size > VHOST_PCI_PAYLOAD_MAX)
+		return -EINVAL;
+	conn->hops->encode(msg, buf);
+	memcpy(buf + hsz, msg->payload.raw, msg->size);
+	do {
+		ret = send(conn->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (ret < 0 && errno == EINTR);
+	if (ret != (ssize_t)len) {
+		/* A peer that does not read its replies is broken. */
+		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": send failed: %s",
+			conn->dev.ep->path, conn->dev.conn_id,
+			ret < 0 ? strerror(errno) : "short write");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Take the fds of every SCM_RIGHTS block; more than a message may carry is
+ * an error, and the excess is closed here so no fd leaks.
+ */
+static int
+conn_take_fds(struct vhost_pci_conn *conn, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int ret = 0;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		ret = -1;	/* the kernel already closed what did not fit */
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n, i;
+		int fd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (conn->nrxfds < VHOST_PCI_MAX_FDS) {
+				conn->rxfds[conn->nrxfds++] = fd;
+			} else {
+				close(fd);
+				ret = -1;
+			}
+		}
+	}
+	return ret;
+}
+
+/* How many bytes the message being assembled still needs. */
+static uint32_t
+conn_rx_need(const struct vhost_pci_conn *conn)
+{
+	struct vhost_pci_msg m;
+
+	if (conn->hops == NULL || conn->rxlen < VHOST_PCI_HDR_PREFIX)
+		return VHOST_PCI_HDR_PREFIX - conn->rxlen;
+	if (conn->rxlen < conn->hops->hdr_size)
+		return conn->hops->hdr_size - conn->rxlen;
+	conn->hops->decode(conn->rxbuf, &m);
+	return conn->hops->hdr_size + m.size - conn->rxlen;
+}
+
+/* Header checks that need no request knowledge. 0, or -1 to close. */
+static int
+conn_rx_check(struct vhost_pci_conn *conn)
+{
+	const char *path = conn->dev.ep->path;
+	uint32_t flags, version;
+	struct vhost_pci_msg m;
+
+	if (conn->rxlen == VHOST_PCI_HDR_PREFIX) {
+		memcpy(&flags, conn->rxbuf + 4, sizeof(flags));
+		version = flags & VHOST_PCI_HDR_VERSION_MASK;
+		if (conn->hops == NULL) {
+			conn->hops = hdr_ops_for(version);
+			if (conn->hops == NULL) {
+				VHOST_PCI_LOG(ERR, "%s: unsupported protocol version %u",
+					path, version);
+				return -1;
+			}
+		} else if (conn->hops->version != version) {
+			VHOST_PCI_LOG(ERR, "%s: version %u message on a version %u connection",
+				path, version, conn->hops->version);
+			return -1;
+		}
+	}
+	if (conn->rxlen == conn->hops->hdr_size) {
+		conn->hops->decode(conn->rxbuf, &m);
+		if (m.size > VHOST_PCI_PAYLOAD_MAX) {
+			VHOST_PCI_LOG(ERR, "%s: request %u: payload of %u bytes exceeds %zu",
+				path, m.request, m.size, VHOST_PCI_PAYLOAD_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One recvmsg. 1: got bytes, 0: nothing more now, -1: close. */
+static int
+conn_rx_once(struct vhost_pci_conn *conn)
+{
+	char control[CMSG_SPACE(VHOST_PCI_MAX_FDS * sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t ret;
+
+	iov.iov_base = conn->rxbuf + conn->rxlen;
+	iov.iov_len = conn_rx_need(conn);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	do {
+		ret = recvmsg(conn->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (ret <= 0) {
+		if (ret < 0)
+			VHOST_PCI_LOG(ERR, "%s: recvmsg: %s", conn->dev.ep->path,
+				strerror(errno));
+		return -1;
+	}
+	if (conn_take_fds(conn, &mh) < 0) {
+		VHOST_PCI_LOG(ERR, "%s: more than %u fds with one message",
+			conn->dev.ep->path, VHOST_PCI_MAX_FDS);
+		return -1;
+	}
+	conn->rxlen += ret;
+	return conn_rx_check(conn) < 0 ? -1 : 1;
+}
+
+/* Hand a complete message to the dispatcher; it owns the fds from here. */
+static int
+conn_rx_deliver(struct vhost_pci_conn *conn)
+{
+	struct vhost_pci_msg msg;
+	uint32_t hsz = conn->hops->hdr_size;
+
+	memset(&msg, 0, offsetof(struct vhost_pci_msg, payload));
+	conn->hops->decode(conn->rxbuf, &msg);
+	memcpy(msg.payload.raw, conn->rxbuf + hsz, msg.size);
+	memset(msg.payload.raw + msg.size, 0,
+		sizeof(msg.payload.raw) - msg.size);
+	memcpy(msg.fds, conn->rxfds, conn->nrxfds * sizeof(int));
+	msg.nfds = conn->nrxfds;
+	conn->nrxfds = 0;
+	conn->rxlen = 0;
+	return vhost_pci_dispatch(conn, &msg);
+}
+
+int
+vhost_pci_conn_process(struct vhost_pci_conn *conn)
+{
+	unsigned int done = 0;
+	int ret;
+
+	while (!conn->dead && done < VHOST_PCI_MSGS_PER_EVENT) {
+		ret = conn_rx_once(conn);
+		if (ret == 0)
+			return 0;
+		if (ret < 0)
+			goto close;
+		if (conn->hops == NULL || conn->rxlen < conn->hops->hdr_size ||
+				conn_rx_need(conn) != 0)
+			continue;
+		done++;
+		if (conn_rx_deliver(conn) == VH_ERR)
+			goto close;
+	}
+	return conn->dead ? -1 : 0;
+close:
+	vhost_pci_conn_close(conn);
+	return -1;
+}
+
+/* ---- endpoints and the control thread ---- */
+
+static int
+epoll_add(int fd, uint64_t token)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = token };
+
+	if (vhost_pci_epfd < 0)
+		return 0;	/* no thread: the caller drives the connection */
+	return epoll_ctl(vhost_pci_epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+unix_socket(const char *path, struct sockaddr_un *sa)
+{
+	int fd;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlcpy(sa->sun_path, path, sizeof(sa->sun_path)) >=
+			sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+endpoint_add_conn(struct vhost_pci_endpoint *ep, int fd)
+{
+	struct vhost_pci_conn *conn;
+
+	if (set_nonblock(fd) < 0)
+		goto fail;
+	conn = vhost_pci_conn_create(ep, fd);
+	if (conn == NULL)
+		goto fail;
+	if (epoll_add(fd, conn->token) < 0) {
+		vhost_pci_conn_free(conn);
+		return;
+	}
+	VHOST_PCI_LOG(INFO, "%s: new connection %" PRIu64, ep->path,
+		conn->dev.conn_id);
+	return;
+fail:
+	close(fd);
+}
+
+/* Client mode: (re)connect when there is no live connection. */
+static void
+endpoint_try_connect(struct vhost_pci_endpoint *ep)
+{
+	struct vhost_pci_conn *conn;
+	struct sockaddr_un sa;
+	int fd;
+
+	TAILQ_FOREACH(conn, &ep->conns, next)
+		if (!conn->dead)
+			return;
+	fd = unix_socket(ep->path, &sa);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return;
+	}
+	endpoint_add_conn(ep, fd);
+}
+
+static int
+endpoint_listen(struct vhost_pci_endpoint *ep)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, probe;
+
+	fd = unix_socket(ep->path, &sa);
+	if (fd < 0)
+		return fd;
+	/* A socket file nobody listens on is stale: remove it. */
+	if (stat(ep->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		probe = unix_socket(ep->path, &sa);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+				sizeof(sa)) == 0) {
+			close(probe);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(ep->path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			listen(fd, 128) < 0 || set_nonblock(fd) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	ep->listen_fd = fd;
+	ep->token = vhost_pci_next_token++;
+	return epoll_add(fd, ep->token);
+}
+
+static void
+endpoint_accept(struct vhost_pci_endpoint *ep)
+{
+	int fd;
+
+	fd = accept4(ep->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	endpoint_add_conn(ep, fd);
+}
+
+/* Free dead connections; reconnect in client mode. */
+static void
+endpoints_maintain(void)
+{
+	struct vhost_pci_endpoint *ep;
+	struct vhost_pci_conn *conn, *tmp;
+
+	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next) {
+		for (conn = TAILQ_FIRST(&ep->conns); conn != NULL; conn = tmp) {
+			tmp = TAILQ_NEXT(conn, next);
+			if (conn->dead)
+				vhost_pci_conn_free(conn);
+		}
+		if (ep->flags & RTE_VHOST_PCI_F_CLIENT)
+			endpoint_try_connect(ep);
+	}
+}
+
+/* Tokens, not pointers, travel through epoll: an event for an fd closed
+ * in the meantime finds nothing instead of freed memory.
+ */
+static void
+handle_token(uint64_t token)
+{
+	struct vhost_pci_endpoint *ep;
+	struct vhost_pci_conn *conn;
+
+	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next) {
+		if (ep->listen_fd >= 0 && ep->token == token) {
+			endpoint_accept(ep);
+			return;
+		}
+		TAILQ_FOREACH(conn, &ep->conns, next) {
+			if (conn->token == token && !conn->dead) {
+				vhost_pci_conn_process(conn);
+				return;
+			}
+		}
+	}
+}
+
+static uint32_t
+control_thread(void *arg __rte_unused)
+{
+	struct epoll_event ev[16];
+	uint64_t junk;
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(vhost_pci_epfd, ev, RTE_DIM(ev),
+			VHOST_PCI_RECONNECT_MS);
+		vhost_pci_lock_take();
+		if (vhost_pci_thread_quit) {
+			vhost_pci_lock_release();
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u64 == 0) {
+				if (read(vhost_pci_wakefd, &junk, sizeof(junk)) < 0)
+					junk = 0;
+				continue;
+			}
+			handle_token(ev[i].data.u64);
+		}
+		endpoints_maintain();
+		vhost_pci_lock_release();
+	}
+	return 0;
+}
+
+static void *
+control_thread_entry(void *arg)
+{
+	control_thread(arg);
+	return NULL;
+}
+
+static int
+thread_start(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+	int ret;
+
+	if (vhost_pci_thread_running)
+		return 0;
+	vhost_pci_epfd = epoll_create1(EPOLL_CLOEXEC);
+	vhost_pci_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vhost_pci_epfd < 0 || vhost_pci_wakefd < 0 ||
+			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_ADD, vhost_pci_wakefd,
+				&ev) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	vhost_pci_thread_quit = false;
+	ret = rte_ctrl_thread_create(&vhost_pci_thread, "vhost-pci-ctl", NULL,
+		control_thread_entry, NULL);
+	if (ret != 0) {
+		ret = -ret;
+		goto fail;
+	}
+	vhost_pci_thread_running = true;
+	return 0;
+fail:
+	if (vhost_pci_epfd >= 0)
+		close(vhost_pci_epfd);
+	if (vhost_pci_wakefd >= 0)
+		close(vhost_pci_wakefd);
+	vhost_pci_epfd = vhost_pci_wakefd = -1;
+	return ret;
+}
+
+/* Called with the lock held; releases it while joining. */
+static void
+thread_stop_locked(void)
+{
+	uint64_t one = 1;
+
+	if (!vhost_pci_thread_running)
+		return;
+	vhost_pci_thread_quit = true;
+	if (write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
+		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
+	vhost_pci_thread_running = false;
+	vhost_pci_lock_release();
+	if (!pthread_equal(pthread_self(), vhost_pci_thread))
+		pthread_join(vhost_pci_thread, NULL);
+	vhost_pci_lock_take();
+	close(vhost_pci_epfd);
+	close(vhost_pci_wakefd);
+	vhost_pci_epfd = vhost_pci_wakefd = -1;
+}
+
+static struct vhost_pci_endpoint *
+endpoint_find(const char *path)
+{
+	struct vhost_pci_endpoint *ep;
+
+	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next)
+		if (strcmp(ep->path, path) == 0)
+			return ep;
+	return NULL;
+}
+
+int
+rte_vhost_pci_server_register(const char *path, uint32_t flags,
+		uint16_t max_queue_pairs, const struct rte_vhost_pci_ops *ops,
+		void *ctx)
+{
+	struct vhost_pci_endpoint *ep;
+	int ret;
+
+	if (path == NULL || ops == NULL || max_queue_pairs == 0 ||
+			max_queue_pairs > VHOST_PCI_MAX_QUEUE_PAIRS ||
+			(flags & ~RTE_VHOST_PCI_F_CLIENT) ||
+			strlen(path) >= sizeof(ep->path))
+		return -EINVAL;
+	vhost_pci_lock_take();
+	if (endpoint_find(path) != NULL) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ep = malloc(sizeof(*ep));
+	if (ep == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	vhost_pci_endpoint_init(ep, path, flags, max_queue_pairs, ops, ctx);
+	ret = thread_start();
+	if (ret == 0 && !(flags & RTE_VHOST_PCI_F_CLIENT))
+		ret = endpoint_listen(ep);
+	if (ret < 0) {
+		if (ep->listen_fd >= 0)
+			close(ep->listen_fd);
+		free(ep);
+		if (TAILQ_EMPTY(&vhost_pci_endpoints))
+			thread_stop_locked();
+		VHOST_PCI_LOG(ERR, "%s: cannot register: %s", path,
+			strerror(-ret));
+		goto out;
+	}
+	TAILQ_INSERT_TAIL(&vhost_pci_endpoints, ep, next);
+	if (flags & RTE_VHOST_PCI_F_CLIENT)
+		endpoint_try_connect(ep);
+	VHOST_PCI_LOG(INFO, "%s: %s, %u queue pairs", path,
+		(flags & RTE_VHOST_PCI_F_CLIENT) ? "connecting" : "listening",
+		max_queue_pairs);
+out:
+	vhost_pci_lock_release();
+	return ret;
+}
+
+int
+rte_vhost_pci_server_unregister(const char *path)
+{
+	struct vhost_pci_endpoint *ep;
+	struct vhost_pci_conn *conn;
+
+	if (path == NULL)
+		return -EINVAL;
+	vhost_pci_lock_take();
+	ep = endpoint_find(path);
+	if (ep == NULL) {
+		vhost_pci_lock_release();
+		return -ENOENT;
+	}
+	while ((conn = TAILQ_FIRST(&ep->conns)) != NULL)
+		vhost_pci_conn_free(conn);
+	if (ep->listen_fd >= 0) {
+		if (vhost_pci_epfd >= 0)
+			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, ep->listen_fd,
+				NULL);
+		close(ep->listen_fd);
+		unlink(ep->path);
+	}
+	TAILQ_REMOVE(&vhost_pci_endpoints, ep, next);
+	free(ep);
+	if (TAILQ_EMPTY(&vhost_pci_endpoints))
+		thread_stop_locked();
+	vhost_pci_lock_release();
+	return 0;
+}
