@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * net_vhost_pci: ethdev glue. The port consumes the BAR that
+ * librte_vhost_pci builds for a front-end device (vdev mode) and polls the
+ * peer's vrings through it (vpci_rxtx.c).
+ *
+ * Library callbacks run on the library's control thread. They take each
+ * queue's lock to attach or stop it, so a burst never runs while its ring's
+ * mapping changes.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_kvargs.h>
+#include <rte_malloc.h>
+
+#include "vpci.h"
+
+RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
+
+#define VPCI_ARG_PATH	"path"
+#define VPCI_ARG_QUEUES	"queues"
+#define VPCI_ARG_CLIENT	"client"
+
+static const char * const vpci_valid_args[] = {
+	VPCI_ARG_PATH,
+	VPCI_ARG_QUEUES,
+	VPCI_ARG_CLIENT,
+	NULL
+};
+
+static struct rte_eth_link vpci_link_down = {
+	.link_speed = RTE_ETH_SPEED_NUM_10G,
+	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+	.link_status = RTE_ETH_LINK_DOWN,
+	.link_autoneg = RTE_ETH_LINK_FIXED,
+};
+
+/* ---- queue attach/stop, from the control thread ---- */
+
+static struct vpci_queue *
+vpci_queue_of_vring(struct pmd_internal *internal, uint16_t vring)
+{
+	uint16_t qp = vring / 2;
+
+	if (qp >= internal->max_queue_pairs)
+		return NULL;
+	/* Peer TX rings (odd) feed our RX; peer RX rings (even) our TX. */
+	return (vring & 1) ? &internal->rxq[qp] : &internal->txq[qp];
+}
+
+static void
+vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
+{
+	const struct rte_vhost_pci_meta *meta = (const void *)internal->map.bar;
+	const struct rte_vhost_pci_vring *mv = &meta->vring[q->vring_idx];
+	uint32_t want = RTE_VHOST_PCI_VRING_F_READY |
+		RTE_VHOST_PCI_VRING_F_ENABLED;
+
+	if (q->vring_idx >= meta->nvrings || (mv->flags & want) != want)
+		return;
+	rte_spinlock_lock(&q->lock);
+	if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
+			rte_vhost_pci_vring_callfd(internal->dev,
+				q->vring_idx)) == 0)
+		q->ready = true;
+	else
+		VPCI_LOG(ERR, "%s: vring %u does not fit the BAR", internal->path,
+			q->vring_idx);
+	rte_spinlock_unlock(&q->lock);
+}
+
+static void
+vpci_queue_stop(struct pmd_internal *internal, struct vpci_queue *q)
+{
+	rte_spinlock_lock(&q->lock);
+	if (q->ready) {
+		q->ready = false;
+		rte_vhost_pci_vring_writeback(internal->dev, q->vring_idx,
+			q->vr.last_avail_idx, q->vr.last_used_idx);
+	}
+	rte_spinlock_unlock(&q->lock);
+}
+
+static void
+vpci_set_link(struct pmd_internal *internal, bool up)
+{
+	struct rte_eth_dev *eth_dev = &rte_eth_devices[internal->port_id];
+	struct rte_eth_link link = vpci_link_down;
+
+	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	if (rte_eth_linkstatus_set(eth_dev, &link) != link.link_status)
+		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
+			NULL);
+}
+
+static int
+vpci_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+{
+	struct pmd_internal *internal = ctx;
+	const struct rte_vhost_pci_meta *meta;
+	uint64_t size, f;
+	uint8_t *bar;
+	uint16_t i;
+
+	if (internal->dev != NULL)
+		return -EBUSY;
+	bar = rte_vhost_pci_dev_bar(dev, &size);
+	if (bar == NULL || rte_vhost_pci_map_init(&internal->map, bar, size) < 0)
+		return -EINVAL;
+	meta = (const void *)bar;
+	f = meta->features;
+	internal->mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
+	internal->hdr_len = (internal->mrg_rxbuf ||
+			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
+		sizeof(struct vpci_net_hdr) :
+		offsetof(struct vpci_net_hdr, num_buffers);
+	internal->dev = dev;
+	for (i = 0; i < internal->max_queue_pairs; i++) {
+		vpci_queue_attach(internal, &internal->rxq[i]);
+		vpci_queue_attach(internal, &internal->txq[i]);
+	}
+	VPCI_LOG(INFO, "port %u: peer connected on %s (conn %" PRIu64 "), features 0x%" PRIx64,
+		internal->port_id, internal->path,
+		rte_vhost_pci_dev_conn_id(dev), f);
+	vpci_set_link(internal, true);
+	return 0;
+}
+
+static void
+vpci_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
+{
+	struct pmd_internal *internal = ctx;
+	uint16_t i;
+
+	if (internal->dev != dev)
+		return;
+	for (i = 0; i < internal->max_queue_pairs; i++) {
+		vpci_queue_stop(internal, &internal->rxq[i]);
+		vpci_queue_stop(internal, &internal->txq[i]);
+	}
+	internal->dev = NULL;
+	VPCI_LOG(INFO, "port %u: peer gone from %s", internal->port_id,
+		internal->path);
+	vpci_set_link(internal, false);
+}
+
+static void
+vpci_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+		int enable, void *ctx)
+{
+	struct pmd_internal *internal = ctx;
+	struct vpci_queue *q = vpci_queue_of_vring(internal, vring);
+
+	if (internal->dev != dev || q == NULL)
+		return;
+	if (enable)
+		vpci_queue_attach(internal, q);
+	else
+		vpci_queue_stop(internal, q);
+}
+
+static const struct rte_vhost_pci_ops vpci_lib_ops = {
+	.new_device = vpci_new_device,
+	.destroy_device = vpci_destroy_device,
+	.vring_state_changed = vpci_vring_state_changed,
+};
+
+/* ---- ethdev ops ---- */
+
+static int
+vpci_dev_configure(struct rte_eth_dev *dev __rte_unused)
+{
+	return 0;
+}
+
+static int
+vpci_dev_start(struct rte_eth_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	dev->data->dev_started = 1;
+	return 0;
+}
+
+static int
+vpci_dev_stop(struct rte_eth_dev *dev)
+{
+	uint16_t i;
+
+	dev->data->dev_started = 0;
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static int
+vpci_unregister(struct pmd_internal *internal)
+{
+	int ret = 0;
+
+	if (internal->registered) {
+		/* Stops every queue through destroy_device first. */
+		ret = rte_vhost_pci_server_unregister(internal->path);
+		internal->registered = false;
+	}
+	return ret;
+}
+
+static int
+vpci_dev_close(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	vpci_unregister(internal);
+	/* Queues live in dev_private; nothing for ethdev to free. */
+	dev->data->rx_queues = NULL;
+	dev->data->tx_queues = NULL;
+	dev->data->nb_rx_queues = 0;
+	dev->data->nb_tx_queues = 0;
+	return 0;
+}
+
+static int
+vpci_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	info->max_mac_addrs = 1;
+	info->max_rx_pktlen = 9728;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = 9728 - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	info->max_rx_queues = internal->max_queue_pairs;
+	info->max_tx_queues = internal->max_queue_pairs;
+	info->min_rx_bufsize = 0;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	return 0;
+}
+
+static int
+vpci_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
+		uint16_t nb_desc __rte_unused, unsigned int socket_id __rte_unused,
+		const struct rte_eth_rxconf *conf __rte_unused,
+		struct rte_mempool *mp)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	internal->rxq[qid].mp = mp;
+	dev->data->rx_queues[qid] = &internal->rxq[qid];
+	return 0;
+}
+
+static int
+vpci_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
+		uint16_t nb_desc __rte_unused, unsigned int socket_id __rte_unused,
+		const struct rte_eth_txconf *conf __rte_unused)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+
+	dev->data->tx_queues[qid] = &internal->txq[qid];
+	return 0;
+}
+
+static void
+vpci_queue_release(struct rte_eth_dev *dev __rte_unused,
+		uint16_t qid __rte_unused)
+{
+	/* Queues live in dev_private. */
+}
+
+static int
+vpci_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct rte_eth_link link = vpci_link_down;
+
+	link.link_status = internal->dev != NULL ?
+		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+static void
+vpci_stats_add(struct rte_eth_stats *s, const struct vpci_queue *q,
+		uint16_t i, bool rx)
+{
+	if (rx) {
+		s->ipackets += q->stats.pkts;
+		s->ibytes += q->stats.bytes;
+		s->ierrors += q->stats.errors;
+		s->rx_nombuf += q->stats.nombuf;
+	} else {
+		s->opackets += q->stats.pkts;
+		s->obytes += q->stats.bytes;
+		s->oerrors += q->stats.errors;
+	}
+	if (i >= RTE_ETHDEV_QUEUE_STAT_CNTRS)
+		return;
+	if (rx) {
+		s->q_ipackets[i] = q->stats.pkts;
+		s->q_ibytes[i] = q->stats.bytes;
+		s->q_errors[i] = q->stats.errors;
+	} else {
+		s->q_opackets[i] = q->stats.pkts;
+		s->q_obytes[i] = q->stats.bytes;
+	}
+}
+
+static int
+vpci_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t i;
+
+	for (i = 0; i < dev->data->nb_rx_queues; i++)
+		vpci_stats_add(stats, &internal->rxq[i], i, true);
+	for (i = 0; i < dev->data->nb_tx_queues; i++)
+		vpci_stats_add(stats, &internal->txq[i], i, false);
+	return 0;
+}
+
+static int
+vpci_stats_reset(struct rte_eth_dev *dev)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t i;
+
+	for (i = 0; i < internal->max_queue_pairs; i++) {
+		memset(&internal->rxq[i].stats, 0, sizeof(struct vpci_stats));
+		memset(&internal->txq[i].stats, 0, sizeof(struct vpci_stats));
+	}
+	return 0;
+}
+
+static int
+vpci_promisc(struct rte_eth_dev *dev __rte_unused)
+{
+	return 0;
+}
+
+static const struct eth_dev_ops vpci_ops = {
+	.dev_configure = vpci_dev_configure,
+	.dev_start = vpci_dev_start,
+	.dev_stop = vpci_dev_stop,
+	.dev_close = vpci_dev_close,
+	.dev_infos_get = vpci_dev_info,
+	.rx_queue_setup = vpci_rx_queue_setup,
+	.tx_queue_setup = vpci_tx_queue_setup,
+	.rx_queue_release = vpci_queue_release,
+	.tx_queue_release = vpci_queue_release,
+	.link_update = vpci_link_update,
+	.stats_get = vpci_stats_get,
+	.stats_reset = vpci_stats_reset,
+	.promiscuous_enable = vpci_promisc,
+	.promiscuous_disable = vpci_promisc,
+	.allmulticast_enable = vpci_promisc,
+	.allmulticast_disable = vpci_promisc,
+};
+
+/* ---- probe / remove ---- */
+
+struct vpci_args {
+	char path[108];
+	uint16_t queues;
+	uint32_t flags;
+};
+
+static int
+vpci_arg_path(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+
+	if (value[0] == '\0' || strlcpy(a->path, value, sizeof(a->path)) >=
+			sizeof(a->path))
+		return -EINVAL;
+	return 0;
+}
+
+static int
+vpci_arg_uint(const char *value, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(value, &end, 0);
+	if (errno != 0 || end == value || *end != '\0' || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+vpci_arg_queues(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned long v;
+
+	if (vpci_arg_uint(value, VPCI_MAX_QUEUE_PAIRS, &v) < 0 || v == 0)
+		return -EINVAL;
+	a->queues = v;
+	return 0;
+}
+
+static int
+vpci_arg_client(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned long v;
+
+	if (vpci_arg_uint(value, 1, &v) < 0)
+		return -EINVAL;
+	if (v)
+		a->flags |= RTE_VHOST_PCI_F_CLIENT;
+	return 0;
+}
+
+static int
+vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
+{
+	struct rte_kvargs *kv;
+	int ret = -EINVAL;
+
+	memset(a, 0, sizeof(*a));
+	a->queues = 1;
+	/* An unknown key makes rte_kvargs_parse() fail. */
+	kv = rte_kvargs_parse(params != NULL ? params : "", vpci_valid_args);
+	if (kv == NULL) {
+		VPCI_LOG(ERR, "%s: invalid devargs '%s'", name, params);
+		return -EINVAL;
+	}
+	if (rte_kvargs_count(kv, VPCI_ARG_PATH) != 1) {
+		VPCI_LOG(ERR, "%s: exactly one %s= is required", name,
+			VPCI_ARG_PATH);
+		goto out;
+	}
+	if (rte_kvargs_process(kv, VPCI_ARG_PATH, vpci_arg_path, a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_QUEUES, vpci_arg_queues,
+				a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_CLIENT, vpci_arg_client,
+				a) < 0) {
+		VPCI_LOG(ERR, "%s: invalid value in '%s'", name, params);
+		goto out;
+	}
+	ret = 0;
+out:
+	rte_kvargs_free(kv);
+	return ret;
+}
+
+static void
+vpci_init_queues(struct pmd_internal *internal)
+{
+	uint16_t i;
+
+	for (i = 0; i < VPCI_MAX_QUEUE_PAIRS; i++) {
+		struct vpci_queue *rx = &internal->rxq[i], *tx = &internal->txq[i];
+
+		rte_spinlock_init(&rx->lock);
+		rte_spinlock_init(&tx->lock);
+		rx->qid = tx->qid = i;
+		rx->vring_idx = 2 * i + 1;
+		tx->vring_idx = 2 * i;
+		rx->internal = tx->internal = internal;
+	}
+}
+
+static int
+vpci_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct pmd_internal *internal;
+	struct rte_ether_addr *mac;
+	struct rte_eth_dev *eth_dev;
+	struct vpci_args args;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		VPCI_LOG(ERR, "%s: secondary processes are not supported", name);
+		return -ENOTSUP;
+	}
+	ret = vpci_parse_args(name, rte_vdev_device_args(vdev), &args);
+	if (ret < 0)
+		return ret;
+	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(*internal));
+	if (eth_dev == NULL)
+		return -ENOMEM;
+	mac = rte_zmalloc_socket(name, sizeof(*mac), 0, vdev->device.numa_node);
+	if (mac == NULL) {
+		rte_eth_dev_release_port(eth_dev);
+		return -ENOMEM;
+	}
+	rte_eth_random_addr(mac->addr_bytes);
+	internal = eth_dev->data->dev_private;
+	strlcpy(internal->path, args.path, sizeof(internal->path));
+	internal->max_queue_pairs = args.queues;
+	internal->flags = args.flags;
+	internal->port_id = eth_dev->data->port_id;
+	vpci_init_queues(internal);
+
+	eth_dev->data->mac_addrs = mac;
+	eth_dev->data->dev_link = vpci_link_down;
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC |
+		RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	eth_dev->dev_ops = &vpci_ops;
+	eth_dev->rx_pkt_burst = eth_vpci_rx;
+	eth_dev->tx_pkt_burst = eth_vpci_tx;
+
+	ret = rte_vhost_pci_server_register(args.path, args.flags, args.queues,
+		&vpci_lib_ops, internal);
+	if (ret < 0) {
+		VPCI_LOG(ERR, "%s: cannot use %s: %s", name, args.path,
+			strerror(-ret));
+		rte_eth_dev_release_port(eth_dev);
+		return ret;
+	}
+	internal->registered = true;
+	rte_eth_dev_probing_finish(eth_dev);
+	VPCI_LOG(INFO, "%s: port %u on %s, %u queue pairs%s", name,
+		internal->port_id, args.path, args.queues,
+		(args.flags & RTE_VHOST_PCI_F_CLIENT) ? ", client mode" : "");
+	return 0;
+}
+
+static int
+vpci_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *eth_dev;
+
+	eth_dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	if (eth_dev == NULL)
+		return 0;	/* already closed */
+	/* Closing releases the port, dev_private and mac_addrs with it. */
+	return rte_eth_dev_close(eth_dev->data->port_id);
+}
+
+static struct rte_vdev_driver vpci_vdev_drv = {
+	.probe = vpci_probe,
+	.remove = vpci_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_vhost_pci, vpci_vdev_drv);
+RTE_PMD_REGISTER_ALIAS(net_vhost_pci, eth_vhost_pci);
+RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci,
+	VPCI_ARG_PATH "=<path> "
+	VPCI_ARG_QUEUES "=<1-16> "
+	VPCI_ARG_CLIENT "=<0|1>");

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+#ifndef VPCI_H
+#define VPCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include <rte_vhost_pci.h>
+
+extern int vpci_logtype;
+#define VPCI_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vpci_logtype, \
+		"VHOST_PCI_PMD: " fmt "\n", ##__VA_ARGS__)
+
+#define VPCI_MAX_QUEUE_PAIRS	(RTE_VHOST_PCI_MAX_VRINGS / 2)
+
+/* Split virtqueue layout (virtio 1.x, 2.7). */
+#define VPCI_DESC_F_NEXT	1
+#define VPCI_DESC_F_WRITE	2
+#define VPCI_DESC_F_INDIRECT	4
+#define VPCI_AVAIL_F_NO_INTERRUPT 1
+#define VPCI_USED_F_NO_NOTIFY	1
+#define VHOST_PCI_EVENT_IDX_BIT	29
+#define VPCI_F_MRG_RXBUF_BIT	15
+#define VPCI_F_VERSION_1_BIT	32
+
+struct vpci_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vpci_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];	/* then used_event, with EVENT_IDX */
+};
+
+struct vpci_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vpci_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct vpci_used_elem ring[];	/* then avail_event */
+};
+
+/* virtio-net header; num_buffers exists with VERSION_1 or MRG_RXBUF. */
+struct vpci_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+
+/* The driver's private view of one peer vring. Indexes are shadows: the
+ * peer can write the shared ones, so we never read our own back.
+ */
+struct vpci_vring {
+	volatile struct vpci_desc *desc;
+	volatile struct vpci_avail *avail;
+	volatile struct vpci_used *used;
+	uint16_t size;
+	uint16_t mask;
+	uint16_t last_avail_idx;
+	uint16_t last_used_idx;
+	int callfd;
+	bool event_idx;
+};
+
+struct vpci_stats {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t errors;
+	uint64_t nombuf;
+};
+
+struct pmd_internal;
+
+struct vpci_queue {
+	/* Held by a burst; the control thread takes it to attach or stop
+	 * the ring, so the BAR is never unmapped under a burst.
+	 */
+	rte_spinlock_t lock;
+	bool ready;
+	uint16_t qid;
+	uint16_t vring_idx;
+	struct vpci_vring vr;
+	struct pmd_internal *internal;
+	struct rte_mempool *mp;		/* RX only */
+	struct vpci_stats stats;
+} __rte_cache_aligned;
+
+struct pmd_internal {
+	char path[108];
+	uint16_t max_queue_pairs;
+	uint32_t flags;			/* RTE_VHOST_PCI_F_* */
+	uint16_t port_id;
+	struct rte_vhost_pci_device *dev;	/* NULL: no peer */
+	struct rte_vhost_pci_map map;	/* valid while dev != NULL */
+	uint16_t hdr_len;
+	bool mrg_rxbuf;
+	bool registered;
+	struct vpci_queue rxq[VPCI_MAX_QUEUE_PAIRS];
+	struct vpci_queue txq[VPCI_MAX_QUEUE_PAIRS];
+};
+
+/* Datapath (vpci_rxtx.c). */
+uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
+		const struct rte_vhost_pci_vring *meta, uint64_t features,
+		int callfd);
+
+#endif /* VPCI_H */

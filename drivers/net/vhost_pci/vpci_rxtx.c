@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * Datapath over the peer's split vrings, read and written through the BAR.
+ *
+ * RX dequeues from the peer's TX ring, TX copies into the peer's RX ring.
+ * Every descriptor chain is first collected into a private vector: each
+ * descriptor is read once into a local copy, its index, flags, loop bound
+ * and address range checked, and its address translated. Only then is data
+ * copied, from the checked vector, never from the shared ring again.
+ */
+
+#include <sys/eventfd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_memcpy.h>
+
+#include "vpci.h"
+
+/* Segments one chain may have; longer chains are refused. */
+#define VPCI_MAX_IOV		64
+/* Largest packet accepted from the peer, header excluded. */
+#define VPCI_MAX_PKT_LEN	(64 * 1024)
+/* Heads one mergeable packet may use. */
+#define VPCI_MAX_MRG_BUFS	VPCI_MAX_IOV
+
+struct vpci_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
+struct vpci_chain {
+	uint16_t head;
+	uint16_t niov;
+	uint32_t len;		/* total bytes */
+	struct vpci_iov iov[VPCI_MAX_IOV];
+};
+
+int
+vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
+		const struct rte_vhost_pci_vring *meta, uint64_t features,
+		int callfd)
+{
+	uint64_t n = meta->size;
+
+	if (n == 0 || n > RTE_VHOST_PCI_MAX_RING_SIZE || !rte_is_power_of_2(n))
+		return -1;
+	vr->desc = rte_vhost_pci_translate(map, meta->desc, 16 * n);
+	vr->avail = rte_vhost_pci_translate(map, meta->avail, 6 + 2 * n);
+	vr->used = rte_vhost_pci_translate(map, meta->used, 6 + 8 * n);
+	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL)
+		return -1;
+	vr->size = n;
+	vr->mask = n - 1;
+	vr->last_avail_idx = meta->last_avail_idx;
+	vr->last_used_idx = meta->last_used_idx;
+	vr->callfd = callfd;
+	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
+	/* We poll: ask the peer not to kick. */
+	vr->used->flags = VPCI_USED_F_NO_NOTIFY;
+	return 0;
+}
+
+/* Walk one chain into @c. Returns 0, or -1 if the chain is invalid. */
+static int
+vpci_chain_collect(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, uint16_t head,
+		bool writable, struct vpci_chain *c)
+{
+	const uint16_t want = writable ? VPCI_DESC_F_WRITE : 0;
+	uint16_t idx = head, flags;
+	uint32_t n = 0, len;
+	uint64_t addr;
+
+	c->head = head;
+	c->niov = 0;
+	c->len = 0;
+	for (;;) {
+		/* Index in range, and a loop cannot outlast the ring. */
+		if (unlikely(idx >= vr->size || ++n > vr->size ||
+				c->niov == VPCI_MAX_IOV))
+			return -1;
+		/* One read of each field: the peer may rewrite the table. */
+		addr = vr->desc[idx].addr;
+		len = vr->desc[idx].len;
+		flags = vr->desc[idx].flags;
+		if (unlikely((flags & (VPCI_DESC_F_WRITE | VPCI_DESC_F_INDIRECT))
+				!= want))
+			return -1;
+		if (len != 0) {
+			uint8_t *p = rte_vhost_pci_translate(map, addr, len);
+
+			if (unlikely(p == NULL ||
+					c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
+						sizeof(struct vpci_net_hdr)))
+				return -1;
+			c->iov[c->niov].base = p;
+			c->iov[c->niov].len = len;
+			c->niov++;
+			c->len += len;
+		}
+		if (!(flags & VPCI_DESC_F_NEXT))
+			return 0;
+		idx = vr->desc[idx].next;
+	}
+}
+
+/* Peer-published entries not yet consumed, up to @max. A jump of more
+ * than the ring size is a broken peer: -1.
+ */
+static inline int
+vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
+{
+	/* Pairs with the peer's release of avail->idx after it filled the
+	 * ring entries and descriptors: those are visible after this load.
+	 */
+	uint16_t idx = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t n = idx - vr->last_avail_idx;
+
+	if (unlikely(n > vr->size))
+		return -1;
+	return RTE_MIN(n, max);
+}
+
+static inline uint16_t
+vpci_avail_head(const struct vpci_vring *vr, uint16_t i)
+{
+	return vr->avail->ring[(uint16_t)(vr->last_avail_idx + i) & vr->mask];
+}
+
+static inline void
+vpci_used_put(struct vpci_vring *vr, uint16_t i, uint16_t id, uint32_t len)
+{
+	volatile struct vpci_used_elem *e =
+		&vr->used->ring[(uint16_t)(vr->last_used_idx + i) & vr->mask];
+
+	e->id = id;
+	e->len = len;
+}
+
+static inline bool
+vpci_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/* Consume @avail entries, publish @used entries, notify if asked. */
+static void
+vpci_vring_publish(struct vpci_vring *vr, uint16_t avail, uint16_t used)
+{
+	uint16_t old = vr->last_used_idx;
+	bool notify;
+
+	vr->last_avail_idx += avail;
+	vr->last_used_idx += used;
+	/* Pairs with the peer's acquire of used->idx: the used elements and
+	 * the data written into its buffers are visible before the index.
+	 */
+	__atomic_store_n(&vr->used->idx, vr->last_used_idx, __ATOMIC_RELEASE);
+	if (vr->callfd < 0 || used == 0)
+		return;
+	/* Order the index store before reading the peer's suppression
+	 * state; pairs with the barrier the peer puts between re-enabling
+	 * notifications and re-checking used->idx.
+	 */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vr->event_idx)
+		notify = vpci_need_event(vr->avail->ring[vr->size],
+			vr->last_used_idx, old);
+	else
+		notify = !(vr->avail->flags & VPCI_AVAIL_F_NO_INTERRUPT);
+	if (notify && eventfd_write(vr->callfd, 1) < 0)
+		VPCI_LOG(DEBUG, "call eventfd write failed");
+}
+
+/* ---- RX: peer TX ring to mbufs ---- */
+
+/* Copy the chain, minus the virtio-net header, into @m. */
+static int
+vpci_chain_to_mbuf(struct vpci_queue *q, const struct vpci_chain *c,
+		struct rte_mbuf *m)
+{
+	uint32_t skip = q->internal->hdr_len, room, n, off;
+	struct rte_mbuf *seg = m, *next;
+	uint16_t i;
+
+	if (unlikely(c->len <= skip))
+		return -1;
+	for (i = 0; i < c->niov; i++) {
+		const uint8_t *src = c->iov[i].base;
+		uint32_t len = c->iov[i].len;
+
+		n = RTE_MIN(skip, len);
+		src += n;
+		len -= n;
+		skip -= n;
+		while (len != 0) {
+			room = rte_pktmbuf_tailroom(seg);
+			if (room == 0) {
+				next = rte_pktmbuf_alloc(q->mp);
+				if (unlikely(next == NULL)) {
+					q->stats.nombuf++;
+					return -1;
+				}
+				seg->next = next;
+				seg = next;
+				m->nb_segs++;
+				continue;
+			}
+			n = RTE_MIN(room, len);
+			off = seg->data_len;
+			rte_memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, off),
+				src, n);
+			seg->data_len += n;
+			m->pkt_len += n;
+			src += n;
+			len -= n;
+		}
+	}
+	return 0;
+}
+
+uint16_t
+eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vpci_queue *q = rxq;
+	struct pmd_internal *internal = q->internal;
+	struct rte_mbuf *mb[nb_pkts > 0 ? nb_pkts : 1];
+	struct vpci_chain c;
+	uint16_t i, got = 0;
+	uint64_t bytes = 0;
+	int n;
+
+	if (unlikely(!rte_spinlock_trylock(&q->lock)))
+		return 0;
+	if (unlikely(!q->ready))
+		goto out;
+	n = vpci_avail_count(&q->vr, nb_pkts);
+	if (unlikely(n < 0)) {
+		VPCI_LOG(ERR, "rxq %u: peer moved avail index past the ring; queue stopped",
+			q->qid);
+		q->stats.errors++;
+		q->ready = false;
+		goto out;
+	}
+	if (n == 0)
+		goto out;
+	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
+		q->stats.nombuf += n;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		uint16_t head = vpci_avail_head(&q->vr, i);
+
+		/* A device-read buffer is returned with length 0. */
+		vpci_used_put(&q->vr, i, head, 0);
+		if (unlikely(vpci_chain_collect(&q->vr, &internal->map, head,
+				false, &c) < 0 ||
+				vpci_chain_to_mbuf(q, &c, mb[i]) < 0)) {
+			q->stats.errors++;
+			rte_pktmbuf_free(mb[i]);
+			continue;
+		}
+		mb[i]->port = internal->port_id;
+		bytes += mb[i]->pkt_len;
+		pkts[got++] = mb[i];
+	}
+	vpci_vring_publish(&q->vr, n, n);
+	q->stats.pkts += got;
+	q->stats.bytes += bytes;
+out:
+	rte_spinlock_unlock(&q->lock);
+	return got;
+}
+
+/* ---- TX: mbufs to the peer's RX ring ---- */
+
+/* Copies into a list of peer buffers, tracking what each one received. */
+struct vpci_writer {
+	struct vpci_chain *bufs;
+	uint16_t nbufs;
+	uint16_t buf;		/* current chain */
+	uint16_t iov;		/* current iov in it */
+	uint32_t off;		/* offset in that iov */
+	uint32_t written[VPCI_MAX_MRG_BUFS];
+};
+
+static void
+vpci_write(struct vpci_writer *w, const uint8_t *src, uint32_t len)
+{
+	while (len != 0) {
+		const struct vpci_iov *v = &w->bufs[w->buf].iov[w->iov];
+		uint32_t n = RTE_MIN(len, v->len - w->off);
+
+		rte_memcpy(v->base + w->off, src, n);
+		w->written[w->buf] += n;
+		w->off += n;
+		src += n;
+		len -= n;
+		if (w->off == v->len) {
+			w->off = 0;
+			if (++w->iov == w->bufs[w->buf].niov) {
+				w->iov = 0;
+				w->buf++;
+			}
+		}
+	}
+}
+
+/*
+ * Gather enough peer buffers for hdr + packet. Returns the number of heads
+ * used, 0 if the ring has too few right now, -1 if a chain is invalid
+ * (*bad is then how many heads were consumed and must be returned).
+ */
+static int
+vpci_tx_gather(struct vpci_queue *q, uint16_t start, uint16_t avail,
+		uint32_t need, struct vpci_chain *bufs, uint16_t *bad)
+{
+	struct pmd_internal *internal = q->internal;
+	uint16_t nb = 0, max = internal->mrg_rxbuf ? VPCI_MAX_MRG_BUFS : 1;
+	uint64_t have = 0;
+
+	while (have < need) {
+		if (nb == max) {
+			/* Too big for the peer's buffers: drop, consume none. */
+			*bad = 0;
+			return internal->mrg_rxbuf ? -1 : 0;
+		}
+		if (start + nb == avail)
+			return 0;
+		if (vpci_chain_collect(&q->vr, &internal->map,
+				vpci_avail_head(&q->vr, start + nb), true,
+				&bufs[nb]) < 0) {
+			*bad = nb + 1;
+			return -1;
+		}
+		have += bufs[nb].len;
+		nb++;
+	}
+	return nb;
+}
+
+/* Copy @m into @nb gathered buffers, the @first to @first + nb - 1 used
+ * entries of this burst.
+ */
+static void
+vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
+		struct vpci_chain *bufs, uint16_t nb, uint16_t first)
+{
+	struct vpci_writer w = { .bufs = bufs, .nbufs = nb };
+	struct vpci_net_hdr hdr = { .num_buffers = nb };
+	const struct rte_mbuf *seg;
+	uint16_t i;
+
+	vpci_write(&w, (const uint8_t *)&hdr, q->internal->hdr_len);
+	for (seg = m; seg != NULL; seg = seg->next)
+		vpci_write(&w, rte_pktmbuf_mtod(seg, const uint8_t *),
+			seg->data_len);
+	for (i = 0; i < nb; i++)
+		vpci_used_put(&q->vr, first + i, bufs[i].head, w.written[i]);
+}
+
+uint16_t
+eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vpci_queue *q = txq;
+	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
+	uint16_t sent = 0, used = 0, dropped = 0, bad, i;
+	uint64_t bytes = 0;
+	int avail, nb;
+
+	if (unlikely(!rte_spinlock_trylock(&q->lock)))
+		return 0;
+	if (unlikely(!q->ready))
+		goto out;
+	avail = vpci_avail_count(&q->vr, UINT16_MAX);
+	if (unlikely(avail < 0)) {
+		VPCI_LOG(ERR, "txq %u: peer moved avail index past the ring; queue stopped",
+			q->qid);
+		q->stats.errors++;
+		q->ready = false;
+		goto out;
+	}
+	for (; sent < nb_pkts; sent++) {
+		struct rte_mbuf *m = pkts[sent];
+
+		nb = vpci_tx_gather(q, used, avail,
+			q->internal->hdr_len + m->pkt_len, bufs, &bad);
+		if (nb == 0)
+			break;	/* ring full, or the packet does not fit */
+		if (unlikely(nb < 0)) {
+			/* Invalid chain: return the heads unused, drop. */
+			for (i = 0; i < bad; i++)
+				vpci_used_put(&q->vr, used + i,
+					vpci_avail_head(&q->vr, used + i), 0);
+			used += bad;
+			dropped++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		vpci_tx_copy(q, m, bufs, nb, used);
+		used += nb;
+		bytes += m->pkt_len;
+		rte_pktmbuf_free(m);
+	}
+	vpci_vring_publish(&q->vr, used, used);
+	q->stats.pkts += sent - dropped;
+	q->stats.errors += dropped;
+	q->stats.bytes += bytes;
+out:
+	rte_spinlock_unlock(&q->lock);
+	return sent;
+}
