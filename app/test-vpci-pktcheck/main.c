@@ -69,6 +69,7 @@ struct pc_cfg {
 	uint32_t size;
 	uint32_t window;
 	uint32_t timeout;
+	uint32_t settle_ms;
 	uint16_t port;
 	bool macswap;
 };
@@ -149,12 +150,14 @@ usage(const char *prg)
 	fprintf(stderr,
 		"usage: %s <EAL args> -- [--count N] [--size S] "
 		"[--expect macswap|io]\n"
-		"       [--window W] [--timeout S] [--port P]\n"
+		"       [--window W] [--timeout S] [--settle-ms MS] [--port P]\n"
 		"  --count N    packets to send (default 10000)\n"
 		"  --size S     frame size without CRC, %u..%u (default 64)\n"
 		"  --expect M   far side forwarding mode (default macswap)\n"
 		"  --window W   max packets in flight (default 128)\n"
 		"  --timeout S  overall timeout in seconds (default 20)\n"
+		"  --settle-ms MS  wait after link up before sending (default 0):\n"
+		"               a peer still starting may flush early frames\n"
 		"  --port P     ethdev port id (default 0)\n",
 		prg, PC_MIN_FRAME, PC_MAX_FRAME);
 }
@@ -204,6 +207,8 @@ parse_opt(struct pc_cfg *cfg, int opt, const char *arg)
 		return parse_u32(arg, 1, PC_MAX_WINDOW, &cfg->window);
 	case 't':
 		return parse_u32(arg, 1, PC_MAX_TIMEOUT, &cfg->timeout);
+	case 'S':
+		return parse_u32(arg, 0, 60000, &cfg->settle_ms);
 	case 'p':
 		ret = parse_u32(arg, 0, RTE_MAX_ETHPORTS - 1, &port);
 		cfg->port = (uint16_t)port;
@@ -222,6 +227,7 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "settle-ms", required_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -727,6 +733,8 @@ run_test(struct pc_ctx *c, uint64_t deadline)
 			c->cfg.port);
 		return -1;
 	}
+	if (c->cfg.settle_ms != 0)
+		rte_delay_ms(c->cfg.settle_ms);
 	if (traffic_loop(c, deadline) != 0) {
 		fprintf(stderr, "pktcheck: %s before all frames returned\n",
 			force_quit ? "interrupted" : "timeout");

@@ -281,6 +281,9 @@ conn_rx_check(struct vhost_pci_conn *conn)
 			return -1;
 		}
 	}
+	/* Fewer than 8 bytes of a first header: keep reading. */
+	if (conn->hops == NULL)
+		return 0;
 	if (conn->rxlen == conn->hops->hdr_size) {
 		conn->hops->decode(conn->rxbuf, &m);
 		if (m.size > VHOST_PCI_PAYLOAD_MAX) {

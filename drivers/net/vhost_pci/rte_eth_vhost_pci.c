@@ -68,7 +68,10 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 	if (q->vring_idx >= meta->nvrings || (mv->flags & want) != want)
 		return;
 	rte_spinlock_lock(&q->lock);
-	if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
+	if (q->ready)
+		VPCI_LOG(ERR, "%s: vring %u attached twice; kept as it was",
+			internal->path, q->vring_idx);
+	else if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
 			rte_vhost_pci_vring_callfd(internal->dev,
 				q->vring_idx)) == 0)
 		q->ready = true;
@@ -109,7 +112,6 @@ vpci_new_device(struct rte_vhost_pci_device *dev, void *ctx)
 	const struct rte_vhost_pci_meta *meta;
 	uint64_t size, f;
 	uint8_t *bar;
-	uint16_t i;
 
 	if (internal->dev != NULL)
 		return -EBUSY;
@@ -124,10 +126,11 @@ vpci_new_device(struct rte_vhost_pci_device *dev, void *ctx)
 		sizeof(struct vpci_net_hdr) :
 		offsetof(struct vpci_net_hdr, num_buffers);
 	internal->dev = dev;
-	for (i = 0; i < internal->max_queue_pairs; i++) {
-		vpci_queue_attach(internal, &internal->rxq[i]);
-		vpci_queue_attach(internal, &internal->txq[i]);
-	}
+	/* Vrings 0 and 1; the library reports the others through
+	 * vring_state_changed() right after this returns.
+	 */
+	vpci_queue_attach(internal, &internal->rxq[0]);
+	vpci_queue_attach(internal, &internal->txq[0]);
 	VPCI_LOG(INFO, "port %u: peer connected on %s (conn %" PRIu64 "), features 0x%" PRIx64,
 		internal->port_id, internal->path,
 		rte_vhost_pci_dev_conn_id(dev), f);
