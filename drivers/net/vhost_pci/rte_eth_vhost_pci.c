@@ -100,7 +100,8 @@ vpci_set_link(struct pmd_internal *internal, bool up)
 	struct rte_eth_link link = vpci_link_down;
 
 	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-	if (rte_eth_linkstatus_set(eth_dev, &link) != link.link_status)
+	/* 0 means the status changed. */
+	if (rte_eth_linkstatus_set(eth_dev, &link) == 0)
 		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
 			NULL);
 }
