@@ -125,6 +125,21 @@ vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 	return RTE_MIN(n, max);
 }
 
+/* As vpci_avail_count(); a broken peer stops the queue, counted. */
+static inline int
+vpci_queue_avail(struct vpci_queue *q, uint16_t max, const char *dir)
+{
+	int n = vpci_avail_count(&q->vr, max);
+
+	if (unlikely(n < 0)) {
+		VPCI_LOG(ERR, "%s %u: peer moved avail index past the ring; queue stopped",
+			dir, q->qid);
+		q->stats.errors++;
+		q->ready = false;
+	}
+	return n;
+}
+
 static inline uint16_t
 vpci_avail_head(const struct vpci_vring *vr, uint16_t i)
 {
@@ -238,15 +253,8 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	n = vpci_avail_count(&q->vr, nb_pkts);
-	if (unlikely(n < 0)) {
-		VPCI_LOG(ERR, "rxq %u: peer moved avail index past the ring; queue stopped",
-			q->qid);
-		q->stats.errors++;
-		q->ready = false;
-		goto out;
-	}
-	if (n == 0)
+	n = vpci_queue_avail(q, nb_pkts, "rxq");
+	if (n <= 0)
 		goto out;
 	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
 		q->stats.nombuf += n;
@@ -376,14 +384,9 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	avail = vpci_avail_count(&q->vr, UINT16_MAX);
-	if (unlikely(avail < 0)) {
-		VPCI_LOG(ERR, "txq %u: peer moved avail index past the ring; queue stopped",
-			q->qid);
-		q->stats.errors++;
-		q->ready = false;
+	avail = vpci_queue_avail(q, UINT16_MAX, "txq");
+	if (avail <= 0)
 		goto out;
-	}
 	for (; sent < nb_pkts; sent++) {
 		struct rte_mbuf *m = pkts[sent];
 
