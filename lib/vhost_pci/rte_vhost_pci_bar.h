@@ -9,7 +9,7 @@
  * @file
  * Layout of the vhost-pci BAR: a metadata page at offset 0, then the peer's
  * memory regions. This is exactly what the driver reads, in vdev mode from
- * the library's window and later from a PCI BAR; doc/guides/specs/bar.rst
+ * the library's window and later from a PCI BAR; doc/guides/specs/bar_layout.rst
  * describes the same bytes. All fields are little endian (host order on the
  * only supported targets).
  *
