@@ -19,6 +19,7 @@
  * held; they may call any rte_vhost_pci_* function.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,6 +128,58 @@ const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
 
 /** Connection id: assigned by the server, unique per server for its life. */
 uint64_t rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev);
+
+/**
+ * Header version the device's connection speaks: 1 (vhost-user) or 2
+ * (vhost-pci extension); 0 before its first message.
+ */
+uint32_t rte_vhost_pci_dev_version(const struct rte_vhost_pci_device *dev);
+
+/**
+ * The front-end's sender UUID (v2: SET_PVI_SENDER_UUID or the memory
+ * table's owner).
+ *
+ * @return 0, or -ENOENT if the front-end sent none.
+ */
+int rte_vhost_pci_dev_peer_uuid(const struct rte_vhost_pci_device *dev,
+		uint8_t uuid[16]);
+
+/** This side's sender UUID, sent to every v2 front-end. */
+void rte_vhost_pci_local_uuid(uint8_t uuid[16]);
+
+/** Replace this side's sender UUID (random by default). */
+void rte_vhost_pci_set_local_uuid(const uint8_t uuid[16]);
+
+/**
+ * A GSI table: the front-end's RX queues' (@p local false) or the ones
+ * this side sent (@p local true). Copies at most @p max entries.
+ *
+ * @return the number of entries in the table.
+ */
+int rte_vhost_pci_dev_rx_queue_gsi(const struct rte_vhost_pci_device *dev,
+		uint32_t *gsi, uint16_t max, bool local);
+
+/**
+ * Send the GSIs of this side's RX queues (v2 SET_RX_QUEUE_GSI).
+ *
+ * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
+ */
+int rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
+		const uint32_t *gsi, uint16_t n);
+
+/**
+ * Tear the peer channel down from this side (v2 SET_PEER_CONNECTION with
+ * DISCONNECT): the device is detached (destroy_device) and unmapped.
+ *
+ * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
+ */
+int rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev);
+
+/** Attach an application pointer to the device. */
+void rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv);
+
+/** The pointer given to rte_vhost_pci_dev_set_priv(), or NULL. */
+void *rte_vhost_pci_dev_priv(const struct rte_vhost_pci_device *dev);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -480,7 +481,127 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 	return 0;
 }
 
+/* Peer channel destroyed (SET_PEER_CONNECTION): stop the driver, unmap.
+ * A new memory table is needed before the device can be ready again.
+ */
+void
+vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev)
+{
+	vhost_pci_dev_detach(dev);
+	bar_unmap(&dev->bar);
+}
+
 /* ---- API ---- */
+
+/* This side's sender UUID for PVI (seed 000); random unless set. */
+uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
+
+RTE_INIT(vhost_pci_uuid_init)
+{
+	if (getrandom(vhost_pci_local_uuid, sizeof(vhost_pci_local_uuid),
+			0) != sizeof(vhost_pci_local_uuid))
+		memset(vhost_pci_local_uuid, 0x5a, sizeof(vhost_pci_local_uuid));
+	/* RFC 4122 version 4, variant 1. */
+	vhost_pci_local_uuid[6] = (vhost_pci_local_uuid[6] & 0x0f) | 0x40;
+	vhost_pci_local_uuid[8] = (vhost_pci_local_uuid[8] & 0x3f) | 0x80;
+}
+
+void
+rte_vhost_pci_local_uuid(uint8_t uuid[16])
+{
+	memcpy(uuid, vhost_pci_local_uuid, VHOST_PCI_UUID_LEN);
+}
+
+void
+rte_vhost_pci_set_local_uuid(const uint8_t uuid[16])
+{
+	vhost_pci_lock_take();
+	memcpy(vhost_pci_local_uuid, uuid, VHOST_PCI_UUID_LEN);
+	vhost_pci_lock_release();
+}
+
+int
+rte_vhost_pci_dev_peer_uuid(const struct rte_vhost_pci_device *dev,
+		uint8_t uuid[16])
+{
+	if (!dev->peer_uuid_set)
+		return -ENOENT;
+	memcpy(uuid, dev->peer_uuid, VHOST_PCI_UUID_LEN);
+	return 0;
+}
+
+uint32_t
+rte_vhost_pci_dev_version(const struct rte_vhost_pci_device *dev)
+{
+	const struct vhost_pci_conn *conn =
+		vhost_pci_dev_conn((struct rte_vhost_pci_device *)(uintptr_t)dev);
+
+	return conn->hops != NULL ? conn->hops->version : 0;
+}
+
+int
+rte_vhost_pci_dev_rx_queue_gsi(const struct rte_vhost_pci_device *dev,
+		uint32_t *gsi, uint16_t max, bool local)
+{
+	uint16_t n = local ? dev->nlocal_gsi : dev->ngsi;
+
+	memcpy(gsi, local ? dev->local_gsi : dev->gsi,
+		RTE_MIN(n, max) * sizeof(*gsi));
+	return n;
+}
+
+int
+rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
+		const uint32_t *gsi, uint16_t n)
+{
+	uint8_t buf[VHOST_PCI_GSI_HDR + VHOST_PCI_MAX_GSI * VHOST_PCI_GSI_SIZE];
+	int ret;
+
+	if (n == 0 || n > VHOST_PCI_MAX_GSI)
+		return -EINVAL;
+	memcpy(buf, &n, sizeof(n));
+	memcpy(buf + VHOST_PCI_GSI_HDR, gsi, n * VHOST_PCI_GSI_SIZE);
+	vhost_pci_lock_take();
+	ret = vhost_pci_send_request(vhost_pci_dev_conn(dev),
+		VHOST_PCI_SET_RX_QUEUE_GSI, buf,
+		VHOST_PCI_GSI_HDR + n * VHOST_PCI_GSI_SIZE);
+	if (ret == 0) {
+		memcpy(dev->local_gsi, gsi, n * sizeof(*gsi));
+		dev->nlocal_gsi = n;
+	}
+	vhost_pci_lock_release();
+	return ret;
+}
+
+int
+rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev)
+{
+	uint64_t v = VHOST_PCI_PEER_DISCONNECT;
+	int ret;
+
+	vhost_pci_lock_take();
+	ret = vhost_pci_send_request(vhost_pci_dev_conn(dev),
+		VHOST_PCI_SET_PEER_CONNECTION, &v, sizeof(v));
+	if (ret == 0) {
+		VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": peer channel disconnected by the server",
+			dev->ep->path, dev->conn_id);
+		vhost_pci_dev_disconnect(dev);
+	}
+	vhost_pci_lock_release();
+	return ret;
+}
+
+void
+rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv)
+{
+	dev->priv = priv;
+}
+
+void *
+rte_vhost_pci_dev_priv(const struct rte_vhost_pci_device *dev)
+{
+	return dev->priv;
+}
 
 uint8_t *
 rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev, uint64_t *size)

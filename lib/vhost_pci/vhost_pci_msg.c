@@ -101,12 +101,17 @@ vhost_pci_offered_features(const struct vhost_pci_endpoint *ep)
 	return f;
 }
 
+/* Bit 4 is F_MTU in v1 (not offered) and F_VHOST_PCI in v2. */
 uint64_t
-vhost_pci_offered_protocol_features(void)
+vhost_pci_offered_protocol_features(uint32_t version)
 {
-	return RTE_BIT64(VHOST_USER_PROTOCOL_F_MQ) |
+	uint64_t f = RTE_BIT64(VHOST_USER_PROTOCOL_F_MQ) |
 		RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
 		RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS);
+
+	if (version == VHOST_PCI_HDR_VERSION_2)
+		f |= RTE_BIT64(VHOST_PCI_PROTOCOL_F_VHOST_PCI);
+	return f;
 }
 
 /* ---- handlers, one per request ---- */
@@ -152,20 +157,26 @@ h_reset_owner(struct vhost_pci_conn *conn,
 	return VH_OK;
 }
 
+/* The memory table at @p, @size bytes of the payload. */
 static int
-h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
+		const uint8_t *p, uint32_t size)
 {
 	struct vhost_pci_mem_region r[VHOST_PCI_MAX_MEM_REGIONS];
-	const uint8_t *p = msg->payload.raw;
 	struct vhost_pci_mem_table mt;
 
+	if (size < sizeof(mt)) {
+		VHOST_PCI_LOG(ERR, "%s: memory table of %u bytes",
+			conn->dev.ep->path, size);
+		return VH_ERR;
+	}
 	memcpy(&mt, p, sizeof(mt));
 	if (mt.nregions == 0 || mt.nregions > VHOST_PCI_MAX_MEM_REGIONS) {
 		VHOST_PCI_LOG(ERR, "%s: %u memory regions", conn->dev.ep->path,
 			mt.nregions);
 		return VH_ERR;
 	}
-	if (msg->size != sizeof(mt) +
+	if (size != sizeof(mt) +
 			mt.nregions * sizeof(struct vhost_pci_mem_region) ||
 			msg->nfds != mt.nregions) {
 		VHOST_PCI_LOG(ERR, "%s: %u regions with %u bytes and %u fds",
@@ -176,6 +187,28 @@ h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	memcpy(r, p + sizeof(mt), mt.nregions * sizeof(r[0]));
 	return vhost_pci_dev_set_mem(&conn->dev, r, mt.nregions, msg->fds) < 0 ?
 		VH_ERR : VH_OK;
+}
+
+static int
+h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	return set_mem_table(conn, msg, msg->payload.raw, msg->size);
+}
+
+/* v2: the 128-bit UUID of the memory's owner comes first (seed 000). */
+static int
+h_set_mem_table_v2(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	int ret;
+
+	ret = set_mem_table(conn, msg, msg->payload.raw + VHOST_PCI_UUID_LEN,
+		msg->size - VHOST_PCI_UUID_LEN);
+	if (ret == VH_OK) {
+		memcpy(dev->peer_uuid, msg->payload.raw, VHOST_PCI_UUID_LEN);
+		dev->peer_uuid_set = true;
+	}
+	return ret;
 }
 
 static int
@@ -289,10 +322,9 @@ h_set_vring_err(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 }
 
 static int
-h_get_protocol_features(struct vhost_pci_conn *conn __rte_unused,
-		struct vhost_pci_msg *msg)
+h_get_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	reply_u64(msg, vhost_pci_offered_protocol_features());
+	reply_u64(msg, vhost_pci_offered_protocol_features(conn->hops->version));
 	return VH_OK;
 }
 
@@ -300,7 +332,7 @@ static int
 h_set_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
 	uint64_t extra = msg->payload.u64 &
-		~vhost_pci_offered_protocol_features();
+		~vhost_pci_offered_protocol_features(conn->hops->version);
 
 	if (extra != 0) {
 		VHOST_PCI_LOG(ERR, "%s: protocol features 0x%" PRIx64 " were not offered",
@@ -352,6 +384,118 @@ h_get_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	reply_u64(msg, conn->dev.status);
 	return VH_OK;
 }
+
+/* ---- version 0x02: the vhost-pci extension (seed 000) ---- */
+
+static int
+h_get_conn_id(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+
+	/* From the reply on, every header must carry this id. */
+	dev->conn_id_assigned = true;
+	reply_u64(msg, dev->conn_id);
+	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": conn_id assigned",
+		dev->ep->path, dev->conn_id);
+	return VH_OK;
+}
+
+static int
+h_set_dev_type(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+
+	if (msg->payload.u64 != VHOST_PCI_DEV_TYPE_NET) {
+		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": device type %" PRIu64 " is not supported (only 1, net)",
+			dev->ep->path, dev->conn_id, msg->payload.u64);
+		return VH_REFUSE;
+	}
+	dev->dev_type = msg->payload.u64;
+	return VH_OK;
+}
+
+static int
+h_set_pvi_sender_uuid(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	bool first = !dev->peer_uuid_set;
+
+	memcpy(dev->peer_uuid, msg->payload.raw, VHOST_PCI_UUID_LEN);
+	dev->peer_uuid_set = true;
+	/* PVI goes both ways: answer with ours, as a request of our own. The
+	 * client sees it before this reply (its asynchronous read).
+	 */
+	if (first && vhost_pci_send_request(conn, VHOST_PCI_SET_PVI_SENDER_UUID,
+			vhost_pci_local_uuid, VHOST_PCI_UUID_LEN) < 0)
+		return VH_ERR;
+	reply_u64(msg, 0);
+	return VH_OK;
+}
+
+static int
+h_set_rx_queue_gsi(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	uint16_t n;
+
+	memcpy(&n, msg->payload.raw, sizeof(n));
+	if (n == 0 || n > dev->ep->max_queue_pairs ||
+			msg->size != VHOST_PCI_GSI_HDR + n * VHOST_PCI_GSI_SIZE) {
+		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": GSI table of %u entries in %u bytes (%u RX queues)",
+			dev->ep->path, dev->conn_id, n, msg->size,
+			dev->ep->max_queue_pairs);
+		return VH_ERR;
+	}
+	memcpy(dev->gsi, msg->payload.raw + VHOST_PCI_GSI_HDR,
+		n * VHOST_PCI_GSI_SIZE);
+	dev->ngsi = n;
+	return VH_OK;
+}
+
+static int
+h_set_peer_connection(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+
+	switch (msg->payload.u64) {
+	case VHOST_PCI_PEER_CONNECT:
+		/* Established only once the BAR is mapped and the port up. */
+		reply_u64(msg, dev->attached ? 0 : 1);
+		return VH_OK;
+	case VHOST_PCI_PEER_DISCONNECT:
+		vhost_pci_dev_disconnect(dev);
+		reply_u64(msg, 0);
+		return VH_OK;
+	default:
+		VHOST_PCI_LOG(ERR, "%s: SET_PEER_CONNECTION %" PRIu64,
+			dev->ep->path, msg->payload.u64);
+		return VH_ERR;
+	}
+}
+
+#define PCI VHOST_PCI_PROTOCOL_F_VHOST_PCI
+
+/* Version 0x02 meanings of ids 20-24; every other id as in v1. */
+static const struct vhost_pci_req vhost_pci_reqs_ext[] = {
+	[VHOST_PCI_GET_CONN_ID - 20] = { "GET_CONN_ID", h_get_conn_id,
+		U64, FD_NONE, VR_NONE, PCI, true },
+	[VHOST_PCI_SET_DEV_TYPE - 20] = { "SET_DEV_TYPE", h_set_dev_type,
+		U64, FD_NONE, VR_NONE, PCI, false },
+	[VHOST_PCI_SET_PVI_SENDER_UUID - 20] = { "SET_PVI_SENDER_UUID",
+		h_set_pvi_sender_uuid, SZ_EXACT, VHOST_PCI_UUID_LEN, FD_NONE,
+		VR_NONE, PCI, true },
+	[VHOST_PCI_SET_RX_QUEUE_GSI - 20] = { "SET_RX_QUEUE_GSI",
+		h_set_rx_queue_gsi, SZ_MIN, VHOST_PCI_GSI_HDR, FD_NONE,
+		VR_NONE, PCI, false },
+	[VHOST_PCI_SET_PEER_CONNECTION - 20] = { "SET_PEER_CONNECTION",
+		h_set_peer_connection, U64, FD_NONE, VR_NONE, PCI, true },
+};
+
+static const struct vhost_pci_req vhost_pci_req_mem_table_v2 = {
+	"SET_MEM_TABLE", h_set_mem_table_v2, SZ_MIN,
+	VHOST_PCI_UUID_LEN + sizeof(struct vhost_pci_mem_table), FD_REGIONS,
+	VR_NONE, -1, false
+};
 
 /* Version 0x01 requests. What is not here gets "unsupported". */
 static const struct vhost_pci_req vhost_pci_reqs_v1[VHOST_USER_REQ_MAX] = {
@@ -413,8 +557,18 @@ static const char * const vhost_pci_unsupported_v1[VHOST_USER_REQ_MAX] = {
 static const struct vhost_pci_req *
 req_lookup(uint32_t version, uint32_t request)
 {
-	if (version != VHOST_PCI_HDR_VERSION_1 || request >= VHOST_USER_REQ_MAX)
+	if (request >= VHOST_USER_REQ_MAX)
 		return NULL;
+	if (version == VHOST_PCI_HDR_VERSION_2) {
+		if (request >= VHOST_PCI_GET_CONN_ID &&
+				request <= VHOST_PCI_SET_PEER_CONNECTION)
+			return &vhost_pci_reqs_ext[request - 20];
+		if (request == VHOST_USER_SET_MEM_TABLE)
+			return &vhost_pci_req_mem_table_v2;
+	} else if (request >= VHOST_PCI_GET_CONN_ID &&
+			request <= VHOST_PCI_SET_PEER_CONNECTION) {
+		return NULL;	/* v1 meanings, unsupported here */
+	}
 	if (vhost_pci_reqs_v1[request].handler == NULL)
 		return NULL;
 	return &vhost_pci_reqs_v1[request];
@@ -427,7 +581,7 @@ vhost_pci_req_name(uint32_t version, uint32_t request)
 
 	if (req != NULL)
 		return req->name;
-	if (version == VHOST_PCI_HDR_VERSION_1 && request < VHOST_USER_REQ_MAX &&
+	if (request < VHOST_USER_REQ_MAX &&
 			vhost_pci_unsupported_v1[request] != NULL)
 		return vhost_pci_unsupported_v1[request];
 	return "UNKNOWN";
@@ -512,6 +666,8 @@ static int
 send_reply(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
 	msg->flags = conn->hops->version | VHOST_PCI_HDR_F_REPLY;
+	msg->conn_id = conn->dev.conn_id_assigned ? conn->dev.conn_id :
+		VHOST_PCI_CONN_ID_ANON;
 	return vhost_pci_conn_send(conn, msg) < 0 ? VH_ERR : VH_OK;
 }
 
@@ -538,6 +694,73 @@ dispatch_unsupported(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
 	return send_ack(conn, msg, VH_REFUSE);
 }
 
+/* v2: a header must carry the id we assigned, or the anonymous id before
+ * GET_CONN_ID. Anything else is a client acting as another: close.
+ */
+static int
+check_conn_id(struct vhost_pci_conn *conn, const struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = &conn->dev;
+	uint64_t want = dev->conn_id_assigned ? dev->conn_id :
+		VHOST_PCI_CONN_ID_ANON;
+
+	if (conn->hops->version != VHOST_PCI_HDR_VERSION_2 ||
+			msg->conn_id == want)
+		return 0;
+	VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": header names conn_id 0x%" PRIx64 ", expected 0x%" PRIx64,
+		dev->ep->path, dev->conn_id, msg->conn_id, want);
+	return -1;
+}
+
+/* v2: a reply from the client to a request we sent. */
+static int
+dispatch_reply(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	const char *path = conn->dev.ep->path;
+
+	if (conn->hops->version != VHOST_PCI_HDR_VERSION_2 ||
+			conn->npending == 0 || conn->pending[0] != msg->request) {
+		VHOST_PCI_LOG(ERR, "%s: unexpected reply to request %u", path,
+			msg->request);
+		return VH_ERR;
+	}
+	conn->npending--;
+	memmove(conn->pending, conn->pending + 1,
+		conn->npending * sizeof(conn->pending[0]));
+	if (msg->size == sizeof(uint64_t) && msg->payload.u64 != 0)
+		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": %s refused by the client",
+			path, conn->dev.conn_id,
+			vhost_pci_req_name(VHOST_PCI_HDR_VERSION_2, msg->request));
+	return VH_OK;
+}
+
+int
+vhost_pci_send_request(struct vhost_pci_conn *conn, uint32_t request,
+		const void *payload, uint32_t size)
+{
+	struct vhost_pci_msg msg;
+
+	if (conn->dead || conn->hops == NULL ||
+			conn->hops->version != VHOST_PCI_HDR_VERSION_2 ||
+			!(conn->dev.protocol_features &
+				RTE_BIT64(VHOST_PCI_PROTOCOL_F_VHOST_PCI)))
+		return -ENOTSUP;
+	if (conn->npending == RTE_DIM(conn->pending) ||
+			size > sizeof(msg.payload))
+		return -ENOSPC;
+	memset(&msg, 0, offsetof(struct vhost_pci_msg, payload));
+	msg.request = request;
+	msg.flags = VHOST_PCI_HDR_VERSION_2 | VHOST_PCI_HDR_F_NEED_REPLY;
+	msg.conn_id = conn->dev.conn_id_assigned ? conn->dev.conn_id :
+		VHOST_PCI_CONN_ID_ANON;
+	msg.size = size;
+	memcpy(msg.payload.raw, payload, size);
+	if (vhost_pci_conn_send(conn, &msg) < 0)
+		return -EIO;
+	conn->pending[conn->npending++] = request;
+	return 0;
+}
+
 int
 vhost_pci_dispatch(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
@@ -545,6 +768,13 @@ vhost_pci_dispatch(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	const struct vhost_pci_req *req;
 	int ret;
 
+	if (check_conn_id(conn, msg) < 0) {
+		close_fds(msg);
+		return VH_ERR;
+	}
+	if ((msg->flags & VHOST_PCI_HDR_F_REPLY) &&
+			!(msg->flags & ~VHOST_PCI_HDR_F_KNOWN) && msg->nfds == 0)
+		return dispatch_reply(conn, msg);
 	if ((msg->flags & ~VHOST_PCI_HDR_F_KNOWN) ||
 			(msg->flags & VHOST_PCI_HDR_F_REPLY)) {
 		VHOST_PCI_LOG(ERR, "%s: request %u: bad flags 0x%x",

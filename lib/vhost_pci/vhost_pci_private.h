@@ -6,6 +6,7 @@
 #define VHOST_PCI_PRIVATE_H
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -38,6 +39,7 @@ struct vhost_pci_hdr_ops {
 	void (*encode)(const struct vhost_pci_msg *msg, uint8_t *buf);
 };
 extern const struct vhost_pci_hdr_ops vhost_pci_hdr_v1;
+extern const struct vhost_pci_hdr_ops vhost_pci_hdr_v2;
 
 /* A message, decoded from either header version. */
 struct vhost_pci_msg {
@@ -101,6 +103,16 @@ struct rte_vhost_pci_device {
 	struct vhost_pci_bar bar;
 	struct vhost_pci_vring vring[RTE_VHOST_PCI_MAX_VRINGS];
 	bool attached;		/* new_device succeeded, no destroy yet */
+	/* Version 0x02 (vhost-pci extension) state. */
+	bool conn_id_assigned;	/* GET_CONN_ID answered: headers carry it */
+	uint64_t dev_type;	/* 0 until SET_DEV_TYPE */
+	bool peer_uuid_set;
+	uint8_t peer_uuid[VHOST_PCI_UUID_LEN];
+	uint16_t ngsi;		/* the front-end's RX queue GSIs */
+	uint32_t gsi[VHOST_PCI_MAX_GSI];
+	uint16_t nlocal_gsi;	/* ours, as last sent */
+	uint32_t local_gsi[VHOST_PCI_MAX_GSI];
+	void *priv;		/* the application's, see rte_vhost_pci_dev_priv */
 };
 
 struct vhost_pci_conn {
@@ -114,8 +126,18 @@ struct vhost_pci_conn {
 	uint32_t rxlen;
 	int rxfds[VHOST_PCI_MAX_FDS];
 	uint32_t nrxfds;
+	/* Requests we sent (v2) whose replies have not come yet, in order. */
+	uint32_t pending[8];
+	uint32_t npending;
 	struct rte_vhost_pci_device dev;
 };
+
+static inline struct vhost_pci_conn *
+vhost_pci_dev_conn(struct rte_vhost_pci_device *dev)
+{
+	return (struct vhost_pci_conn *)((uint8_t *)dev -
+		offsetof(struct vhost_pci_conn, dev));
+}
 TAILQ_HEAD(vhost_pci_conn_list, vhost_pci_conn);
 
 struct vhost_pci_endpoint {
@@ -132,6 +154,8 @@ struct vhost_pci_endpoint {
 };
 
 /* Transport (vhost_pci_socket.c). */
+void vhost_pci_lock_take(void);
+void vhost_pci_lock_release(void);
 struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
 		int fd);
 /* Read what is there and dispatch whole messages; -1: connection closed. */
@@ -151,7 +175,10 @@ void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 int vhost_pci_dispatch(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg);
 const char *vhost_pci_req_name(uint32_t version, uint32_t request);
 uint64_t vhost_pci_offered_features(const struct vhost_pci_endpoint *ep);
-uint64_t vhost_pci_offered_protocol_features(void);
+uint64_t vhost_pci_offered_protocol_features(uint32_t version);
+int vhost_pci_send_request(struct vhost_pci_conn *conn, uint32_t request,
+		const void *payload, uint32_t size);
+extern uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
 
 /* Device model (vhost_pci_dev.c). */
 void vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
@@ -161,6 +188,7 @@ int vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
 		int *fds);
 int vhost_pci_dev_update(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_detach(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_reset(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr);
 int vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev,

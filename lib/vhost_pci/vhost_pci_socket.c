@@ -62,14 +62,14 @@ vhost_pci_lock_init(void)
 	pthread_mutexattr_destroy(&attr);
 }
 
-static void
+void
 vhost_pci_lock_take(void)
 {
 	pthread_once(&vhost_pci_lock_once, vhost_pci_lock_init);
 	pthread_mutex_lock(&vhost_pci_lock);
 }
 
-static void
+void
 vhost_pci_lock_release(void)
 {
 	pthread_mutex_unlock(&vhost_pci_lock);
@@ -108,11 +108,45 @@ const struct vhost_pci_hdr_ops vhost_pci_hdr_v1 = {
 	.encode = hdr_v1_encode,
 };
 
+static void
+hdr_v2_decode(const uint8_t *buf, struct vhost_pci_msg *msg)
+{
+	struct vhost_pci_hdr_v2 h;
+
+	memcpy(&h, buf, sizeof(h));
+	msg->request = h.request;
+	msg->flags = h.flags;
+	msg->conn_id = h.conn_id;
+	msg->size = h.size;
+}
+
+static void
+hdr_v2_encode(const struct vhost_pci_msg *msg, uint8_t *buf)
+{
+	struct vhost_pci_hdr_v2 h = {
+		.request = msg->request,
+		.flags = msg->flags,
+		.conn_id = msg->conn_id,
+		.size = msg->size,
+	};
+
+	memcpy(buf, &h, sizeof(h));
+}
+
+const struct vhost_pci_hdr_ops vhost_pci_hdr_v2 = {
+	.version = VHOST_PCI_HDR_VERSION_2,
+	.hdr_size = sizeof(struct vhost_pci_hdr_v2),
+	.decode = hdr_v2_decode,
+	.encode = hdr_v2_encode,
+};
+
 static const struct vhost_pci_hdr_ops *
 hdr_ops_for(uint32_t version)
 {
 	if (version == VHOST_PCI_HDR_VERSION_1)
 		return &vhost_pci_hdr_v1;
+	if (version == VHOST_PCI_HDR_VERSION_2)
+		return &vhost_pci_hdr_v2;
 	return NULL;
 }
 

@@ -165,6 +165,22 @@ static_assert(sizeof(struct vhost_pci_mem_table) == 8, "mem table");
 				 sizeof(struct vhost_pci_mem_region))
 static_assert(VHOST_PCI_PAYLOAD_MAX == 280, "largest payload");
 
+/* SET_DEV_TYPE payload (u64). */
+#define VHOST_PCI_DEV_TYPE_NET			1u
+
+/* SET_PEER_CONNECTION payload (u64). */
+#define VHOST_PCI_PEER_DISCONNECT		0u
+#define VHOST_PCI_PEER_CONNECT			1u
+
+/*
+ * SET_RX_QUEUE_GSI payload: a 16-bit count, then one GSI per RX queue. The
+ * seed leaves the GSI width open; we use 32 bits (a Linux GSI is a u32) and
+ * no padding after the count, as the seed draws it.
+ */
+#define VHOST_PCI_GSI_HDR			2u
+#define VHOST_PCI_GSI_SIZE			4u
+#define VHOST_PCI_MAX_GSI			16u
+
 /* fds a single message may carry: one per memory region at most. */
 #define VHOST_PCI_MAX_FDS			VHOST_PCI_MAX_MEM_REGIONS
 
