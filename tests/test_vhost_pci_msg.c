@@ -1093,10 +1093,10 @@ bad_reply_flag(struct fe *f)
 }
 
 static int
-bad_v2_first(struct fe *f)
+bad_v3_first(struct fe *f)
 {
 	struct vhost_pci_hdr_v2 h = {
-		.request = VHOST_USER_GET_FEATURES, .flags = 0x2,
+		.request = VHOST_USER_GET_FEATURES, .flags = 0x3,
 		.conn_id = UINT64_MAX, .size = 0,
 	};
 
@@ -1184,7 +1184,7 @@ static const struct bad_case bad_cases[] = {
 	{ "SET_MEM_TABLE region with gpa + size past 2^64",
 		bad_mem_gpa_overflow, true },
 	{ "request with the REPLY flag (flags 0x5)", bad_reply_flag, false },
-	{ "version 2 header as first message", bad_v2_first, false },
+	{ "version 3 (unknown) header as first message", bad_v3_first, false },
 	{ "version 3 message after a version 1 message", bad_v3_after_v1,
 		false },
 	{ "GET_QUEUE_NUM before MQ was negotiated", bad_queue_num_without_mq,
