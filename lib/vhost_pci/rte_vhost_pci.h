@@ -175,6 +175,12 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
  */
 int rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev);
 
+/**
+ * Close the device's connection (destroy_device first if it is in use).
+ * The device must not be used after this returns.
+ */
+void rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev);
+
 /** Attach an application pointer to the device. */
 void rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv);
 

@@ -592,6 +592,14 @@ rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev)
 }
 
 void
+rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev)
+{
+	vhost_pci_lock_take();
+	vhost_pci_conn_close(vhost_pci_dev_conn(dev));
+	vhost_pci_lock_release();
+}
+
+void
 rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv)
 {
 	dev->priv = priv;

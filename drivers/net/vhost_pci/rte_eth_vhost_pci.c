@@ -12,7 +12,9 @@
  * mapping changes.
  */
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,11 +31,13 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_PATH	"path"
 #define VPCI_ARG_QUEUES	"queues"
 #define VPCI_ARG_CLIENT	"client"
+#define VPCI_ARG_UUID	"uuid"
 
 static const char * const vpci_valid_args[] = {
 	VPCI_ARG_PATH,
 	VPCI_ARG_QUEUES,
 	VPCI_ARG_CLIENT,
+	VPCI_ARG_UUID,
 	NULL
 };
 
@@ -106,11 +110,21 @@ vpci_set_link(struct pmd_internal *internal, bool up)
 			NULL);
 }
 
-static int
-vpci_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+static void
+vpci_uuid_str(const uint8_t u[16], char *s, size_t len)
 {
-	struct pmd_internal *internal = ctx;
+	snprintf(s, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+int
+vpci_port_attach(struct pmd_internal *internal,
+		struct rte_vhost_pci_device *dev)
+{
 	const struct rte_vhost_pci_meta *meta;
+	char uuid[40] = "none";
+	uint8_t u[16];
 	uint64_t size, f;
 	uint8_t *bar;
 
@@ -132,20 +146,22 @@ vpci_new_device(struct rte_vhost_pci_device *dev, void *ctx)
 	 */
 	vpci_queue_attach(internal, &internal->rxq[0]);
 	vpci_queue_attach(internal, &internal->txq[0]);
-	VPCI_LOG(INFO, "port %u: peer connected on %s (conn %" PRIu64 "), features 0x%" PRIx64,
+	if (rte_vhost_pci_dev_peer_uuid(dev, u) == 0)
+		vpci_uuid_str(u, uuid, sizeof(uuid));
+	VPCI_LOG(INFO, "port %u: peer connected on %s: v%u, conn_id %" PRIu64 ", peer uuid %s, features 0x%" PRIx64,
 		internal->port_id, internal->path,
-		rte_vhost_pci_dev_conn_id(dev), f);
+		rte_vhost_pci_dev_version(dev), rte_vhost_pci_dev_conn_id(dev),
+		uuid, f);
 	vpci_set_link(internal, true);
 	return 0;
 }
 
-static void
-vpci_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
+void
+vpci_port_detach(struct pmd_internal *internal)
 {
-	struct pmd_internal *internal = ctx;
 	uint16_t i;
 
-	if (internal->dev != dev)
+	if (internal->dev == NULL)
 		return;
 	for (i = 0; i < internal->max_queue_pairs; i++) {
 		vpci_queue_stop(internal, &internal->rxq[i]);
@@ -157,26 +173,18 @@ vpci_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
 	vpci_set_link(internal, false);
 }
 
-static void
-vpci_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
-		int enable, void *ctx)
+void
+vpci_port_vring(struct pmd_internal *internal, uint16_t vring, int enable)
 {
-	struct pmd_internal *internal = ctx;
 	struct vpci_queue *q = vpci_queue_of_vring(internal, vring);
 
-	if (internal->dev != dev || q == NULL)
+	if (internal->dev == NULL || q == NULL)
 		return;
 	if (enable)
 		vpci_queue_attach(internal, q);
 	else
 		vpci_queue_stop(internal, q);
 }
-
-static const struct rte_vhost_pci_ops vpci_lib_ops = {
-	.new_device = vpci_new_device,
-	.destroy_device = vpci_destroy_device,
-	.vring_state_changed = vpci_vring_state_changed,
-};
 
 /* ---- ethdev ops ---- */
 
@@ -202,8 +210,15 @@ vpci_dev_start(struct rte_eth_dev *dev)
 static int
 vpci_dev_stop(struct rte_eth_dev *dev)
 {
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct rte_vhost_pci_device *vdev = internal->dev;
 	uint16_t i;
 
+	/* A v2 peer learns that the channel is gone (seed 000). */
+	if (vdev != NULL && rte_vhost_pci_dev_version(vdev) == 2 &&
+			rte_vhost_pci_dev_send_disconnect(vdev) == 0)
+		VPCI_LOG(INFO, "port %u: stopped, peer channel disconnected",
+			internal->port_id);
 	dev->data->dev_started = 0;
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
@@ -213,26 +228,14 @@ vpci_dev_stop(struct rte_eth_dev *dev)
 }
 
 static int
-vpci_unregister(struct pmd_internal *internal)
-{
-	int ret = 0;
-
-	if (internal->registered) {
-		/* Stops every queue through destroy_device first. */
-		ret = rte_vhost_pci_server_unregister(internal->path);
-		internal->registered = false;
-	}
-	return ret;
-}
-
-static int
 vpci_dev_close(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	vpci_unregister(internal);
+	/* Stops every queue through destroy_device first. */
+	vpci_server_remove(internal);
 	/* Queues live in dev_private; nothing for ethdev to free. */
 	dev->data->rx_queues = NULL;
 	dev->data->tx_queues = NULL;
@@ -384,6 +387,8 @@ struct vpci_args {
 	char path[108];
 	uint16_t queues;
 	uint32_t flags;
+	bool uuid_pinned;
+	uint8_t uuid[16];
 };
 
 static int
@@ -434,6 +439,31 @@ vpci_arg_client(const char *key __rte_unused, const char *value, void *opaque)
 	return 0;
 }
 
+/* 32 hex digits, dashes anywhere between pairs. */
+static int
+vpci_arg_uuid(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned int i = 0, v;
+
+	while (*value != '\0' && i < 16) {
+		if (*value == '-') {
+			value++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)value[0]) ||
+				!isxdigit((unsigned char)value[1]) ||
+				sscanf(value, "%2x", &v) != 1)
+			return -EINVAL;
+		a->uuid[i++] = v;
+		value += 2;
+	}
+	if (i != 16 || *value != '\0')
+		return -EINVAL;
+	a->uuid_pinned = true;
+	return 0;
+}
+
 static int
 vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 {
@@ -457,6 +487,8 @@ vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 			rte_kvargs_process(kv, VPCI_ARG_QUEUES, vpci_arg_queues,
 				a) < 0 ||
 			rte_kvargs_process(kv, VPCI_ARG_CLIENT, vpci_arg_client,
+				a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_UUID, vpci_arg_uuid,
 				a) < 0) {
 		VPCI_LOG(ERR, "%s: invalid value in '%s'", name, params);
 		goto out;
@@ -515,6 +547,8 @@ vpci_probe(struct rte_vdev_device *vdev)
 	internal->max_queue_pairs = args.queues;
 	internal->flags = args.flags;
 	internal->port_id = eth_dev->data->port_id;
+	internal->uuid_pinned = args.uuid_pinned;
+	memcpy(internal->uuid, args.uuid, sizeof(internal->uuid));
 	vpci_init_queues(internal);
 
 	eth_dev->data->mac_addrs = mac;
@@ -525,15 +559,13 @@ vpci_probe(struct rte_vdev_device *vdev)
 	eth_dev->rx_pkt_burst = eth_vpci_rx;
 	eth_dev->tx_pkt_burst = eth_vpci_tx;
 
-	ret = rte_vhost_pci_server_register(args.path, args.flags, args.queues,
-		&vpci_lib_ops, internal);
+	ret = vpci_server_add(internal);
 	if (ret < 0) {
 		VPCI_LOG(ERR, "%s: cannot use %s: %s", name, args.path,
 			strerror(-ret));
 		rte_eth_dev_release_port(eth_dev);
 		return ret;
 	}
-	internal->registered = true;
 	rte_eth_dev_probing_finish(eth_dev);
 	VPCI_LOG(INFO, "%s: port %u on %s, %u queue pairs%s", name,
 		internal->port_id, args.path, args.queues,
@@ -563,4 +595,5 @@ RTE_PMD_REGISTER_ALIAS(net_vhost_pci, eth_vhost_pci);
 RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci,
 	VPCI_ARG_PATH "=<path> "
 	VPCI_ARG_QUEUES "=<1-16> "
-	VPCI_ARG_CLIENT "=<0|1>");
+	VPCI_ARG_CLIENT "=<0|1> "
+	VPCI_ARG_UUID "=<uuid>");

@@ -113,10 +113,23 @@ struct pmd_internal {
 	struct rte_vhost_pci_map map;	/* valid while dev != NULL */
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
-	bool registered;
+	bool closing;			/* leaving its server */
+	bool uuid_pinned;		/* uuid= devarg */
+	uint8_t uuid[16];
 	struct vpci_queue rxq[VPCI_MAX_QUEUE_PAIRS];
 	struct vpci_queue txq[VPCI_MAX_QUEUE_PAIRS];
 };
+
+/* Port <-> device (rte_eth_vhost_pci.c), called by vpci_server.c. */
+int vpci_port_attach(struct pmd_internal *internal,
+		struct rte_vhost_pci_device *dev);
+void vpci_port_detach(struct pmd_internal *internal);
+void vpci_port_vring(struct pmd_internal *internal, uint16_t vring,
+		int enable);
+
+/* Sockets shared by ports (vpci_server.c). */
+int vpci_server_add(struct pmd_internal *internal);
+void vpci_server_remove(struct pmd_internal *internal);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);

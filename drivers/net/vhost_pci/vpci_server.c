@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * One vhost-pci server socket shared by every net_vhost_pci port that names
+ * its path: N front-end devices on one socket appear as N ports.
+ *
+ * A device that becomes ready goes to the port pinned to its sender UUID
+ * (uuid= devarg), else to the first free port without a pin. Callbacks run
+ * on the library's control thread with its lock held; vpci_servers_lock is
+ * only ever taken inside that, never around a library call, so the two
+ * locks always nest the same way.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <rte_common.h>
+#include <rte_string_fns.h>
+
+#include "vpci.h"
+
+#define VPCI_SERVER_MAX_PORTS	64
+
+struct vpci_server {
+	TAILQ_ENTRY(vpci_server) next;
+	char path[108];
+	uint32_t flags;
+	uint16_t queues;
+	uint32_t nports;
+	struct pmd_internal *port[VPCI_SERVER_MAX_PORTS];
+};
+
+static TAILQ_HEAD(, vpci_server) vpci_servers =
+	TAILQ_HEAD_INITIALIZER(vpci_servers);
+/* Recursive: an LSC callback run under it may close a port. */
+static pthread_mutex_t vpci_servers_lock =
+	PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+static bool
+vpci_port_takes(const struct pmd_internal *internal, bool has_uuid,
+		const uint8_t *uuid)
+{
+	if (internal->dev != NULL || internal->closing)
+		return false;
+	if (!internal->uuid_pinned)
+		return true;
+	return has_uuid && memcmp(internal->uuid, uuid, 16) == 0;
+}
+
+static struct pmd_internal *
+vpci_server_pick(struct vpci_server *srv, struct rte_vhost_pci_device *dev)
+{
+	struct pmd_internal *pick = NULL;
+	uint8_t uuid[16];
+	bool has_uuid = rte_vhost_pci_dev_peer_uuid(dev, uuid) == 0;
+	uint32_t i;
+
+	/* A pin on this UUID wins over the first free port. */
+	for (i = 0; i < srv->nports && pick == NULL; i++)
+		if (srv->port[i]->uuid_pinned &&
+				vpci_port_takes(srv->port[i], has_uuid, uuid))
+			pick = srv->port[i];
+	for (i = 0; i < srv->nports && pick == NULL; i++)
+		if (vpci_port_takes(srv->port[i], has_uuid, uuid))
+			pick = srv->port[i];
+	return pick;
+}
+
+/* Pick and attach under the lock, so a closing port is never picked. */
+static int
+vpci_cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+{
+	struct pmd_internal *internal;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&vpci_servers_lock);
+	internal = vpci_server_pick(ctx, dev);
+	if (internal != NULL) {
+		ret = vpci_port_attach(internal, dev);
+		if (ret == 0)
+			rte_vhost_pci_dev_set_priv(dev, internal);
+	} else {
+		VPCI_LOG(ERR, "%s: no free port for connection %" PRIu64,
+			rte_vhost_pci_dev_path(dev),
+			rte_vhost_pci_dev_conn_id(dev));
+	}
+	pthread_mutex_unlock(&vpci_servers_lock);
+	return ret;
+}
+
+static void
+vpci_cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx __rte_unused)
+{
+	struct pmd_internal *internal;
+
+	pthread_mutex_lock(&vpci_servers_lock);
+	internal = rte_vhost_pci_dev_priv(dev);
+	if (internal != NULL) {
+		vpci_port_detach(internal);
+		rte_vhost_pci_dev_set_priv(dev, NULL);
+	}
+	pthread_mutex_unlock(&vpci_servers_lock);
+}
+
+static void
+vpci_cb_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+		int enable, void *ctx __rte_unused)
+{
+	struct pmd_internal *internal = rte_vhost_pci_dev_priv(dev);
+
+	if (internal != NULL)
+		vpci_port_vring(internal, vring, enable);
+}
+
+static const struct rte_vhost_pci_ops vpci_lib_ops = {
+	.new_device = vpci_cb_new_device,
+	.destroy_device = vpci_cb_destroy_device,
+	.vring_state_changed = vpci_cb_vring_state_changed,
+};
+
+static struct vpci_server *
+vpci_server_find(const char *path)
+{
+	struct vpci_server *srv;
+
+	TAILQ_FOREACH(srv, &vpci_servers, next)
+		if (strcmp(srv->path, path) == 0)
+			return srv;
+	return NULL;
+}
+
+/* A port joins the server of its path; the first one creates it. */
+int
+vpci_server_add(struct pmd_internal *internal)
+{
+	struct vpci_server *srv;
+	int ret;
+
+	pthread_mutex_lock(&vpci_servers_lock);
+	srv = vpci_server_find(internal->path);
+	if (srv != NULL) {
+		ret = 0;
+		if (srv->flags != internal->flags ||
+				srv->queues != internal->max_queue_pairs) {
+			VPCI_LOG(ERR, "%s: ports on one socket need the same queues= and client=",
+				internal->path);
+			ret = -EINVAL;
+		} else if (srv->nports == VPCI_SERVER_MAX_PORTS) {
+			ret = -ENOSPC;
+		} else {
+			srv->port[srv->nports++] = internal;
+		}
+		pthread_mutex_unlock(&vpci_servers_lock);
+		return ret;
+	}
+	pthread_mutex_unlock(&vpci_servers_lock);
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	strlcpy(srv->path, internal->path, sizeof(srv->path));
+	srv->flags = internal->flags;
+	srv->queues = internal->max_queue_pairs;
+	srv->port[srv->nports++] = internal;
+	/* Listed before registering: a device may arrive at once. */
+	pthread_mutex_lock(&vpci_servers_lock);
+	TAILQ_INSERT_TAIL(&vpci_servers, srv, next);
+	pthread_mutex_unlock(&vpci_servers_lock);
+	ret = rte_vhost_pci_server_register(srv->path, srv->flags, srv->queues,
+		&vpci_lib_ops, srv);
+	if (ret < 0) {
+		pthread_mutex_lock(&vpci_servers_lock);
+		TAILQ_REMOVE(&vpci_servers, srv, next);
+		pthread_mutex_unlock(&vpci_servers_lock);
+		free(srv);
+	}
+	return ret;
+}
+
+/* A port leaves: its device (if any) is closed first; the last port
+ * closes the socket.
+ */
+void
+vpci_server_remove(struct pmd_internal *internal)
+{
+	struct rte_vhost_pci_device *dev;
+	struct vpci_server *srv;
+	bool last = false;
+	uint32_t i;
+
+	pthread_mutex_lock(&vpci_servers_lock);
+	internal->closing = true;	/* no device may pick it from now */
+	dev = internal->dev;
+	pthread_mutex_unlock(&vpci_servers_lock);
+	if (dev != NULL)
+		rte_vhost_pci_dev_close(dev);
+
+	pthread_mutex_lock(&vpci_servers_lock);
+	srv = vpci_server_find(internal->path);
+	if (srv != NULL) {
+		for (i = 0; i < srv->nports; i++) {
+			if (srv->port[i] != internal)
+				continue;
+			srv->port[i] = srv->port[--srv->nports];
+			break;
+		}
+		last = srv->nports == 0;
+		if (last)
+			TAILQ_REMOVE(&vpci_servers, srv, next);
+	}
+	pthread_mutex_unlock(&vpci_servers_lock);
+	if (last) {
+		rte_vhost_pci_server_unregister(srv->path);
+		free(srv);
+	}
+}

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * A fake virtio-net front-end (see fake_peer.h). The handshake follows the
+ * order net_virtio_user uses; every message goes through fp_msg().
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fake_peer.h"
+
+/* vhost-user v1 wire format (vhost-user specification). */
+#define HDR_V1			0x1u
+#define HDR_F_REPLY		0x4u
+#define HDR_F_NEED_REPLY	0x8u
+
+#define REQ_GET_FEATURES		1u
+#define REQ_SET_FEATURES		2u
+#define REQ_SET_OWNER			3u
+#define REQ_SET_MEM_TABLE		5u
+#define REQ_SET_VRING_NUM		8u
+#define REQ_SET_VRING_ADDR		9u
+#define REQ_SET_VRING_BASE		10u
+#define REQ_SET_VRING_KICK		12u
+#define REQ_SET_VRING_CALL		13u
+#define REQ_GET_PROTOCOL_FEATURES	15u
+#define REQ_SET_PROTOCOL_FEATURES	16u
+#define REQ_SET_VRING_ENABLE		18u
+#define REQ_SET_STATUS			39u
+
+#define F_PROTOCOL_FEATURES	(1ull << 30)
+#define F_VERSION_1		(1ull << 32)
+#define PF_MQ			(1ull << 0)
+#define PF_REPLY_ACK		(1ull << 3)
+#define PF_STATUS		(1ull << 16)
+
+/* ACKNOWLEDGE | DRIVER | DRIVER_OK | FEATURES_OK */
+#define STATUS_ALL_OK		0x0fu
+
+#define REPLY_TIMEOUT_MS	3000
+
+struct wire_hdr {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+} __attribute__((packed));
+
+struct wire_state {
+	uint32_t index;
+	uint32_t num;
+} __attribute__((packed));
+
+struct wire_addr {
+	uint32_t index;
+	uint32_t flags;
+	uint64_t desc;
+	uint64_t used;
+	uint64_t avail;
+	uint64_t log;
+} __attribute__((packed));
+
+struct wire_mem {
+	uint32_t nregions;
+	uint32_t padding;
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t uaddr;
+	uint64_t mmap_offset;
+} __attribute__((packed));
+
+/* Memory layout: ring r at r * RING_STRIDE (desc, avail, used at fixed
+ * offsets), buffers from BUF_OFF on.
+ */
+#define FP_BASE		0x7f0000000000ull
+#define RING_STRIDE	0x10000u
+#define AVAIL_OFF	0x4000u
+#define USED_OFF	0x8000u
+#define BUF_OFF		0x100000u
+#define MIN_MEM		(8u << 20)
+#define MEM_ALIGN	(2u << 20)
+
+static int
+fp_fail(struct fake_peer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- memory and rings ---- */
+
+static void
+ring_layout(struct fake_peer *p, int r)
+{
+	struct fp_ring *ring = &p->ring[r];
+	uint64_t off = (uint64_t)r * RING_STRIDE;
+
+	ring->desc_gpa = p->base + off;
+	ring->avail_gpa = p->base + off + AVAIL_OFF;
+	ring->used_gpa = p->base + off + USED_OFF;
+	ring->desc = (void *)(p->mem + off);
+	ring->avail = (void *)(p->mem + off + AVAIL_OFF);
+	ring->used = (void *)(p->mem + off + USED_OFF);
+}
+
+int
+fp_init(struct fake_peer *p, uint16_t ring_size)
+{
+	uint64_t need = BUF_OFF + 2ull * ring_size * FP_BUF_SIZE;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->sock = p->memfd = -1;
+	for (r = 0; r < FP_NRINGS; r++)
+		p->ring[r].callfd = p->ring[r].kickfd = -1;
+	if (ring_size == 0 || ring_size > FP_MAX_RING_SIZE ||
+			(ring_size & (ring_size - 1)) != 0)
+		return fp_fail(p, "ring size %u not supported", ring_size);
+	p->ring_size = ring_size;
+	p->mem_size = need < MIN_MEM ? MIN_MEM :
+		(need + MEM_ALIGN - 1) & ~(uint64_t)(MEM_ALIGN - 1);
+	p->base = FP_BASE;
+	p->memfd = memfd_create("fake-peer", MFD_CLOEXEC);
+	if (p->memfd < 0 || ftruncate(p->memfd, p->mem_size) < 0)
+		return fp_fail(p, "memfd: %s", strerror(errno));
+	p->mem = mmap(NULL, p->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		p->memfd, 0);
+	if (p->mem == MAP_FAILED) {
+		p->mem = NULL;
+		return fp_fail(p, "mmap: %s", strerror(errno));
+	}
+	for (r = 0; r < FP_NRINGS; r++)
+		ring_layout(p, r);
+	return 0;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void
+fp_disconnect(struct fake_peer *p)
+{
+	int r;
+
+	close_fd(&p->sock);
+	for (r = 0; r < FP_NRINGS; r++) {
+		close_fd(&p->ring[r].callfd);
+		close_fd(&p->ring[r].kickfd);
+	}
+}
+
+void
+fp_fini(struct fake_peer *p)
+{
+	fp_disconnect(p);
+	if (p->mem != NULL)
+		munmap(p->mem, p->mem_size);
+	p->mem = NULL;
+	close_fd(&p->memfd);
+}
+
+void *
+fp_ptr(const struct fake_peer *p, uint64_t gpa, uint64_t len)
+{
+	uint64_t off = gpa - p->base;
+
+	if (off >= p->mem_size || len > p->mem_size - off)
+		return NULL;
+	return p->mem + off;
+}
+
+uint64_t
+fp_buf_gpa(const struct fake_peer *p, int r, uint16_t d)
+{
+	return p->base + BUF_OFF +
+		((uint64_t)r * p->ring_size + (d & (p->ring_size - 1))) *
+		FP_BUF_SIZE;
+}
+
+uint8_t *
+fp_buf(const struct fake_peer *p, int r, uint16_t d)
+{
+	return fp_ptr(p, fp_buf_gpa(p, r, d), FP_BUF_SIZE);
+}
+
+/* ---- ring access ---- */
+
+uint16_t
+fp_next_slot(const struct fake_peer *p, int r)
+{
+	return p->ring[r].avail_idx & (p->ring_size - 1);
+}
+
+void
+fp_set_desc(struct fake_peer *p, int r, uint16_t d, uint64_t addr,
+		uint32_t len, uint16_t flags, uint16_t next)
+{
+	volatile struct fp_desc *desc = &p->ring[r].desc[d];
+
+	desc->addr = addr;
+	desc->len = len;
+	desc->flags = flags;
+	desc->next = next;
+}
+
+void
+fp_publish(struct fake_peer *p, int r, uint16_t head)
+{
+	struct fp_ring *ring = &p->ring[r];
+
+	ring->avail->ring[ring->avail_idx & (p->ring_size - 1)] = head;
+	ring->avail_idx++;
+	/* Descriptors, buffers and the ring entry before the index. */
+	__atomic_store_n(&ring->avail->idx, ring->avail_idx, __ATOMIC_RELEASE);
+}
+
+void
+fp_set_avail_idx(struct fake_peer *p, int r, uint16_t idx)
+{
+	p->ring[r].avail_idx = idx;
+	__atomic_store_n(&p->ring[r].avail->idx, idx, __ATOMIC_RELEASE);
+}
+
+uint16_t
+fp_post_tx(struct fake_peer *p, const void *frame, uint32_t len)
+{
+	uint16_t d = fp_next_slot(p, FP_TXQ);
+	uint8_t *buf = fp_buf(p, FP_TXQ, d);
+
+	memset(buf, 0, FP_NET_HDR_LEN);
+	memcpy(buf + FP_NET_HDR_LEN, frame, len);
+	fp_set_desc(p, FP_TXQ, d, fp_buf_gpa(p, FP_TXQ, d),
+		FP_NET_HDR_LEN + len, 0, 0);
+	fp_publish(p, FP_TXQ, d);
+	return d;
+}
+
+uint16_t
+fp_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill)
+{
+	uint16_t d = fp_next_slot(p, FP_RXQ);
+
+	memset(fp_buf(p, FP_RXQ, d), fill, FP_BUF_SIZE);
+	fp_set_desc(p, FP_RXQ, d, fp_buf_gpa(p, FP_RXQ, d), len,
+		FP_DESC_F_WRITE, 0);
+	fp_publish(p, FP_RXQ, d);
+	return d;
+}
+
+uint16_t
+fp_used_idx(const struct fake_peer *p, int r)
+{
+	return __atomic_load_n(&p->ring[r].used->idx, __ATOMIC_ACQUIRE);
+}
+
+uint16_t
+fp_used_flags(const struct fake_peer *p, int r)
+{
+	return p->ring[r].used->flags;
+}
+
+int
+fp_used_next(struct fake_peer *p, int r, struct fp_used_elem *e)
+{
+	struct fp_ring *ring = &p->ring[r];
+	volatile struct fp_used_elem *u;
+
+	if (fp_used_idx(p, r) == ring->used_idx)
+		return 0;
+	u = &ring->used->ring[ring->used_idx & (p->ring_size - 1)];
+	e->id = u->id;
+	e->len = u->len;
+	ring->used_idx++;
+	return 1;
+}
+
+uint64_t
+fp_calls(struct fake_peer *p, int r)
+{
+	uint64_t v;
+
+	if (p->ring[r].callfd < 0 ||
+			read(p->ring[r].callfd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+void
+fp_set_avail_flags(struct fake_peer *p, int r, uint16_t flags)
+{
+	p->ring[r].avail->flags = flags;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void
+fp_set_used_event(struct fake_peer *p, int r, uint16_t idx)
+{
+	p->ring[r].avail->ring[p->ring_size] = idx;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- messages ---- */
+
+/* The one sender: a v1 header, @len bytes of payload, @nfds fds (the
+ * peer keeps its own copies).
+ */
+static int
+fp_msg(struct fake_peer *p, uint32_t req, uint32_t flags, const void *pl,
+		uint32_t len, const int *fds, unsigned int nfds)
+{
+	struct wire_hdr h = { .request = req, .flags = HDR_V1 | flags,
+		.size = len };
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)(uintptr_t)pl, .iov_len = len },
+	};
+	char control[CMSG_SPACE(2 * sizeof(int))];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (nfds > 2)
+		return fp_fail(p, "request %u: %u fds", req, nfds);
+	if (nfds > 0) {
+		memset(control, 0, sizeof(control));
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	n = sendmsg(p->sock, &mh, MSG_NOSIGNAL);
+	if (n != (ssize_t)(sizeof(h) + len))
+		return fp_fail(p, "request %u: sendmsg: %s", req,
+			n < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+static int
+recv_all(struct fake_peer *p, void *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = p->sock, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pfd, 1, REPLY_TIMEOUT_MS) != 1)
+		return -1;
+	n = recv(p->sock, buf, len, MSG_WAITALL);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Read the reply to @req: exactly @len bytes of payload. */
+static int
+fp_reply(struct fake_peer *p, uint32_t req, void *pl, uint32_t len)
+{
+	struct wire_hdr h;
+
+	if (recv_all(p, &h, sizeof(h)) < 0)
+		return fp_fail(p, "no reply to request %u", req);
+	if (h.request != req || h.flags != (HDR_V1 | HDR_F_REPLY) ||
+			h.size != len)
+		return fp_fail(p, "reply %u flags 0x%x size %u to request %u",
+			h.request, h.flags, h.size, req);
+	if (recv_all(p, pl, len) < 0)
+		return fp_fail(p, "short reply to request %u", req);
+	return 0;
+}
+
+static int
+msg_u64(struct fake_peer *p, uint32_t req, uint64_t v, int fd)
+{
+	return fp_msg(p, req, 0, &v, sizeof(v), &fd, fd >= 0 ? 1 : 0);
+}
+
+static int
+msg_state(struct fake_peer *p, uint32_t req, uint32_t index, uint32_t num)
+{
+	struct wire_state s = { .index = index, .num = num };
+
+	return fp_msg(p, req, 0, &s, sizeof(s), NULL, 0);
+}
+
+static int
+get_u64(struct fake_peer *p, uint32_t req, uint64_t *v)
+{
+	if (fp_msg(p, req, 0, NULL, 0, NULL, 0) < 0)
+		return -1;
+	return fp_reply(p, req, v, sizeof(*v));
+}
+
+/* REPLY_ACK negotiated: requests without a reply of their own ask for
+ * one, and its status must be 0.
+ */
+static int
+need_ack(const struct fake_peer *p)
+{
+	return (p->protocol_features & PF_REPLY_ACK) != 0;
+}
+
+static int
+read_ack(struct fake_peer *p, uint32_t req)
+{
+	uint64_t v;
+
+	if (!need_ack(p))
+		return 0;
+	if (fp_reply(p, req, &v, sizeof(v)) < 0)
+		return -1;
+	return v == 0 ? 0 : fp_fail(p, "request %u nacked (%" PRIu64 ")",
+		req, v);
+}
+
+/* ---- the handshake ---- */
+
+static int
+hs_features(struct fake_peer *p, uint64_t extra)
+{
+	uint64_t want = F_VERSION_1 | F_PROTOCOL_FEATURES | extra, v;
+
+	if (fp_msg(p, REQ_SET_OWNER, 0, NULL, 0, NULL, 0) < 0 ||
+			get_u64(p, REQ_GET_FEATURES, &v) < 0)
+		return -1;
+	if ((v & want) != want)
+		return fp_fail(p, "device offers 0x%" PRIx64 ", want 0x%" PRIx64,
+			v, want);
+	p->features = want;
+	if (get_u64(p, REQ_GET_PROTOCOL_FEATURES, &v) < 0)
+		return -1;
+	p->protocol_features = v & (PF_MQ | PF_REPLY_ACK | PF_STATUS);
+	return msg_u64(p, REQ_SET_PROTOCOL_FEATURES, p->protocol_features, -1);
+}
+
+static int
+new_eventfd(struct fake_peer *p, int *fd)
+{
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return *fd < 0 ? fp_fail(p, "eventfd: %s", strerror(errno)) : 0;
+}
+
+static int
+hs_calls(struct fake_peer *p)
+{
+	int r;
+
+	for (r = 0; r < FP_NRINGS; r++)
+		if (new_eventfd(p, &p->ring[r].callfd) < 0 ||
+				msg_u64(p, REQ_SET_VRING_CALL, r,
+					p->ring[r].callfd) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+hs_mem(struct fake_peer *p)
+{
+	struct wire_mem m = {
+		.nregions = 1, .gpa = p->base, .size = p->mem_size,
+		.uaddr = p->base, .mmap_offset = 0,
+	};
+
+	if (fp_msg(p, REQ_SET_MEM_TABLE, need_ack(p) ? HDR_F_NEED_REPLY : 0,
+			&m, sizeof(m), &p->memfd, 1) < 0)
+		return -1;
+	return read_ack(p, REQ_SET_MEM_TABLE);
+}
+
+static int
+hs_vring(struct fake_peer *p, int r)
+{
+	struct wire_addr a = {
+		.index = r,
+		.desc = p->ring[r].desc_gpa,
+		.used = p->ring[r].used_gpa,
+		.avail = p->ring[r].avail_gpa,
+	};
+
+	if (msg_state(p, REQ_SET_VRING_NUM, r, p->ring_size) < 0 ||
+			msg_state(p, REQ_SET_VRING_BASE, r, 0) < 0 ||
+			fp_msg(p, REQ_SET_VRING_ADDR, 0, &a, sizeof(a), NULL,
+				0) < 0 ||
+			new_eventfd(p, &p->ring[r].kickfd) < 0)
+		return -1;
+	return msg_u64(p, REQ_SET_VRING_KICK, r, p->ring[r].kickfd);
+}
+
+static int
+hs_start(struct fake_peer *p)
+{
+	uint64_t st = STATUS_ALL_OK;
+	int r;
+
+	for (r = 0; r < FP_NRINGS; r++)
+		if (msg_state(p, REQ_SET_VRING_ENABLE, r, 1) < 0)
+			return -1;
+	if (!(p->protocol_features & PF_STATUS))
+		return 0;
+	if (fp_msg(p, REQ_SET_STATUS, need_ack(p) ? HDR_F_NEED_REPLY : 0,
+			&st, sizeof(st), NULL, 0) < 0)
+		return -1;
+	return read_ack(p, REQ_SET_STATUS);
+}
+
+static void
+rings_reset(struct fake_peer *p)
+{
+	int r;
+
+	memset(p->mem, 0, BUF_OFF);
+	for (r = 0; r < FP_NRINGS; r++) {
+		p->ring[r].avail_idx = 0;
+		p->ring[r].used_idx = 0;
+	}
+}
+
+static int
+sock_connect(struct fake_peer *p, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fp_fail(p, "socket path too long");
+	strcpy(sa.sun_path, path);
+	p->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (p->sock < 0 ||
+			connect(p->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return fp_fail(p, "connect %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int
+fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features)
+{
+	int r;
+
+	fp_disconnect(p);
+	rings_reset(p);
+	if (sock_connect(p, path) < 0 || hs_features(p, extra_features) < 0 ||
+			hs_calls(p) < 0 ||
+			msg_u64(p, REQ_SET_FEATURES, p->features, -1) < 0 ||
+			hs_mem(p) < 0)
+		goto fail;
+	for (r = 0; r < FP_NRINGS; r++)
+		if (hs_vring(p, r) < 0)
+			goto fail;
+	if (hs_start(p) < 0)
+		goto fail;
+	return 0;
+fail:
+	fp_disconnect(p);
+	return -1;
+}

@@ -1,0 +1,1018 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * In-process datapath test of net_vhost_pci.
+ *
+ * The test starts EAL with the PMD loaded by -d and one net_vhost_pci vdev
+ * listening on a unix socket, then plays the front-end itself with the fake
+ * peer (fake_peer.h): it connects over that socket, owns the vrings and
+ * their buffers, and checks what rte_eth_rx_burst/rte_eth_tx_burst do to
+ * them byte by byte.
+ *
+ * Usage: test_vpci_datapath [PMD.so [SOCKET]]
+ *   (or the environment variables VPCI_PMD and VPCI_DP_SOCK)
+ *
+ * Output: "ok - <name>" or "not ok - <name>" plus "# reason" per check,
+ * then "# <n> passed, <m> failed"; the exit status is 1 on any failure.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "fake_peer.h"
+
+#define DEFAULT_PMD	"/work/main/build/drivers/librte_net_vhost_pci.so"
+#define DEFAULT_SOCK	"/run/vhost-pci/t-dp.sock"
+#define VDEV_NAME	"net_vhost_pci0"
+#define RING_SIZE	256u
+#define BURST		32u
+#define NB_MBUF		2047u
+#define LINK_TIMEOUT_MS	5000u
+#define MAX_FRAME	9000u
+
+struct dp {
+	const char *sock;
+	uint16_t port;
+	struct rte_mempool *mp;
+	struct fake_peer peer;
+	unsigned int passed;
+	unsigned int failed;
+};
+
+typedef int (*check_fn)(struct dp *d);
+
+struct check {
+	const char *name;
+	check_fn fn;
+};
+
+/* ---- reporting ---- */
+
+static char reason[512];
+
+/* Record why a check failed; always -1. */
+static int
+fail(int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(reason, sizeof(reason), "line %d: ", line);
+	va_start(ap, fmt);
+	vsnprintf(reason + n, sizeof(reason) - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define FAIL(...)	fail(__LINE__, __VA_ARGS__)
+#define EXPECT(cond, ...) do { \
+	if (!(cond)) \
+		return FAIL(__VA_ARGS__); \
+} while (0)
+#define TRY(expr) do { if ((expr) < 0) return -1; } while (0)
+
+static void
+report(struct dp *d, const char *name, int rc)
+{
+	if (rc == 0) {
+		printf("ok - %s\n", name);
+		d->passed++;
+	} else {
+		printf("not ok - %s\n# %s\n", name, reason);
+		d->failed++;
+	}
+	reason[0] = '\0';
+	fflush(stdout);
+}
+
+/* Run a phase: its first check brings the peer up; if that fails, the
+ * others are reported as failed without running.
+ */
+static void
+run_phase(struct dp *d, const struct check *c, unsigned int n)
+{
+	unsigned int i;
+	int rc = c[0].fn(d);
+
+	report(d, c[0].name, rc);
+	for (i = 1; i < n; i++) {
+		if (rc < 0) {
+			FAIL("not run: \"%s\" failed", c[0].name);
+			report(d, c[i].name, -1);
+			continue;
+		}
+		report(d, c[i].name, c[i].fn(d));
+	}
+}
+
+/* ---- frames and mbufs ---- */
+
+static uint8_t frame_a[MAX_FRAME], frame_b[MAX_FRAME], scratch[MAX_FRAME];
+
+/* An Ethernet frame to 02:00:00:00:00:01, ethertype 0x88b5, @seed'ed. */
+static void
+make_frame(uint8_t *f, uint32_t len, uint8_t seed)
+{
+	static const uint8_t eth[14] = {
+		0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x88, 0xb5,
+	};
+	uint32_t i;
+
+	memcpy(f, eth, RTE_MIN(len, sizeof(eth)));
+	for (i = sizeof(eth); i < len; i++)
+		f[i] = (uint8_t)(seed + i * 31 + (i >> 8));
+}
+
+static struct rte_mbuf *
+frame_mbuf(struct dp *d, const uint8_t *f, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(d->mp);
+	char *p;
+
+	if (m == NULL)
+		return NULL;
+	p = rte_pktmbuf_append(m, len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(p, f, len);
+	return m;
+}
+
+/* Offset of the first differing byte, or -1 if equal. */
+static long
+first_diff(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return -1;
+}
+
+static void
+free_all(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+}
+
+static int
+mbuf_check(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)
+{
+	const uint8_t *data;
+	long off;
+
+	EXPECT(m->pkt_len == len, "pkt_len %u, want %u", m->pkt_len, len);
+	data = rte_pktmbuf_read(m, 0, len, scratch);
+	EXPECT(data != NULL, "rte_pktmbuf_read failed (segments short)");
+	off = first_diff(data, f, len);
+	EXPECT(off < 0, "byte %ld is 0x%02x, want 0x%02x", off, data[off],
+		f[off]);
+	return 0;
+}
+
+/* rx_burst must give exactly one packet, equal to @f. */
+static int
+expect_rx(struct dp *d, const uint8_t *f, uint32_t len, uint16_t *nb_segs)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = rte_eth_rx_burst(d->port, 0, pkts, BURST);
+	int rc;
+
+	if (n != 1) {
+		free_all(pkts, n);
+		return FAIL("rx_burst returned %u packets, want 1", n);
+	}
+	rc = mbuf_check(pkts[0], f, len);
+	if (nb_segs != NULL)
+		*nb_segs = pkts[0]->nb_segs;
+	free_all(pkts, n);
+	return rc;
+}
+
+static int
+expect_no_rx(struct dp *d, const char *what)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = rte_eth_rx_burst(d->port, 0, pkts, BURST);
+
+	free_all(pkts, n);
+	EXPECT(n == 0, "rx_burst returned %u packets %s", n, what);
+	return 0;
+}
+
+/* tx_burst of @m must take it. */
+static int
+tx_mbuf(struct dp *d, struct rte_mbuf *m)
+{
+	if (m == NULL)
+		return FAIL("no mbuf");
+	if (rte_eth_tx_burst(d->port, 0, &m, 1) != 1) {
+		rte_pktmbuf_free(m);
+		return FAIL("tx_burst sent 0 packets, want 1");
+	}
+	return 0;
+}
+
+static int
+tx_frame(struct dp *d, const uint8_t *f, uint32_t len)
+{
+	return tx_mbuf(d, frame_mbuf(d, f, len));
+}
+
+/* ---- the peer's view ---- */
+
+static int
+expect_used(struct dp *d, int r, uint32_t id, uint32_t len)
+{
+	struct fp_used_elem e;
+
+	if (!fp_used_next(&d->peer, r, &e))
+		return FAIL("ring %d: no used entry (used->idx %u)", r,
+			fp_used_idx(&d->peer, r));
+	EXPECT(e.id == id && e.len == len,
+		"ring %d: used id %u len %u, want id %u len %u", r, e.id,
+		e.len, id, len);
+	return 0;
+}
+
+/* Peer RX buffer @head: a zero header with num_buffers = @nbufs, then
+ * @len bytes of @f, then the @fill it was posted with.
+ */
+static int
+expect_rx_buffer(struct dp *d, uint16_t head, uint16_t nbufs,
+		const uint8_t *f, uint32_t len, uint8_t fill)
+{
+	const uint8_t *b = fp_buf(&d->peer, FP_RXQ, head);
+	uint8_t hdr[FP_NET_HDR_LEN] = { 0 };
+	long off;
+
+	hdr[10] = nbufs & 0xff;
+	hdr[11] = nbufs >> 8;
+	off = first_diff(b, hdr, sizeof(hdr));
+	EXPECT(off < 0, "virtio-net header byte %ld is 0x%02x, want 0x%02x",
+		off, b[off], hdr[off]);
+	off = first_diff(b + FP_NET_HDR_LEN, f, len);
+	EXPECT(off < 0, "frame byte %ld is 0x%02x, want 0x%02x", off,
+		b[FP_NET_HDR_LEN + off], f[off]);
+	EXPECT(b[FP_NET_HDR_LEN + len] == fill,
+		"byte after the frame overwritten (0x%02x)",
+		b[FP_NET_HDR_LEN + len]);
+	return 0;
+}
+
+static int
+get_stats(struct dp *d, struct rte_eth_stats *s)
+{
+	int ret = rte_eth_stats_get(d->port, s);
+
+	EXPECT(ret == 0, "rte_eth_stats_get: %d", ret);
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Poll the link until its status is @up, for at most LINK_TIMEOUT_MS. */
+static int
+wait_link(struct dp *d, uint8_t up)
+{
+	uint64_t deadline = now_ms() + LINK_TIMEOUT_MS;
+	struct rte_eth_link l;
+
+	do {
+		memset(&l, 0, sizeof(l));
+		if (rte_eth_link_get_nowait(d->port, &l) == 0 &&
+				l.link_status == up)
+			return 0;
+		usleep(1000);
+	} while (now_ms() < deadline);
+	return FAIL("link_status still %u after %u ms, want %u",
+		l.link_status, LINK_TIMEOUT_MS, up);
+}
+
+/* Replace the front-end by a new one acking @features; wait for link up. */
+static int
+peer_connect(struct dp *d, uint64_t features)
+{
+	if (d->peer.sock >= 0) {
+		fp_disconnect(&d->peer);
+		TRY(wait_link(d, RTE_ETH_LINK_DOWN));
+	}
+	if (fp_connect(&d->peer, d->sock, features) < 0)
+		return FAIL("fake front-end: %s", d->peer.err);
+	return wait_link(d, RTE_ETH_LINK_UP);
+}
+
+/* ---- phase 1: one front-end with VERSION_1 | PROTOCOL_FEATURES ---- */
+
+static int
+t_connect_plain(struct dp *d)
+{
+	return peer_connect(d, 0);
+}
+
+static int
+t_used_no_notify(struct dp *d)
+{
+	uint16_t rx = fp_used_flags(&d->peer, FP_RXQ);
+	uint16_t tx = fp_used_flags(&d->peer, FP_TXQ);
+
+	EXPECT(rx == FP_USED_F_NO_NOTIFY && tx == FP_USED_F_NO_NOTIFY,
+		"used->flags: RX ring 0x%x, TX ring 0x%x, want 0x1 on both",
+		rx, tx);
+	return 0;
+}
+
+static int
+t_rx_frame(struct dp *d)
+{
+	uint16_t head;
+
+	make_frame(frame_a, 98, 1);
+	head = fp_post_tx(&d->peer, frame_a, 98);
+	TRY(expect_rx(d, frame_a, 98, NULL));
+	return expect_used(d, FP_TXQ, head, 0);
+}
+
+static int
+t_rx_two_desc(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	uint16_t s = fp_next_slot(p, FP_TXQ);
+	uint16_t n = (s + 1) & (RING_SIZE - 1);
+
+	make_frame(frame_a, 300, 2);
+	memset(fp_buf(p, FP_TXQ, s), 0, FP_NET_HDR_LEN);
+	memcpy(fp_buf(p, FP_TXQ, n), frame_a, 300);
+	fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), FP_NET_HDR_LEN,
+		FP_DESC_F_NEXT, n);
+	fp_set_desc(p, FP_TXQ, n, fp_buf_gpa(p, FP_TXQ, n), 300, 0, 0);
+	fp_publish(p, FP_TXQ, s);
+	TRY(expect_rx(d, frame_a, 300, NULL));
+	return expect_used(d, FP_TXQ, s, 0);
+}
+
+static int
+t_rx_multiseg(struct dp *d)
+{
+	uint16_t head, segs = 0;
+
+	make_frame(frame_a, 3000, 3);
+	head = fp_post_tx(&d->peer, frame_a, 3000);
+	TRY(expect_rx(d, frame_a, 3000, &segs));
+	EXPECT(segs >= 2, "nb_segs %u for 3000 bytes in 2 KiB mbufs", segs);
+	return expect_used(d, FP_TXQ, head, 0);
+}
+
+static int
+t_tx_frame(struct dp *d)
+{
+	uint16_t head = fp_post_rx(&d->peer, FP_BUF_SIZE, 0xa5);
+
+	make_frame(frame_a, 200, 4);
+	TRY(tx_frame(d, frame_a, 200));
+	TRY(expect_used(d, FP_RXQ, head, FP_NET_HDR_LEN + 200));
+	return expect_rx_buffer(d, head, 1, frame_a, 200, 0xa5);
+}
+
+static int
+t_tx_two_seg(struct dp *d)
+{
+	struct rte_mbuf *m1, *m2;
+	uint16_t head = fp_post_rx(&d->peer, FP_BUF_SIZE, 0x5a);
+
+	make_frame(frame_a, 500, 5);
+	m1 = frame_mbuf(d, frame_a, 100);
+	m2 = frame_mbuf(d, frame_a + 100, 400);
+	if (m1 == NULL || m2 == NULL || rte_pktmbuf_chain(m1, m2) != 0) {
+		rte_pktmbuf_free(m1);
+		rte_pktmbuf_free(m2);
+		return FAIL("cannot build a 2-segment mbuf");
+	}
+	TRY(tx_mbuf(d, m1));
+	TRY(expect_used(d, FP_RXQ, head, FP_NET_HDR_LEN + 500));
+	return expect_rx_buffer(d, head, 1, frame_a, 500, 0x5a);
+}
+
+/* One TX completion with RX avail->flags = @flags: @want calls. */
+static int
+tx_notify(struct dp *d, uint16_t flags, uint64_t want)
+{
+	uint16_t head;
+	uint64_t calls;
+
+	fp_set_avail_flags(&d->peer, FP_RXQ, flags);
+	fp_calls(&d->peer, FP_RXQ);
+	head = fp_post_rx(&d->peer, FP_BUF_SIZE, 0);
+	make_frame(frame_a, 64, 6);
+	TRY(tx_frame(d, frame_a, 64));
+	TRY(expect_used(d, FP_RXQ, head, FP_NET_HDR_LEN + 64));
+	calls = fp_calls(&d->peer, FP_RXQ);
+	fp_set_avail_flags(&d->peer, FP_RXQ, 0);
+	EXPECT(calls == want, "RX call eventfd count %" PRIu64 ", want %"
+		PRIu64, calls, want);
+	return 0;
+}
+
+/* One RX completion with TX avail->flags = @flags: @want calls. */
+static int
+rx_notify(struct dp *d, uint16_t flags, uint64_t want)
+{
+	uint16_t head;
+	uint64_t calls;
+
+	fp_set_avail_flags(&d->peer, FP_TXQ, flags);
+	fp_calls(&d->peer, FP_TXQ);
+	make_frame(frame_a, 64, 7);
+	head = fp_post_tx(&d->peer, frame_a, 64);
+	TRY(expect_rx(d, frame_a, 64, NULL));
+	TRY(expect_used(d, FP_TXQ, head, 0));
+	calls = fp_calls(&d->peer, FP_TXQ);
+	fp_set_avail_flags(&d->peer, FP_TXQ, 0);
+	EXPECT(calls == want, "TX call eventfd count %" PRIu64 ", want %"
+		PRIu64, calls, want);
+	return 0;
+}
+
+static int
+t_tx_notify_asked(struct dp *d)
+{
+	return tx_notify(d, 0, 1);
+}
+
+static int
+t_tx_notify_suppressed(struct dp *d)
+{
+	return tx_notify(d, FP_AVAIL_F_NO_INTERRUPT, 0);
+}
+
+static int
+t_rx_notify_asked(struct dp *d)
+{
+	return rx_notify(d, 0, 1);
+}
+
+static int
+t_rx_notify_suppressed(struct dp *d)
+{
+	return rx_notify(d, FP_AVAIL_F_NO_INTERRUPT, 0);
+}
+
+static int
+expect_zero_stats(const struct rte_eth_stats *s)
+{
+	EXPECT(s->ipackets == 0 && s->opackets == 0 && s->ibytes == 0 &&
+		s->obytes == 0 && s->ierrors == 0 && s->oerrors == 0 &&
+		s->q_ipackets[0] == 0 && s->q_opackets[0] == 0,
+		"ipackets %" PRIu64 " opackets %" PRIu64 " ibytes %" PRIu64
+		" obytes %" PRIu64 " ierrors %" PRIu64 " oerrors %" PRIu64,
+		s->ipackets, s->opackets, s->ibytes, s->obytes, s->ierrors,
+		s->oerrors);
+	return 0;
+}
+
+static const uint32_t stats_rx_len[] = { 60, 100, 1000 };
+static const uint32_t stats_tx_len[] = { 64, 1514 };
+
+static int
+stats_traffic(struct dp *d)
+{
+	unsigned int i;
+	uint16_t head;
+
+	for (i = 0; i < RTE_DIM(stats_rx_len); i++) {
+		make_frame(frame_a, stats_rx_len[i], 10 + i);
+		head = fp_post_tx(&d->peer, frame_a, stats_rx_len[i]);
+		TRY(expect_rx(d, frame_a, stats_rx_len[i], NULL));
+		TRY(expect_used(d, FP_TXQ, head, 0));
+	}
+	for (i = 0; i < RTE_DIM(stats_tx_len); i++) {
+		head = fp_post_rx(&d->peer, FP_BUF_SIZE, 0);
+		make_frame(frame_a, stats_tx_len[i], 20 + i);
+		TRY(tx_frame(d, frame_a, stats_tx_len[i]));
+		TRY(expect_used(d, FP_RXQ, head,
+			FP_NET_HDR_LEN + stats_tx_len[i]));
+	}
+	return 0;
+}
+
+static int
+t_stats_count(struct dp *d)
+{
+	struct rte_eth_stats s;
+
+	EXPECT(rte_eth_stats_reset(d->port) == 0, "rte_eth_stats_reset failed");
+	TRY(stats_traffic(d));
+	TRY(get_stats(d, &s));
+	EXPECT(s.ipackets == 3 && s.ibytes == 60 + 100 + 1000,
+		"ipackets %" PRIu64 " ibytes %" PRIu64 ", want 3 and 1160",
+		s.ipackets, s.ibytes);
+	EXPECT(s.opackets == 2 && s.obytes == 64 + 1514,
+		"opackets %" PRIu64 " obytes %" PRIu64 ", want 2 and 1578",
+		s.opackets, s.obytes);
+	EXPECT(s.ierrors == 0 && s.oerrors == 0,
+		"ierrors %" PRIu64 " oerrors %" PRIu64, s.ierrors, s.oerrors);
+	EXPECT(s.q_ipackets[0] == 3 && s.q_opackets[0] == 2,
+		"q_ipackets[0] %" PRIu64 " q_opackets[0] %" PRIu64,
+		s.q_ipackets[0], s.q_opackets[0]);
+	return 0;
+}
+
+static int
+t_stats_reset(struct dp *d)
+{
+	struct rte_eth_stats s;
+
+	EXPECT(rte_eth_stats_reset(d->port) == 0, "rte_eth_stats_reset failed");
+	TRY(get_stats(d, &s));
+	return expect_zero_stats(&s);
+}
+
+/* ---- hostile front-end, on the ring rx_burst drains ---- */
+
+/* Publish @head (descriptors already written): rx_burst drops it, counts
+ * one ierror and returns it on the used ring; a good frame after it is
+ * received.
+ */
+static int
+expect_rx_refused(struct dp *d, uint16_t head)
+{
+	struct rte_eth_stats before, after;
+	uint16_t good;
+
+	TRY(get_stats(d, &before));
+	fp_publish(&d->peer, FP_TXQ, head);
+	TRY(expect_no_rx(d, "for the bad chain"));
+	TRY(get_stats(d, &after));
+	EXPECT(after.ierrors == before.ierrors + 1,
+		"ierrors went from %" PRIu64 " to %" PRIu64 ", want +1",
+		before.ierrors, after.ierrors);
+	TRY(expect_used(d, FP_TXQ, head, 0));
+	make_frame(frame_a, 80, 30);
+	good = fp_post_tx(&d->peer, frame_a, 80);
+	TRY(expect_rx(d, frame_a, 80, NULL));
+	return expect_used(d, FP_TXQ, good, 0);
+}
+
+/* A one-descriptor chain at the next slot; returns the slot. */
+static uint16_t
+bad_desc(struct dp *d, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint16_t s = fp_next_slot(&d->peer, FP_TXQ);
+	uint8_t *b = fp_buf(&d->peer, FP_TXQ, s);
+
+	memset(b, 0, FP_NET_HDR_LEN);
+	make_frame(b + FP_NET_HDR_LEN, 64, 31);
+	fp_set_desc(&d->peer, FP_TXQ, s, addr, len, flags, 0);
+	return s;
+}
+
+static int
+t_bad_head(struct dp *d)
+{
+	return expect_rx_refused(d, RING_SIZE + 3);
+}
+
+static int
+t_bad_loop(struct dp *d)
+{
+	uint16_t s = fp_next_slot(&d->peer, FP_TXQ);
+
+	bad_desc(d, fp_buf_gpa(&d->peer, FP_TXQ, s), FP_NET_HDR_LEN + 64,
+		FP_DESC_F_NEXT);
+	/* desc s -> desc s -> ... */
+	fp_set_desc(&d->peer, FP_TXQ, s, fp_buf_gpa(&d->peer, FP_TXQ, s),
+		FP_NET_HDR_LEN + 64, FP_DESC_F_NEXT, s);
+	return expect_rx_refused(d, s);
+}
+
+static int
+t_bad_addr_below(struct dp *d)
+{
+	return expect_rx_refused(d, bad_desc(d, d->peer.base - 0x10000,
+		FP_NET_HDR_LEN + 64, 0));
+}
+
+static int
+t_bad_addr_straddle(struct dp *d)
+{
+	uint64_t end = d->peer.base + d->peer.mem_size;
+
+	return expect_rx_refused(d, bad_desc(d, end - 16,
+		FP_NET_HDR_LEN + 64, 0));
+}
+
+static int
+t_bad_writable(struct dp *d)
+{
+	uint16_t s = fp_next_slot(&d->peer, FP_TXQ);
+
+	return expect_rx_refused(d, bad_desc(d,
+		fp_buf_gpa(&d->peer, FP_TXQ, s), FP_NET_HDR_LEN + 64,
+		FP_DESC_F_WRITE));
+}
+
+static int
+t_bad_avail_jump(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	struct rte_eth_stats before, after;
+	uint16_t used = fp_used_idx(p, FP_TXQ);
+
+	TRY(get_stats(d, &before));
+	fp_set_avail_idx(p, FP_TXQ, p->ring[FP_TXQ].avail_idx + RING_SIZE + 1);
+	TRY(expect_no_rx(d, "after the jump"));
+	TRY(get_stats(d, &after));
+	EXPECT(after.ierrors > before.ierrors,
+		"ierrors stayed at %" PRIu64, after.ierrors);
+	/* The queue stays stopped, even for a good frame. */
+	make_frame(frame_a, 80, 32);
+	fp_post_tx(p, frame_a, 80);
+	TRY(expect_no_rx(d, "on a stopped queue"));
+	EXPECT(fp_used_idx(p, FP_TXQ) == used,
+		"used->idx moved from %u to %u", used, fp_used_idx(p, FP_TXQ));
+	return 0;
+}
+
+static const struct check phase_plain[] = {
+	{ "link comes up after the front-end's v1 handshake (SET_STATUS acked)",
+		t_connect_plain },
+	{ "attach writes used->flags = VRING_USED_F_NO_NOTIFY on both peer rings",
+		t_used_no_notify },
+	{ "rx: a frame posted on the peer TX ring comes out of rx_burst byte-identical, header stripped, and its head is returned on the TX used ring",
+		t_rx_frame },
+	{ "rx: a frame with header and payload in two chained descriptors is received intact",
+		t_rx_two_desc },
+	{ "rx: a 3000-byte frame comes out as a multi-segment mbuf with identical bytes",
+		t_rx_multiseg },
+	{ "tx: a frame lands in a posted peer RX buffer behind a zero header with num_buffers=1, used.len = 12 + frame length",
+		t_tx_frame },
+	{ "tx: a two-segment mbuf lands contiguous in one peer RX buffer",
+		t_tx_two_seg },
+	{ "notify: a tx completion signals the RX-ring call eventfd once when avail->flags = 0",
+		t_tx_notify_asked },
+	{ "notify: a tx completion leaves the RX-ring call eventfd silent with VRING_AVAIL_F_NO_INTERRUPT",
+		t_tx_notify_suppressed },
+	{ "notify: an rx completion signals the TX-ring call eventfd once when avail->flags = 0",
+		t_rx_notify_asked },
+	{ "notify: an rx completion leaves the TX-ring call eventfd silent with VRING_AVAIL_F_NO_INTERRUPT",
+		t_rx_notify_suppressed },
+	{ "stats: after 3 rx and 2 tx packets ipackets=3, opackets=2, ibytes/obytes = sum of frame lengths",
+		t_stats_count },
+	{ "stats: rte_eth_stats_reset zeroes packets, bytes and errors",
+		t_stats_reset },
+	{ "hostile rx: a head >= ring size is dropped, counted in ierrors, returned on the used ring; the next good frame is received",
+		t_bad_head },
+	{ "hostile rx: a descriptor chain looping on itself (NEXT to itself) is dropped, counted, returned; the next good frame is received",
+		t_bad_loop },
+	{ "hostile rx: a descriptor addressed below the memory table is dropped, counted, returned; the next good frame is received",
+		t_bad_addr_below },
+	{ "hostile rx: a descriptor straddling the end of the memory table is dropped, counted, returned; the next good frame is received",
+		t_bad_addr_straddle },
+	{ "hostile rx: a writable descriptor on the peer TX ring is dropped, counted, returned; the next good frame is received",
+		t_bad_writable },
+	{ "hostile rx: an avail->idx jump of ring size + 1 stops the queue: no packets, no used entries, ierrors counted, no crash",
+		t_bad_avail_jump },
+};
+
+/* ---- phase 2: disconnect and reconnect ---- */
+
+static int
+t_link_down(struct dp *d)
+{
+	fp_disconnect(&d->peer);
+	return wait_link(d, RTE_ETH_LINK_DOWN);
+}
+
+static int
+t_no_peer_bursts(struct dp *d)
+{
+	struct rte_mbuf *m;
+	uint16_t n;
+
+	TRY(expect_no_rx(d, "without a front-end"));
+	make_frame(frame_a, 64, 40);
+	m = frame_mbuf(d, frame_a, 64);
+	EXPECT(m != NULL, "no mbuf");
+	n = rte_eth_tx_burst(d->port, 0, &m, 1);
+	if (n == 0)
+		rte_pktmbuf_free(m);
+	EXPECT(n == 0, "tx_burst sent %u packets without a front-end", n);
+	return 0;
+}
+
+static int
+t_link_up_again(struct dp *d)
+{
+	if (fp_connect(&d->peer, d->sock, 0) < 0)
+		return FAIL("fake front-end: %s", d->peer.err);
+	return wait_link(d, RTE_ETH_LINK_UP);
+}
+
+static int
+t_traffic_after_reconnect(struct dp *d)
+{
+	uint16_t head;
+
+	make_frame(frame_a, 128, 41);
+	head = fp_post_tx(&d->peer, frame_a, 128);
+	TRY(expect_rx(d, frame_a, 128, NULL));
+	TRY(expect_used(d, FP_TXQ, head, 0));
+	head = fp_post_rx(&d->peer, FP_BUF_SIZE, 0x11);
+	make_frame(frame_b, 256, 42);
+	TRY(tx_frame(d, frame_b, 256));
+	TRY(expect_used(d, FP_RXQ, head, FP_NET_HDR_LEN + 256));
+	TRY(expect_rx_buffer(d, head, 1, frame_b, 256, 0x11));
+	EXPECT(fp_used_idx(&d->peer, FP_TXQ) == 1 &&
+		fp_used_idx(&d->peer, FP_RXQ) == 1,
+		"used->idx TX ring %u, RX ring %u, want 1 and 1 (base 0)",
+		fp_used_idx(&d->peer, FP_TXQ), fp_used_idx(&d->peer, FP_RXQ));
+	return 0;
+}
+
+static const struct check phase_reconnect[] = {
+	{ "link goes down (link_status 0) after the front-end closes its socket",
+		t_link_down },
+	{ "rx_burst and tx_burst return 0 while no front-end is connected",
+		t_no_peer_bursts },
+	{ "link comes up again when a new front-end connects",
+		t_link_up_again },
+	{ "after reconnect rx and tx work again from vring base 0",
+		t_traffic_after_reconnect },
+};
+
+/* ---- phase 3: EVENT_IDX ---- */
+
+static int
+t_connect_event_idx(struct dp *d)
+{
+	return peer_connect(d, FP_F_EVENT_IDX);
+}
+
+/* @npkts TX completions with used_event = used->idx + @ev_off and
+ * avail->flags = @flags: @want calls.
+ */
+static int
+ev_tx(struct dp *d, int ev_off, uint16_t flags, unsigned int npkts,
+		uint64_t want)
+{
+	uint16_t u = fp_used_idx(&d->peer, FP_RXQ), head[BURST];
+	struct rte_mbuf *m[BURST];
+	unsigned int i, sent;
+	uint64_t calls;
+
+	fp_set_used_event(&d->peer, FP_RXQ, (uint16_t)(u + ev_off));
+	fp_set_avail_flags(&d->peer, FP_RXQ, flags);
+	fp_calls(&d->peer, FP_RXQ);
+	make_frame(frame_a, 70, 50);
+	for (i = 0; i < npkts; i++) {
+		head[i] = fp_post_rx(&d->peer, FP_BUF_SIZE, 0);
+		m[i] = frame_mbuf(d, frame_a, 70);
+		EXPECT(m[i] != NULL, "no mbuf");
+	}
+	sent = rte_eth_tx_burst(d->port, 0, m, npkts);
+	free_all(m + sent, npkts - sent);
+	EXPECT(sent == npkts, "tx_burst sent %u of %u", sent, npkts);
+	for (i = 0; i < npkts; i++)
+		TRY(expect_used(d, FP_RXQ, head[i], FP_NET_HDR_LEN + 70));
+	calls = fp_calls(&d->peer, FP_RXQ);
+	fp_set_avail_flags(&d->peer, FP_RXQ, 0);
+	EXPECT(calls == want, "used_event %u, used->idx %u -> %u: call count %"
+		PRIu64 ", want %" PRIu64, (uint16_t)(u + ev_off), u,
+		(uint16_t)(u + npkts), calls, want);
+	return 0;
+}
+
+/* One RX completion with TX-ring used_event = used->idx + @ev_off. */
+static int
+ev_rx(struct dp *d, int ev_off, uint64_t want)
+{
+	uint16_t u = fp_used_idx(&d->peer, FP_TXQ), head;
+	uint64_t calls;
+
+	fp_set_used_event(&d->peer, FP_TXQ, (uint16_t)(u + ev_off));
+	fp_calls(&d->peer, FP_TXQ);
+	make_frame(frame_a, 70, 51);
+	head = fp_post_tx(&d->peer, frame_a, 70);
+	TRY(expect_rx(d, frame_a, 70, NULL));
+	TRY(expect_used(d, FP_TXQ, head, 0));
+	calls = fp_calls(&d->peer, FP_TXQ);
+	EXPECT(calls == want, "used_event %u, used->idx %u -> %u: call count %"
+		PRIu64 ", want %" PRIu64, (uint16_t)(u + ev_off), u,
+		(uint16_t)(u + 1), calls, want);
+	return 0;
+}
+
+static int
+t_ev_tx_reached(struct dp *d)
+{
+	return ev_tx(d, 0, 0, 1, 1);
+}
+
+static int
+t_ev_tx_ahead(struct dp *d)
+{
+	return ev_tx(d, 100, 0, 1, 0);
+}
+
+static int
+t_ev_tx_passed(struct dp *d)
+{
+	return ev_tx(d, -1, 0, 1, 0);
+}
+
+static int
+t_ev_flags_ignored(struct dp *d)
+{
+	return ev_tx(d, 0, FP_AVAIL_F_NO_INTERRUPT, 1, 1);
+}
+
+static int
+t_ev_tx_burst_once(struct dp *d)
+{
+	return ev_tx(d, 1, 0, 3, 1);
+}
+
+static int
+t_ev_rx(struct dp *d)
+{
+	TRY(ev_rx(d, 0, 1));
+	return ev_rx(d, 100, 0);
+}
+
+static const struct check phase_event_idx[] = {
+	{ "EVENT_IDX: link comes up with VIRTIO_RING_F_EVENT_IDX negotiated",
+		t_connect_event_idx },
+	{ "EVENT_IDX: a tx completion reaching used_event + 1 signals the RX-ring call eventfd",
+		t_ev_tx_reached },
+	{ "EVENT_IDX: used_event far ahead (+100) leaves the RX-ring call eventfd silent",
+		t_ev_tx_ahead },
+	{ "EVENT_IDX: used_event already passed leaves the RX-ring call eventfd silent",
+		t_ev_tx_passed },
+	{ "EVENT_IDX: avail->flags NO_INTERRUPT is ignored, used_event decides",
+		t_ev_flags_ignored },
+	{ "EVENT_IDX: a 3-packet tx burst crossing used_event signals exactly once",
+		t_ev_tx_burst_once },
+	{ "EVENT_IDX: an rx completion reaching used_event + 1 signals the TX-ring call eventfd, used_event far ahead does not",
+		t_ev_rx },
+};
+
+/* ---- phase 4: MRG_RXBUF ---- */
+
+static int
+t_connect_mrg(struct dp *d)
+{
+	return peer_connect(d, FP_F_MRG_RXBUF);
+}
+
+static int
+t_mrg_spans(struct dp *d)
+{
+	const uint8_t *b0, *b1;
+	uint16_t h0, h1;
+	long off;
+
+	h0 = fp_post_rx(&d->peer, 1024, 0x33);
+	h1 = fp_post_rx(&d->peer, 1024, 0x33);
+	make_frame(frame_a, 1500, 60);
+	TRY(tx_frame(d, frame_a, 1500));
+	TRY(expect_used(d, FP_RXQ, h0, 1024));
+	TRY(expect_used(d, FP_RXQ, h1, FP_NET_HDR_LEN + 1500 - 1024));
+	b0 = fp_buf(&d->peer, FP_RXQ, h0);
+	b1 = fp_buf(&d->peer, FP_RXQ, h1);
+	EXPECT(b0[10] == 2 && b0[11] == 0, "num_buffers %u, want 2",
+		b0[10] | b0[11] << 8);
+	memcpy(scratch, b0 + FP_NET_HDR_LEN, 1024 - FP_NET_HDR_LEN);
+	memcpy(scratch + 1024 - FP_NET_HDR_LEN, b1,
+		1500 - (1024 - FP_NET_HDR_LEN));
+	off = first_diff(scratch, frame_a, 1500);
+	EXPECT(off < 0, "frame byte %ld is 0x%02x, want 0x%02x", off,
+		scratch[off], frame_a[off]);
+	return 0;
+}
+
+static const struct check phase_mrg[] = {
+	{ "MRG_RXBUF: link comes up with VIRTIO_NET_F_MRG_RXBUF negotiated",
+		t_connect_mrg },
+	{ "MRG_RXBUF: a 1500-byte frame spans two 1024-byte peer buffers, num_buffers=2, used lens 1024 and 488",
+		t_mrg_spans },
+};
+
+/* ---- setup and teardown ---- */
+
+static int
+eal_start(const char *pmd, const char *sock)
+{
+	char vdev[256];
+	char *argv[] = {
+		"test_vpci_datapath", "-l", "0", "--no-pci",
+		"--file-prefix=vpci-dp", "--no-huge", "-m", "256",
+		"-d", (char *)(uintptr_t)pmd, "--vdev", vdev, NULL,
+	};
+	int argc = RTE_DIM(argv) - 1;
+
+	if ((size_t)snprintf(vdev, sizeof(vdev), VDEV_NAME ",path=%s", sock)
+			>= sizeof(vdev))
+		return FAIL("socket path too long");
+	if (rte_eal_init(argc, argv) < 0)
+		return FAIL("rte_eal_init: %s", rte_strerror(rte_errno));
+	return 0;
+}
+
+static int
+port_start(struct dp *d)
+{
+	struct rte_eth_conf conf;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	if (rte_eth_dev_get_port_by_name(VDEV_NAME, &d->port) != 0)
+		return FAIL("no port %s: was the PMD loaded?", VDEV_NAME);
+	d->mp = rte_pktmbuf_pool_create("vpci_dp", NB_MBUF, 64, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (d->mp == NULL)
+		return FAIL("mempool: %s", rte_strerror(rte_errno));
+	ret = rte_eth_dev_configure(d->port, 1, 1, &conf);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(d->port, 0, RING_SIZE,
+			rte_socket_id(), NULL, d->mp);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(d->port, 0, RING_SIZE,
+			rte_socket_id(), NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(d->port);
+	return ret == 0 ? 0 : FAIL("port setup: %s", rte_strerror(-ret));
+}
+
+static void
+teardown(struct dp *d)
+{
+	fp_fini(&d->peer);
+	rte_eth_dev_stop(d->port);
+	rte_eth_dev_close(d->port);
+	rte_mempool_free(d->mp);
+	rte_eal_cleanup();
+	if (unlink(d->sock) < 0 && errno != ENOENT)
+		fprintf(stderr, "unlink %s: %s\n", d->sock, strerror(errno));
+}
+
+static const char *
+arg_or_env(int argc, char **argv, int i, const char *env, const char *def)
+{
+	const char *v = getenv(env);
+
+	if (argc > i)
+		return argv[i];
+	return v != NULL ? v : def;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *pmd = arg_or_env(argc, argv, 1, "VPCI_PMD", DEFAULT_PMD);
+	struct dp d;
+
+	memset(&d, 0, sizeof(d));
+	d.sock = arg_or_env(argc, argv, 2, "VPCI_DP_SOCK", DEFAULT_SOCK);
+	d.peer.sock = -1;
+	if (eal_start(pmd, d.sock) < 0 || port_start(&d) < 0 ||
+			fp_init(&d.peer, RING_SIZE) < 0) {
+		printf("not ok - setup (EAL, port, fake front-end)\n# %s%s\n",
+			reason, d.peer.err);
+		printf("# 0 passed, 1 failed\n");
+		return 1;
+	}
+	run_phase(&d, phase_plain, RTE_DIM(phase_plain));
+	run_phase(&d, phase_reconnect, RTE_DIM(phase_reconnect));
+	run_phase(&d, phase_event_idx, RTE_DIM(phase_event_idx));
+	run_phase(&d, phase_mrg, RTE_DIM(phase_mrg));
+	teardown(&d);
+	printf("# %u passed, %u failed\n", d.passed, d.failed);
+	return d.failed != 0;
+}
