@@ -602,14 +602,10 @@ t_bad_head(struct dp *d)
 static int
 t_bad_loop(struct dp *d)
 {
-	uint16_t s = fp_next_slot(&d->peer, FP_TXQ);
-
-	bad_desc(d, fp_buf_gpa(&d->peer, FP_TXQ, s), FP_NET_HDR_LEN + 64,
-		FP_DESC_F_NEXT);
-	/* desc s -> desc s -> ... */
-	fp_set_desc(&d->peer, FP_TXQ, s, fp_buf_gpa(&d->peer, FP_TXQ, s),
-		FP_NET_HDR_LEN + 64, FP_DESC_F_NEXT, s);
-	return expect_rx_refused(d, s);
+	/* desc 0 -> desc 0 -> ...; every earlier chain is consumed. */
+	fp_set_desc(&d->peer, FP_TXQ, 0, fp_buf_gpa(&d->peer, FP_TXQ, 0),
+		FP_NET_HDR_LEN + 64, FP_DESC_F_NEXT, 0);
+	return expect_rx_refused(d, 0);
 }
 
 static int
@@ -689,7 +685,7 @@ static const struct check phase_plain[] = {
 		t_stats_reset },
 	{ "hostile rx: a head >= ring size is dropped, counted in ierrors, returned on the used ring; the next good frame is received",
 		t_bad_head },
-	{ "hostile rx: a descriptor chain looping on itself (NEXT to itself) is dropped, counted, returned; the next good frame is received",
+	{ "hostile rx: a descriptor chain that loops (desc 0 NEXT to desc 0) is dropped, counted, returned; the next good frame is received",
 		t_bad_loop },
 	{ "hostile rx: a descriptor addressed below the memory table is dropped, counted, returned; the next good frame is received",
 		t_bad_addr_below },
@@ -917,11 +913,141 @@ t_mrg_spans(struct dp *d)
 	return 0;
 }
 
+/* Child of t_mrg_zero_len: two bursts from one call site, one frame each,
+ * so the second runs on the stack the first left behind.
+ */
+static void __rte_noreturn
+child_two_bursts(struct dp *d, struct rte_mbuf **m)
+{
+	unsigned int i, sent = 0;
+
+	for (i = 0; i < 2; i++)
+		sent += rte_eth_tx_burst(d->port, 0, &m[i], 1);
+	_exit(sent == 2 ? 0 : 2);
+}
+
+/* Run child_two_bursts() in a child: a wild write kills only the child.
+ * The rings and buffers are shared memory, so the parent sees the result.
+ */
+static int
+two_bursts_in_child(struct dp *d, struct rte_mbuf **m)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		child_two_bursts(d, m);
+	rte_pktmbuf_free(m[0]);
+	rte_pktmbuf_free(m[1]);
+	EXPECT(pid > 0, "fork: %s", strerror(errno));
+	EXPECT(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	EXPECT(!WIFSIGNALED(status), "tx_burst crashed: signal %d (%s)",
+		WTERMSIG(status), strsignal(WTERMSIG(status)));
+	EXPECT(WEXITSTATUS(status) == 0, "tx_burst did not take both frames");
+	return 0;
+}
+
+/* A zero-length writable chain at the next RX slot; returns the slot. */
+static uint16_t
+post_zero_len_rx(struct fake_peer *p, uint8_t fill)
+{
+	uint16_t s = fp_next_slot(p, FP_RXQ);
+
+	memset(fp_buf(p, FP_RXQ, s), fill, FP_BUF_SIZE);
+	fp_set_desc(p, FP_RXQ, s, fp_buf_gpa(p, FP_RXQ, s), 0,
+		FP_DESC_F_WRITE, 0);
+	fp_publish(p, FP_RXQ, s);
+	return s;
+}
+
+/* What became of frame 2 and the three buffers. */
+struct zero_len_facts {
+	uint32_t z_len;		/* used.len of the zero-length buffer */
+	int z_written;		/* its buffer changed */
+	int p_overwritten;	/* P no longer holds frame 1 */
+	int b_used;		/* B has a used entry */
+	uint32_t b_len;
+	int b_ok;		/* B holds frame 2 (num_buffers 1 or 2) */
+};
+
+static int
+buffer_changed(struct dp *d, uint16_t head, uint8_t fill)
+{
+	const uint8_t *b = fp_buf(&d->peer, FP_RXQ, head);
+	uint32_t i;
+
+	for (i = 0; i < FP_BUF_SIZE; i++)
+		if (b[i] != fill)
+			return 1;
+	return 0;
+}
+
+static void
+zero_len_observe(struct dp *d, uint16_t hp, uint16_t hz, uint16_t hb,
+		struct zero_len_facts *z)
+{
+	struct fp_used_elem e;
+
+	memset(z, 0, sizeof(*z));
+	if (fp_used_next(&d->peer, FP_RXQ, &e) && e.id == hz)
+		z->z_len = e.len;
+	z->z_written = buffer_changed(d, hz, 0x22);
+	z->p_overwritten = expect_rx_buffer(d, hp, 1, frame_a, 100, 0x21) < 0;
+	z->b_used = fp_used_next(&d->peer, FP_RXQ, &e) && e.id == hb;
+	z->b_len = z->b_used ? e.len : 0;
+	z->b_ok = expect_rx_buffer(d, hb, 2, frame_b, 100, 0x23) == 0 ||
+		expect_rx_buffer(d, hb, 1, frame_b, 100, 0x23) == 0;
+	reason[0] = '\0';
+}
+
+/*
+ * Frame 1 fills buffer P; frame 2 meets a zero-length buffer Z, then a
+ * good buffer B. Z must get no byte (used.len 0), P must keep frame 1,
+ * and frame 2, if delivered, must be intact in B. The bursts run in a
+ * child, so the port's ring indexes no longer match the rings afterwards:
+ * this must stay the last check on its connection.
+ */
+static int
+t_mrg_zero_len(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	struct zero_len_facts z;
+	struct rte_mbuf *m[2];
+	uint16_t hp, hz, hb;
+
+	make_frame(frame_a, 100, 61);
+	make_frame(frame_b, 100, 62);
+	hp = fp_post_rx(p, FP_BUF_SIZE, 0x21);
+	hz = post_zero_len_rx(p, 0x22);
+	hb = fp_post_rx(p, FP_BUF_SIZE, 0x23);
+	m[0] = frame_mbuf(d, frame_a, 100);
+	m[1] = frame_mbuf(d, frame_b, 100);
+	EXPECT(m[0] != NULL && m[1] != NULL, "no mbuf");
+	TRY(two_bursts_in_child(d, m));
+	TRY(expect_used(d, FP_RXQ, hp, FP_NET_HDR_LEN + 100));
+	zero_len_observe(d, hp, hz, hb, &z);
+	EXPECT(z.z_len == 0 && !z.z_written && !z.p_overwritten &&
+		(z.b_len == 0 || z.b_ok),
+		"zero-length buffer (head %u): used.len %u, buffer %s; "
+		"frame 2 %s buffer %u (returned by the previous burst); "
+		"buffer %u: used entry %s, len %u, %s",
+		hz, z.z_len, z.z_written ? "written" : "untouched",
+		z.p_overwritten ? "was written into" : "did not touch", hp,
+		hb, z.b_used ? "present" : "absent", z.b_len,
+		z.b_ok ? "holds frame 2" : "does not hold frame 2");
+	return 0;
+}
+
 static const struct check phase_mrg[] = {
 	{ "MRG_RXBUF: link comes up with VIRTIO_NET_F_MRG_RXBUF negotiated",
 		t_connect_mrg },
 	{ "MRG_RXBUF: a 1500-byte frame spans two 1024-byte peer buffers, num_buffers=2, used lens 1024 and 488",
 		t_mrg_spans },
+	{ "MRG_RXBUF: a zero-length peer RX buffer gets no bytes (used.len 0) and the frame after it overwrites no earlier buffer",
+		t_mrg_zero_len },
 };
 
 /* ---- setup and teardown ---- */

@@ -179,9 +179,9 @@ reply_fe(struct proxy *p, const struct rte_vhost_pci_msg *req,
  */
 static int
 answer_fe(struct proxy *p, const struct rte_vhost_pci_msg *req,
-		const struct rte_vhost_pci_msg *reply)
+		uint32_t fe_flags, const struct rte_vhost_pci_msg *reply)
 {
-	bool ack = (req->flags & F_NEED_REPLY) &&
+	bool ack = (fe_flags & F_NEED_REPLY) &&
 		(p->fe_pfeatures & RTE_BIT64(PF_REPLY_ACK));
 
 	if (has_own_reply(req->request) || ack)
@@ -282,6 +282,8 @@ try_connect(struct proxy *p, const struct rte_vhost_pci_msg *m)
 static int
 relay(struct proxy *p, struct rte_vhost_pci_msg *m)
 {
+	/* The v2 request gets flags of its own; keep the front-end's. */
+	uint32_t fe_flags = m->flags;
 	struct rte_vhost_pci_msg reply;
 	int ret;
 
@@ -301,7 +303,7 @@ relay(struct proxy *p, struct rte_vhost_pci_msg *m)
 			(m->request == SET_STATUS && reply.size > 0 && m->size &&
 				!(m->payload[0] & STATUS_DRIVER_OK)))
 		p->peer_up = false;	/* the front-end stopped its device */
-	ret = answer_fe(p, m, &reply);
+	ret = answer_fe(p, m, fe_flags, &reply);
 	if (ret == 0)
 		try_connect(p, m);
 	return ret;

@@ -148,6 +148,8 @@ struct vhost_pci_endpoint {
 	const struct rte_vhost_pci_ops *ops;
 	void *ctx;
 	int listen_fd;		/* -1 in client mode */
+	uint64_t sock_dev;	/* the file we bound: only it is unlinked */
+	uint64_t sock_ino;
 	uint64_t token;
 	uint64_t next_conn_id;
 	struct vhost_pci_conn_list conns;

@@ -518,8 +518,23 @@ endpoint_listen(struct vhost_pci_endpoint *ep)
 		return err;
 	}
 	ep->listen_fd = fd;
+	if (stat(ep->path, &st) == 0) {
+		ep->sock_dev = st.st_dev;
+		ep->sock_ino = st.st_ino;
+	}
 	ep->token = vhost_pci_next_token++;
 	return epoll_add(fd, ep->token);
+}
+
+/* Remove our socket file, not one a newer server bound on the path. */
+static void
+endpoint_unlink(const struct vhost_pci_endpoint *ep)
+{
+	struct stat st;
+
+	if (stat(ep->path, &st) == 0 && (uint64_t)st.st_dev == ep->sock_dev &&
+			(uint64_t)st.st_ino == ep->sock_ino)
+		unlink(ep->path);
 }
 
 static void
@@ -745,7 +760,7 @@ rte_vhost_pci_server_unregister(const char *path)
 			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, ep->listen_fd,
 				NULL);
 		close(ep->listen_fd);
-		unlink(ep->path);
+		endpoint_unlink(ep);
 	}
 	TAILQ_REMOVE(&vhost_pci_endpoints, ep, next);
 	free(ep);

@@ -103,7 +103,8 @@ vpci_chain_collect(const struct vpci_vring *vr,
 			c->len += len;
 		}
 		if (!(flags & VPCI_DESC_F_NEXT))
-			return 0;
+			/* No bytes at all is no buffer: writers index iov[0]. */
+			return c->niov != 0 ? 0 : -1;
 		idx = vr->desc[idx].next;
 	}
 }
@@ -333,7 +334,10 @@ vpci_tx_gather(struct vpci_queue *q, uint16_t start, uint16_t avail,
 
 	while (have < need) {
 		if (nb == max) {
-			/* Too big for the peer's buffers: drop, consume none. */
+			/* Mergeable: too big for 64 buffers, drop it, consume
+			 * none. Otherwise it waits (not sent) until the peer
+			 * posts a buffer it fits in, as librte_vhost does.
+			 */
 			*bad = 0;
 			return internal->mrg_rxbuf ? -1 : 0;
 		}
