@@ -35,6 +35,9 @@ run() {
 }
 
 run unit-msg "$VPCI_BUILD/tests/test_vhost_pci_msg"
+run unit-v2 "$VPCI_BUILD/tests/test_vhost_pci_v2"
+run datapath "$VPCI_BUILD/tests/test_vpci_datapath" "$VPCI_PMD" \
+	"$VPCI_RUN/t-dp.sock"
 for t in "$VPCI_TOP"/tests/integration/test_*.sh; do
 	run "$(basename "$t" .sh)" bash "$t"
 done
