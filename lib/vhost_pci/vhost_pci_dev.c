@@ -31,6 +31,10 @@
 void
 vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr)
 {
+	if (vr->call_inband)
+		vhost_pci_conn_unwatch(vr->callfd);
+	if (vr->err_inband)
+		vhost_pci_conn_unwatch(vr->errfd);
 	if (vr->kickfd >= 0)
 		close(vr->kickfd);
 	if (vr->callfd >= 0)
@@ -49,6 +53,7 @@ vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
 
 	memset(dev, 0, sizeof(*dev));
 	dev->ep = ep;
+	dev->backend_fd = -1;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
 		dev->vring[i].kickfd = -1;
 		dev->vring[i].callfd = -1;
@@ -114,6 +119,9 @@ vhost_pci_dev_reset(struct rte_vhost_pci_device *dev)
 	dev->features_set = false;
 	dev->status = 0;
 	dev->owner = false;
+	if (dev->backend_fd >= 0)
+		close(dev->backend_fd);
+	dev->backend_fd = -1;
 }
 
 /* Stop one ring if the driver uses it; report its index. */

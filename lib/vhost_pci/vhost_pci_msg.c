@@ -16,10 +16,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 
+#include "rte_vhost_pci_client.h"
 #include "vhost_pci_private.h"
 
 enum size_rule {
@@ -32,6 +34,7 @@ enum fd_rule {
 	FD_NONE,	/* no fd */
 	FD_VRING,	/* one fd, or none with VHOST_USER_VRING_NOFD */
 	FD_REGIONS,	/* 1..VHOST_PCI_MAX_FDS; the handler matches regions */
+	FD_ONE,		/* exactly one */
 };
 
 enum vring_arg {
@@ -107,10 +110,17 @@ vhost_pci_offered_protocol_features(uint32_t version)
 {
 	uint64_t f = RTE_BIT64(VHOST_USER_PROTOCOL_F_MQ) |
 		RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-		RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS);
+		RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS) |
+		RTE_BIT64(VHOST_USER_PROTOCOL_F_STANDALONE);
 
+	/* The back-end channel is set by id 21, which is SET_DEV_TYPE in
+	 * v2: it, and the in-band notifications that need it, are v1 only.
+	 */
 	if (version == VHOST_PCI_HDR_VERSION_2)
 		f |= RTE_BIT64(VHOST_PCI_PROTOCOL_F_VHOST_PCI);
+	else
+		f |= RTE_BIT64(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_INBAND_NOTIF);
 	return f;
 }
 
@@ -299,6 +309,54 @@ vring_set_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
 	return VH_OK;
 }
 
+/*
+ * In-band notifications without an fd: the ring gets an eventfd of ours,
+ * so the driver signals it as any call fd, and the control thread turns
+ * each signal into a back-end message.
+ */
+static int
+vring_inband_fd(struct vhost_pci_conn *conn, uint32_t idx, bool err)
+{
+	struct vhost_pci_vring *vr = &conn->dev.vring[idx];
+	int *slot = err ? &vr->errfd : &vr->callfd;
+	bool *inband = err ? &vr->err_inband : &vr->call_inband;
+
+	if (*slot >= 0 || !(conn->dev.protocol_features &
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_INBAND_NOTIF)))
+		return VH_OK;
+	*slot = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*slot < 0)
+		return VH_ERR;
+	*inband = true;
+	if (vhost_pci_conn_watch(conn, *slot,
+			conn->notify_token + 2 * idx + err) < 0)
+		return VH_ERR;
+	return VH_OK;
+}
+
+void
+vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring, bool err)
+{
+	struct vhost_pci_vring *vr = &conn->dev.vring[vring];
+	struct vhost_pci_vring_state st = { .index = vring, .num = 0 };
+	struct rte_vhost_pci_msg msg = {
+		.request = err ? VHOST_USER_BACKEND_VRING_ERR :
+			VHOST_USER_BACKEND_VRING_CALL,
+		.flags = VHOST_PCI_HDR_VERSION_1,
+		.size = sizeof(st),
+	};
+	uint64_t n;
+
+	if (read(err ? vr->errfd : vr->callfd, &n, sizeof(n)) < 0 ||
+			conn->dev.backend_fd < 0)
+		return;
+	memcpy(msg.payload, &st, sizeof(st));
+	if (rte_vhost_pci_msg_send(conn->dev.backend_fd,
+			VHOST_PCI_HDR_VERSION_1, &msg) < 0)
+		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": back-end channel write failed",
+			conn->dev.ep->path, conn->dev.conn_id);
+}
+
 static int
 h_set_vring_kick(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
@@ -309,16 +367,72 @@ h_set_vring_kick(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	return VH_OK;
 }
 
+/* An fd of ours being replaced leaves the control thread's watch. */
+static void
+vring_drop_inband(int fd, bool *inband)
+{
+	if (*inband)
+		vhost_pci_conn_unwatch(fd);
+	*inband = false;
+}
+
 static int
 h_set_vring_call(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	return vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, callfd));
+	struct vhost_pci_vring *vr = &conn->dev.vring[msg->payload.u64 &
+		VHOST_USER_VRING_IDX_MASK];
+
+	vring_drop_inband(vr->callfd, &vr->call_inband);
+	vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, callfd));
+	return vring_inband_fd(conn, msg->payload.u64 &
+		VHOST_USER_VRING_IDX_MASK, false);
 }
 
 static int
 h_set_vring_err(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	return vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, errfd));
+	struct vhost_pci_vring *vr = &conn->dev.vring[msg->payload.u64 &
+		VHOST_USER_VRING_IDX_MASK];
+
+	vring_drop_inband(vr->errfd, &vr->err_inband);
+	vring_set_fd(conn, msg, offsetof(struct vhost_pci_vring, errfd));
+	return vring_inband_fd(conn, msg->payload.u64 &
+		VHOST_USER_VRING_IDX_MASK, true);
+}
+
+static int
+h_set_backend_req_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct rte_vhost_pci_device *dev = msg_dev(conn);
+
+	if (dev->backend_fd >= 0)
+		close(dev->backend_fd);
+	dev->backend_fd = msg->fds[0];
+	msg->fds[0] = -1;	/* taken */
+	return VH_OK;
+}
+
+/* In-band kick: the ring is started as by its kick fd (seed 003). */
+static int
+h_vring_kick(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	conn->dev.vring[msg->payload.state.index].kick_set = true;
+	return VH_OK;
+}
+
+static int
+h_get_backend_specs(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
+{
+	struct vhost_pci_backend_specs specs = {
+		.device_id = VHOST_PCI_DEV_TYPE_NET,
+		.config_size = 0,	/* virtio-net config is the front-end's */
+		.min_vqs = 2,
+		.max_vqs = 2u * conn->dev.ep->max_queue_pairs,
+	};
+
+	memcpy(msg->payload.raw, &specs, sizeof(specs));
+	msg->size = sizeof(specs);
+	return VH_OK;
 }
 
 static int
@@ -326,6 +440,35 @@ h_get_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
 	reply_u64(msg, vhost_pci_offered_protocol_features(conn->hops->version));
 	return VH_OK;
+}
+
+/* Features that need others (seed 003: in-band notifications; seed 004:
+ * standalone). The spec's remedy for a violation is closing.
+ */
+static bool
+pfeature_deps_missing(struct vhost_pci_conn *conn, uint64_t f)
+{
+	static const struct {
+		int bit;
+		uint64_t needs;
+	} deps[] = {
+		{ VHOST_USER_PROTOCOL_F_INBAND_NOTIF,
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK) },
+		{ VHOST_USER_PROTOCOL_F_STANDALONE,
+			RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(deps); i++) {
+		if (!(f & RTE_BIT64(deps[i].bit)) ||
+				(f & deps[i].needs) == deps[i].needs)
+			continue;
+		VHOST_PCI_LOG(ERR, "%s: protocol feature %d needs 0x%" PRIx64 ", acked 0x%" PRIx64,
+			conn->dev.ep->path, deps[i].bit, deps[i].needs, f);
+		return true;
+	}
+	return false;
 }
 
 static int
@@ -339,6 +482,8 @@ h_set_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 			conn->dev.ep->path, extra);
 		return VH_ERR;
 	}
+	if (pfeature_deps_missing(conn, msg->payload.u64))
+		return VH_ERR;
 	conn->dev.protocol_features = msg->payload.u64;
 	return VH_OK;
 }
@@ -537,6 +682,15 @@ static const struct vhost_pci_req vhost_pci_reqs_v1[VHOST_USER_REQ_MAX] = {
 		U64, FD_NONE, VR_NONE, VHOST_USER_PROTOCOL_F_STATUS, false },
 	[VHOST_USER_GET_STATUS] = { "GET_STATUS", h_get_status,
 		NOPAY, FD_NONE, VR_NONE, VHOST_USER_PROTOCOL_F_STATUS, true },
+	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD",
+		h_set_backend_req_fd, NOPAY, FD_ONE, VR_NONE,
+		VHOST_USER_PROTOCOL_F_BACKEND_REQ, false },
+	[VHOST_USER_VRING_KICK] = { "VRING_KICK", h_vring_kick,
+		STATE, FD_NONE, VR_STATE, VHOST_USER_PROTOCOL_F_INBAND_NOTIF,
+		false },
+	[VHOST_USER_GET_BACKEND_SPECS] = { "GET_BACKEND_SPECS",
+		h_get_backend_specs, NOPAY, FD_NONE, VR_NONE,
+		VHOST_USER_PROTOCOL_F_STANDALONE, true },
 };
 
 /* Names of v1 requests we do not implement, for a clear log line. */
@@ -545,13 +699,10 @@ static const char * const vhost_pci_unsupported_v1[VHOST_USER_REQ_MAX] = {
 	[VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
 	[VHOST_USER_SEND_RARP] = "SEND_RARP",
 	[VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
-	[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
 	[VHOST_USER_IOTLB_MSG] = "IOTLB_MSG",
 	[VHOST_USER_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
 	[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
-	[VHOST_USER_VRING_KICK] = "VRING_KICK",
-	[VHOST_USER_GET_BACKEND_SPECS] = "GET_BACKEND_SPECS",
 };
 
 static const struct vhost_pci_req *
@@ -608,6 +759,8 @@ check_fds(const struct vhost_pci_req *req, const struct vhost_pci_msg *msg)
 	switch (req->fd_rule) {
 	case FD_NONE:
 		return msg->nfds == 0;
+	case FD_ONE:
+		return msg->nfds == 1;
 	case FD_VRING:
 		/* The no-fd bit and an fd together are a contradiction. */
 		return msg->nfds ==

@@ -68,6 +68,11 @@ struct vhost_pci_vring {
 	bool kick_set;		/* SET_VRING_KICK received (fd or NOFD) */
 	int callfd;
 	int errfd;
+	/* In-band notifications: callfd/errfd are ours, and a signal on
+	 * them becomes a back-end VRING_CALL/VRING_ERR message.
+	 */
+	bool call_inband;
+	bool err_inband;
 	bool active;		/* the driver is using it */
 };
 
@@ -113,12 +118,14 @@ struct rte_vhost_pci_device {
 	uint16_t nlocal_gsi;	/* ours, as last sent */
 	uint32_t local_gsi[VHOST_PCI_MAX_GSI];
 	void *priv;		/* the application's, see rte_vhost_pci_dev_priv */
+	int backend_fd;		/* SET_BACKEND_REQ_FD channel, or -1 */
 };
 
 struct vhost_pci_conn {
 	TAILQ_ENTRY(vhost_pci_conn) next;
 	int fd;
 	uint64_t token;		/* epoll cookie, checked before use */
+	uint64_t notify_token;	/* + 2 * vring (+ 1 for err): in-band fds */
 	bool dead;		/* closed, waiting to be freed */
 	const struct vhost_pci_hdr_ops *hops;
 	/* Receive state of the message being assembled. */
@@ -166,6 +173,11 @@ void vhost_pci_conn_close(struct vhost_pci_conn *conn);
 void vhost_pci_conn_free(struct vhost_pci_conn *conn);
 int vhost_pci_conn_send(struct vhost_pci_conn *conn,
 		const struct vhost_pci_msg *msg);
+int vhost_pci_conn_watch(struct vhost_pci_conn *conn, int fd, uint64_t token);
+void vhost_pci_conn_unwatch(int fd);
+/* A signal on an in-band vring fd: send VRING_CALL or VRING_ERR. */
+void vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring,
+		bool err);
 void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 		uint32_t flags, uint16_t max_queue_pairs,
 		const struct rte_vhost_pci_ops *ops, void *ctx);

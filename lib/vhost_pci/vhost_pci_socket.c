@@ -178,6 +178,8 @@ vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
 		return NULL;
 	conn->fd = fd;
 	conn->token = vhost_pci_next_token++;
+	conn->notify_token = vhost_pci_next_token;
+	vhost_pci_next_token += 2 * RTE_VHOST_PCI_MAX_VRINGS;
 	vhost_pci_dev_init(&conn->dev, ep);
 	conn->dev.conn_id = ep->next_conn_id++;
 	TAILQ_INSERT_TAIL(&ep->conns, conn, next);
@@ -566,6 +568,20 @@ endpoints_maintain(void)
 	}
 }
 
+int
+vhost_pci_conn_watch(struct vhost_pci_conn *conn __rte_unused, int fd,
+		uint64_t token)
+{
+	return epoll_add(fd, token);
+}
+
+void
+vhost_pci_conn_unwatch(int fd)
+{
+	if (vhost_pci_epfd >= 0)
+		epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 /* Tokens, not pointers, travel through epoll: an event for an fd closed
  * in the meantime finds nothing instead of freed memory.
  */
@@ -581,8 +597,16 @@ handle_token(uint64_t token)
 			return;
 		}
 		TAILQ_FOREACH(conn, &ep->conns, next) {
-			if (conn->token == token && !conn->dead) {
+			if (conn->dead)
+				continue;
+			if (conn->token == token) {
 				vhost_pci_conn_process(conn);
+				return;
+			}
+			if (token - conn->notify_token <
+					2 * RTE_VHOST_PCI_MAX_VRINGS) {
+				token -= conn->notify_token;
+				vhost_pci_conn_inband(conn, token / 2, token & 1);
 				return;
 			}
 		}

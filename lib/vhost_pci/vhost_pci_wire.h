@@ -165,6 +165,19 @@ static_assert(sizeof(struct vhost_pci_mem_table) == 8, "mem table");
 				 sizeof(struct vhost_pci_mem_region))
 static_assert(VHOST_PCI_PAYLOAD_MAX == 280, "largest payload");
 
+/* Back-end requests, on the SET_BACKEND_REQ_FD channel (seed 003). */
+#define VHOST_USER_BACKEND_VRING_CALL		4u
+#define VHOST_USER_BACKEND_VRING_ERR		5u
+
+/* GET_BACKEND_SPECS reply (seed 004). */
+struct vhost_pci_backend_specs {
+	uint32_t device_id;
+	uint32_t config_size;
+	uint32_t min_vqs;
+	uint32_t max_vqs;
+} __attribute__((packed));
+static_assert(sizeof(struct vhost_pci_backend_specs) == 16, "specs");
+
 /* SET_DEV_TYPE payload (u64). */
 #define VHOST_PCI_DEV_TYPE_NET			1u
 
