@@ -37,10 +37,10 @@ vpci_install_deps() {
 		vpci_die "apt-get install failed"
 }
 
-# 2 MiB hugepages: 1024 of them, mounted on /dev/hugepages.
+# 2 MiB hugepages: 2048 of them (4 GiB), mounted on /dev/hugepages.
 VPCI_EAL_MEM="-m 512"
 vpci_hugepages() {
-	local want=1024 have
+	local want=2048 have
 	have=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0)
 	if [ "$have" -lt "$want" ] && [ "$(id -u)" = 0 ]; then
 		echo "$want" > /proc/sys/vm/nr_hugepages 2>/dev/null || true

@@ -123,6 +123,23 @@ int rte_vhost_pci_vring_callfd(const struct rte_vhost_pci_device *dev,
 int rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
 		uint16_t vring);
 
+/**
+ * The eventfd the front-end watches for errors on @p vring.
+ *
+ * @return the fd, or -1 if none.
+ */
+int rte_vhost_pci_vring_errfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring);
+
+/**
+ * PVI on one host: the eventfd behind a front-end RX queue's GSI (v2
+ * SET_RX_QUEUE_GSI), i.e. that queue's call eventfd.
+ *
+ * @return the fd, or -1 if no RX queue has this GSI.
+ */
+int rte_vhost_pci_gsi_eventfd(const struct rte_vhost_pci_device *dev,
+		uint32_t gsi);
+
 /** Socket path the device connected through. */
 const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
 

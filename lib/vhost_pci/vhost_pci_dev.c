@@ -654,6 +654,28 @@ rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
 	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].kickfd : -1;
 }
 
+int
+rte_vhost_pci_vring_errfd(const struct rte_vhost_pci_device *dev,
+		uint16_t vring)
+{
+	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].errfd : -1;
+}
+
+/* Host emulation of PVI: a front-end GSI names the interrupt line of one
+ * of its RX queues, and on one host that line is the queue's call eventfd.
+ */
+int
+rte_vhost_pci_gsi_eventfd(const struct rte_vhost_pci_device *dev,
+		uint32_t gsi)
+{
+	uint16_t q;
+
+	for (q = 0; q < dev->ngsi; q++)
+		if (dev->gsi[q] == gsi)
+			return dev->vring[2 * q].callfd;
+	return -1;
+}
+
 const char *
 rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev)
 {

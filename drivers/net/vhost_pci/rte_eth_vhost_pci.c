@@ -61,6 +61,42 @@ vpci_queue_of_vring(struct pmd_internal *internal, uint16_t vring)
 	return (vring & 1) ? &internal->rxq[qp] : &internal->txq[qp];
 }
 
+/*
+ * How we notify the peer about a used ring. A v2 peer that sent its RX
+ * queues' GSIs is interrupted through the GSI (PVI); on one host a GSI
+ * resolves to that queue's call eventfd. Otherwise the vring's call fd.
+ */
+static int
+vpci_queue_callfd(struct pmd_internal *internal, const struct vpci_queue *q)
+{
+	struct rte_vhost_pci_device *dev = internal->dev;
+	uint32_t gsi[VPCI_MAX_QUEUE_PAIRS];
+	int n, fd;
+
+	if (!(q->vring_idx & 1)) {
+		n = rte_vhost_pci_dev_rx_queue_gsi(dev, gsi, RTE_DIM(gsi), false);
+		if (q->qid < n) {
+			fd = rte_vhost_pci_gsi_eventfd(dev, gsi[q->qid]);
+			if (fd >= 0)
+				return fd;
+		}
+	}
+	return rte_vhost_pci_vring_callfd(dev, q->vring_idx);
+}
+
+/* RX interrupt of queue q: the peer's kick eventfd of its TX ring. */
+static void
+vpci_queue_set_efd(struct pmd_internal *internal, const struct vpci_queue *q)
+{
+	struct rte_intr_handle *h = rte_eth_devices[internal->port_id].intr_handle;
+	int fd;
+
+	if (h == NULL || !(q->vring_idx & 1))
+		return;
+	fd = rte_vhost_pci_vring_kickfd(internal->dev, q->vring_idx);
+	rte_intr_efds_index_set(h, q->qid, fd);
+}
+
 static void
 vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 {
@@ -72,28 +108,38 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 	if (q->vring_idx >= meta->nvrings || (mv->flags & want) != want)
 		return;
 	rte_spinlock_lock(&q->lock);
-	if (q->ready)
+	if (q->ready) {
 		VPCI_LOG(ERR, "%s: vring %u attached twice; kept as it was",
 			internal->path, q->vring_idx);
-	else if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
-			rte_vhost_pci_vring_callfd(internal->dev,
-				q->vring_idx)) == 0)
+	} else if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
+			vpci_queue_callfd(internal, q),
+			rte_vhost_pci_vring_errfd(internal->dev,
+				q->vring_idx)) == 0) {
 		q->ready = true;
-	else
+		if (q->intr_enabled)
+			vpci_vring_set_notify(&q->vr, true);
+		vpci_queue_set_efd(internal, q);
+	} else {
 		VPCI_LOG(ERR, "%s: vring %u does not fit the BAR", internal->path,
 			q->vring_idx);
+	}
 	rte_spinlock_unlock(&q->lock);
 }
 
 static void
 vpci_queue_stop(struct pmd_internal *internal, struct vpci_queue *q)
 {
+	struct rte_intr_handle *h = rte_eth_devices[internal->port_id].intr_handle;
+
 	rte_spinlock_lock(&q->lock);
 	if (q->ready) {
 		q->ready = false;
 		rte_vhost_pci_vring_writeback(internal->dev, q->vring_idx,
 			q->vr.last_avail_idx, q->vr.last_used_idx);
 	}
+	/* The kick fd goes with the peer. */
+	if (h != NULL && (q->vring_idx & 1))
+		rte_intr_efds_index_set(h, q->qid, -1);
 	rte_spinlock_unlock(&q->lock);
 }
 
@@ -116,6 +162,27 @@ vpci_uuid_str(const uint8_t u[16], char *s, size_t len)
 	snprintf(s, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
 		u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/*
+ * A v2 peer learns the GSIs of our RX queues once their interrupts are
+ * set up (seed 000). Our "GSI" is the queue's interrupt vector.
+ */
+static void
+vpci_send_local_gsi(struct pmd_internal *internal)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[internal->port_id].data;
+	uint32_t gsi[VPCI_MAX_QUEUE_PAIRS];
+	uint16_t q, n = RTE_MIN(data->nb_rx_queues, VPCI_MAX_QUEUE_PAIRS);
+
+	if (!data->dev_conf.intr_conf.rxq || n == 0 ||
+			rte_vhost_pci_dev_version(internal->dev) != 2)
+		return;
+	for (q = 0; q < n; q++)
+		gsi[q] = RTE_INTR_VEC_RXTX_OFFSET + q;
+	if (rte_vhost_pci_dev_send_rx_queue_gsi(internal->dev, gsi, n) < 0)
+		VPCI_LOG(WARNING, "port %u: could not send RX queue GSIs",
+			internal->port_id);
 }
 
 int
@@ -152,6 +219,7 @@ vpci_port_attach(struct pmd_internal *internal,
 		internal->port_id, internal->path,
 		rte_vhost_pci_dev_version(dev), rte_vhost_pci_dev_conn_id(dev),
 		uuid, f);
+	vpci_send_local_gsi(internal);
 	vpci_set_link(internal, true);
 	return 0;
 }
@@ -194,10 +262,31 @@ vpci_dev_configure(struct rte_eth_dev *dev __rte_unused)
 	return 0;
 }
 
+/* Queue i's interrupt is vector RXTX_OFFSET + i, efd i (see set_efd). */
+static int
+vpci_intr_vectors(struct rte_eth_dev *dev)
+{
+	struct rte_intr_handle *h = dev->intr_handle;
+	uint16_t i, n = dev->data->nb_rx_queues;
+
+	if (!dev->data->dev_conf.intr_conf.rxq)
+		return 0;
+	if (rte_intr_vec_list_alloc(h, "vpci_intr_vec", n) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (rte_intr_vec_list_index_set(h, i,
+				RTE_INTR_VEC_RXTX_OFFSET + i) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 static int
 vpci_dev_start(struct rte_eth_dev *dev)
 {
 	uint16_t i;
+
+	if (vpci_intr_vectors(dev) < 0)
+		return -ENOMEM;
 
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
@@ -236,6 +325,9 @@ vpci_dev_close(struct rte_eth_dev *dev)
 		return 0;
 	/* Stops every queue through destroy_device first. */
 	vpci_server_remove(internal);
+	rte_intr_vec_list_free(dev->intr_handle);
+	rte_intr_instance_free(dev->intr_handle);
+	dev->intr_handle = NULL;
 	/* Queues live in dev_private; nothing for ethdev to free. */
 	dev->data->rx_queues = NULL;
 	dev->data->tx_queues = NULL;
@@ -357,6 +449,32 @@ vpci_stats_reset(struct rte_eth_dev *dev)
 }
 
 static int
+vpci_rx_intr_set(struct rte_eth_dev *dev, uint16_t qid, bool on)
+{
+	struct pmd_internal *internal = dev->data->dev_private;
+	struct vpci_queue *q = &internal->rxq[qid];
+
+	rte_spinlock_lock(&q->lock);
+	q->intr_enabled = on;
+	if (q->ready)
+		vpci_vring_set_notify(&q->vr, on);
+	rte_spinlock_unlock(&q->lock);
+	return 0;
+}
+
+static int
+vpci_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid)
+{
+	return vpci_rx_intr_set(dev, qid, true);
+}
+
+static int
+vpci_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid)
+{
+	return vpci_rx_intr_set(dev, qid, false);
+}
+
+static int
 vpci_promisc(struct rte_eth_dev *dev __rte_unused)
 {
 	return 0;
@@ -375,6 +493,8 @@ static const struct eth_dev_ops vpci_ops = {
 	.link_update = vpci_link_update,
 	.stats_get = vpci_stats_get,
 	.stats_reset = vpci_stats_reset,
+	.rx_queue_intr_enable = vpci_rx_intr_enable,
+	.rx_queue_intr_disable = vpci_rx_intr_disable,
 	.promiscuous_enable = vpci_promisc,
 	.promiscuous_disable = vpci_promisc,
 	.allmulticast_enable = vpci_promisc,
@@ -516,6 +636,31 @@ vpci_init_queues(struct pmd_internal *internal)
 	}
 }
 
+/* RX interrupts: one eventfd per queue, the peer's kick fds. */
+static int
+vpci_intr_init(struct rte_eth_dev *eth_dev, uint16_t queues)
+{
+	struct rte_intr_handle *h;
+	uint16_t i;
+
+	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (h == NULL)
+		return -ENOMEM;
+	if (rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV) < 0 ||
+			rte_intr_nb_efd_set(h, queues) < 0 ||
+			rte_intr_max_intr_set(h, queues + 1) < 0 ||
+			rte_intr_efd_counter_size_set(h, sizeof(uint64_t)) < 0)
+		goto fail;
+	for (i = 0; i < queues; i++)
+		if (rte_intr_efds_index_set(h, i, -1) < 0)
+			goto fail;
+	eth_dev->intr_handle = h;
+	return 0;
+fail:
+	rte_intr_instance_free(h);
+	return -EINVAL;
+}
+
 static int
 vpci_probe(struct rte_vdev_device *vdev)
 {
@@ -556,6 +701,10 @@ vpci_probe(struct rte_vdev_device *vdev)
 	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC |
 		RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	eth_dev->dev_ops = &vpci_ops;
+	if (vpci_intr_init(eth_dev, args.queues) < 0) {
+		rte_eth_dev_release_port(eth_dev);
+		return -ENOMEM;
+	}
 	eth_dev->rx_pkt_burst = eth_vpci_rx;
 	eth_dev->tx_pkt_burst = eth_vpci_tx;
 

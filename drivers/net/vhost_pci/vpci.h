@@ -78,6 +78,7 @@ struct vpci_vring {
 	uint16_t last_avail_idx;
 	uint16_t last_used_idx;
 	int callfd;
+	int errfd;		/* signalled when we stop a broken ring */
 	bool event_idx;
 };
 
@@ -101,6 +102,7 @@ struct vpci_queue {
 	struct vpci_vring vr;
 	struct pmd_internal *internal;
 	struct rte_mempool *mp;		/* RX only */
+	bool intr_enabled;		/* RX interrupt armed: peer kicks */
 	struct vpci_stats stats;
 } __rte_cache_aligned;
 
@@ -136,6 +138,7 @@ uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
-		int callfd);
+		int callfd, int errfd);
+void vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted);
 
 #endif /* VPCI_H */

@@ -42,7 +42,7 @@ struct vpci_chain {
 int
 vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
-		int callfd)
+		int callfd, int errfd)
 {
 	uint64_t n = meta->size;
 
@@ -58,10 +58,32 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	vr->last_avail_idx = meta->last_avail_idx;
 	vr->last_used_idx = meta->last_used_idx;
 	vr->callfd = callfd;
+	vr->errfd = errfd;
 	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
 	/* We poll: ask the peer not to kick. */
-	vr->used->flags = VPCI_USED_F_NO_NOTIFY;
+	vpci_vring_set_notify(vr, false);
 	return 0;
+}
+
+/* Whether the peer should kick us on new buffers (RX interrupt mode). */
+void
+vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
+{
+	vr->used->flags = kick_wanted ? 0 : VPCI_USED_F_NO_NOTIFY;
+	/* With EVENT_IDX the peer reads avail_event instead of the flag:
+	 * ask for a kick on its very next buffer.
+	 */
+	if (vr->event_idx && kick_wanted) {
+		/* avail_event: the u16 after the used ring's elements. */
+		volatile uint16_t *avail_event = (volatile uint16_t *)
+			((uintptr_t)vr->used + 4 + 8u * vr->size);
+
+		*avail_event = vr->last_avail_idx;
+	}
+	/* The peer must see the request before we sleep on the kick fd;
+	 * pairs with its barrier between publishing avail and reading it.
+	 */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Walk one chain into @c. Returns 0, or -1 if the chain is invalid. */
@@ -137,6 +159,9 @@ vpci_queue_avail(struct vpci_queue *q, uint16_t max, const char *dir)
 			dir, q->qid);
 		q->stats.errors++;
 		q->ready = false;
+		/* The front-end hears of it on its error eventfd. */
+		if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
+			VPCI_LOG(DEBUG, "error eventfd write failed");
 	}
 	return n;
 }
