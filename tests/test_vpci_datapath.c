@@ -28,9 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/eventfd.h>
+
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_epoll.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
 #include <rte_mbuf.h>
 
 #include "fake_peer.h"
@@ -752,6 +756,48 @@ t_traffic_after_reconnect(struct dp *d)
 	return 0;
 }
 
+/* RX interrupt mode: the queue's event is the peer's kick eventfd. */
+static int
+rx_intr_wait(int timeout_ms)
+{
+	struct rte_epoll_event ev;
+
+	return rte_epoll_wait(RTE_EPOLL_PER_THREAD, &ev, 1, timeout_ms);
+}
+
+static int
+t_rx_intr(struct dp *d)
+{
+	struct fp_ring *tx = &d->peer.ring[FP_TXQ];
+	uint16_t head;
+	int n;
+
+	EXPECT(rte_eth_dev_rx_intr_ctl_q(d->port, 0, RTE_EPOLL_PER_THREAD,
+		RTE_INTR_EVENT_ADD, NULL) == 0, "rx_intr_ctl_q ADD failed");
+	EXPECT(rte_eth_dev_rx_intr_enable(d->port, 0) == 0,
+		"rx_intr_enable failed");
+	EXPECT(fp_used_flags(&d->peer, FP_TXQ) == 0,
+		"used->flags %u after rx_intr_enable, want 0 (kicks wanted)",
+		fp_used_flags(&d->peer, FP_TXQ));
+	n = rx_intr_wait(100);
+	EXPECT(n == 0, "%d events before the peer kicked", n);
+	make_frame(frame_a, 200, 43);
+	head = fp_post_tx(&d->peer, frame_a, 200);
+	EXPECT(eventfd_write(tx->kickfd, 1) == 0, "kick failed");
+	n = rx_intr_wait(2000);
+	EXPECT(n == 1, "%d events after the peer kicked, want 1", n);
+	EXPECT(rte_eth_dev_rx_intr_disable(d->port, 0) == 0,
+		"rx_intr_disable failed");
+	EXPECT(fp_used_flags(&d->peer, FP_TXQ) == 1,
+		"used->flags %u after rx_intr_disable, want NO_NOTIFY",
+		fp_used_flags(&d->peer, FP_TXQ));
+	TRY(expect_rx(d, frame_a, 200, NULL));
+	TRY(expect_used(d, FP_TXQ, head, 0));
+	rte_eth_dev_rx_intr_ctl_q(d->port, 0, RTE_EPOLL_PER_THREAD,
+		RTE_INTR_EVENT_DEL, NULL);
+	return 0;
+}
+
 static const struct check phase_reconnect[] = {
 	{ "link goes down (link_status 0) after the front-end closes its socket",
 		t_link_down },
@@ -761,6 +807,8 @@ static const struct check phase_reconnect[] = {
 		t_link_up_again },
 	{ "after reconnect rx and tx work again from vring base 0",
 		t_traffic_after_reconnect },
+	{ "rx interrupt: enabling asks the peer for kicks, a kick wakes rte_epoll_wait on the queue's event, disabling stops kicks, the frame is received",
+		t_rx_intr },
 };
 
 /* ---- phase 3: EVENT_IDX ---- */
@@ -1078,6 +1126,7 @@ port_start(struct dp *d)
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = 1;
 	if (rte_eth_dev_get_port_by_name(VDEV_NAME, &d->port) != 0)
 		return FAIL("no port %s: was the PMD loaded?", VDEV_NAME);
 	d->mp = rte_pktmbuf_pool_create("vpci_dp", NB_MBUF, 64, 0,
