@@ -217,6 +217,7 @@ client_server_request(struct rte_vhost_pci_client *c,
 	const struct rte_vhost_pci_client_ops *ops = c->ops;
 	uint32_t gsi[VHOST_PCI_MAX_GSI];
 	int ret = -1;
+	uint64_t v;
 	uint16_t n;
 
 	rte_vhost_pci_msg_close_fds(m);
@@ -239,6 +240,10 @@ client_server_request(struct rte_vhost_pci_client *c,
 			ops->rx_queue_gsi(c, gsi, n, c->ctx) : 0;
 		break;
 	case VHOST_PCI_SET_PEER_CONNECTION:
+		/* A server may only disconnect (seed 000). */
+		memcpy(&v, m->payload, sizeof(v));
+		if (m->size != sizeof(v) || v != VHOST_PCI_PEER_DISCONNECT)
+			return -EPROTO;
 		ret = ops && ops->peer_disconnect ?
 			ops->peer_disconnect(c, c->ctx) : 0;
 		break;

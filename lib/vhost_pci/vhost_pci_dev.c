@@ -296,6 +296,8 @@ meta_write_regions(struct rte_vhost_pci_device *dev)
 	meta->bar_size = dev->bar.size;
 	meta->dev_type = 1;	/* virtio-net */
 	meta->nregions = dev->bar.nregions;
+	if (dev->peer_uuid_set)
+		memcpy(meta->peer_uuid, dev->peer_uuid, VHOST_PCI_UUID_LEN);
 	for (i = 0; i < dev->bar.nregions; i++) {
 		meta->region[i].gpa = dev->bar.region[i].gpa;
 		meta->region[i].size = dev->bar.region[i].size;
@@ -487,6 +489,19 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 	dev_update_rings(dev, usable, nvrings);
 	meta_changed(dev);
 	return 0;
+}
+
+/* The front-end's sender UUID, kept and shown in the metadata page. */
+void
+vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
+		const uint8_t *uuid)
+{
+	memcpy(dev->peer_uuid, uuid, VHOST_PCI_UUID_LEN);
+	dev->peer_uuid_set = true;
+	if (dev_meta(dev) != NULL) {
+		memcpy(dev_meta(dev)->peer_uuid, uuid, VHOST_PCI_UUID_LEN);
+		meta_changed(dev);
+	}
 }
 
 /* Peer channel destroyed (SET_PEER_CONNECTION): stop the driver, unmap.

@@ -214,10 +214,8 @@ h_set_mem_table_v2(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 
 	ret = set_mem_table(conn, msg, msg->payload.raw + VHOST_PCI_UUID_LEN,
 		msg->size - VHOST_PCI_UUID_LEN);
-	if (ret == VH_OK) {
-		memcpy(dev->peer_uuid, msg->payload.raw, VHOST_PCI_UUID_LEN);
-		dev->peer_uuid_set = true;
-	}
+	if (ret == VH_OK)
+		vhost_pci_dev_set_peer_uuid(dev, msg->payload.raw);
 	return ret;
 }
 
@@ -563,16 +561,17 @@ static int
 h_set_pvi_sender_uuid(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
 	struct rte_vhost_pci_device *dev = msg_dev(conn);
-	bool first = !dev->peer_uuid_set;
 
-	memcpy(dev->peer_uuid, msg->payload.raw, VHOST_PCI_UUID_LEN);
-	dev->peer_uuid_set = true;
+	vhost_pci_dev_set_peer_uuid(dev, msg->payload.raw);
 	/* PVI goes both ways: answer with ours, as a request of our own. The
 	 * client sees it before this reply (its asynchronous read).
 	 */
-	if (first && vhost_pci_send_request(conn, VHOST_PCI_SET_PVI_SENDER_UUID,
-			vhost_pci_local_uuid, VHOST_PCI_UUID_LEN) < 0)
-		return VH_ERR;
+	if (!dev->local_uuid_sent) {
+		if (vhost_pci_send_request(conn, VHOST_PCI_SET_PVI_SENDER_UUID,
+				vhost_pci_local_uuid, VHOST_PCI_UUID_LEN) < 0)
+			return VH_ERR;
+		dev->local_uuid_sent = true;
+	}
 	reply_u64(msg, 0);
 	return VH_OK;
 }

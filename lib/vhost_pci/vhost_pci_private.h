@@ -112,6 +112,7 @@ struct rte_vhost_pci_device {
 	bool conn_id_assigned;	/* GET_CONN_ID answered: headers carry it */
 	uint64_t dev_type;	/* 0 until SET_DEV_TYPE */
 	bool peer_uuid_set;
+	bool local_uuid_sent;	/* our SET_PVI_SENDER_UUID went out */
 	uint8_t peer_uuid[VHOST_PCI_UUID_LEN];
 	uint16_t ngsi;		/* the front-end's RX queue GSIs */
 	uint32_t gsi[VHOST_PCI_MAX_GSI];
@@ -203,6 +204,8 @@ int vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
 int vhost_pci_dev_update(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_detach(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
+		const uint8_t *uuid);
 void vhost_pci_dev_reset(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr);
 int vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev,
