@@ -484,8 +484,9 @@ ring_uaddr(const struct region_spec *s, uint32_t i)
 }
 
 /* Ring layout: desc (16 * 256 bytes), avail at +4 KiB, used at +8 KiB. */
+/* Size, base and addresses of vring @i; no kick yet. */
 static int
-setup_vring(struct fe *f, const struct region_spec *s, uint32_t i)
+setup_vring_nokick(struct fe *f, const struct region_spec *s, uint32_t i)
 {
 	struct vhost_pci_vring_addr a = {
 		.index = i,
@@ -493,13 +494,20 @@ setup_vring(struct fe *f, const struct region_spec *s, uint32_t i)
 		.avail_user_addr = ring_uaddr(s, i) + 0x1000,
 		.used_user_addr = ring_uaddr(s, i) + 0x2000,
 	};
-	int kick;
 
 	TRYR(fe_ok(f, send_state(f, VHOST_USER_SET_VRING_NUM, V1, i,
 		RING_SIZE)));
 	TRYR(fe_ok(f, send_state(f, VHOST_USER_SET_VRING_BASE, V1, i, 0)));
-	TRYR(fe_ok(f, fe_send(f, VHOST_USER_SET_VRING_ADDR, V1, &a, sizeof(a),
-		NULL, 0)));
+	return fe_ok(f, fe_send(f, VHOST_USER_SET_VRING_ADDR, V1, &a,
+		sizeof(a), NULL, 0));
+}
+
+static int
+setup_vring(struct fe *f, const struct region_spec *s, uint32_t i)
+{
+	int kick;
+
+	TRYR(setup_vring_nokick(f, s, i));
 	kick = new_eventfd();
 	TRYR(kick);
 	return fe_ok(f, send_u64(f, VHOST_USER_SET_VRING_KICK, V1, i, &kick, 1));
@@ -802,6 +810,139 @@ t_unsupported_nack(const void *arg __rte_unused)
 	TRY(fe_no_reply(&f));
 	TRY(fe_get_u64(&f, VHOST_USER_GET_FEATURES, &v));
 	EXPECT(f.log.new_device == 0, "new_device called");
+	rc = 0;
+out:
+	fe_fini(&f);
+	return rc;
+}
+
+/* ---- back-end channel, in-band notifications, backend specs ---- */
+
+#define PF_BACKEND_REQ	5
+#define PF_INBAND	14
+#define PF_STANDALONE	18
+
+/* Negotiate @pf and hand the library one end of a back-end channel. */
+static int
+fe_backend_channel(struct fe *f, uint64_t pf, int *chan)
+{
+	int sv[2];
+
+	TRYR(fe_ok(f, send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1, pf,
+		NULL, 0)));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return FAIL("socketpair: %s", strerror(errno));
+	*chan = sv[0];
+	/* fe_send() closes the fds it sends. */
+	TRYR(fe_ok(f, fe_send(f, VHOST_USER_SET_BACKEND_REQ_FD,
+		V1 | F_NEED_REPLY, NULL, 0, &sv[1], 1)));
+	return fe_ack(f, VHOST_USER_SET_BACKEND_REQ_FD, 0);
+}
+
+/* Read one back-end request from the channel. */
+static int
+chan_read(int chan, uint32_t want_req, uint32_t want_vring)
+{
+	struct vhost_pci_vring_state st;
+	struct vhost_pci_hdr_v1 h;
+
+	if (recv(chan, &h, sizeof(h), MSG_DONTWAIT) != (ssize_t)sizeof(h))
+		return FAIL("nothing on the back-end channel");
+	if (h.request != want_req || h.flags != V1 || h.size != sizeof(st))
+		return FAIL("back-end request %u flags 0x%x size %u, want %u 0x1 8",
+			h.request, h.flags, h.size, want_req);
+	if (recv(chan, &st, sizeof(st), MSG_DONTWAIT) != (ssize_t)sizeof(st))
+		return FAIL("back-end request payload missing");
+	if (st.index != want_vring || st.num != 0)
+		return FAIL("back-end request for vring %u num %u, want %u 0",
+			st.index, st.num, want_vring);
+	return 0;
+}
+
+/* A ring given no call/err fd under in-band notifications gets one of
+ * the library's: a signal on it is a VRING_CALL/VRING_ERR message.
+ */
+static int
+t_inband_call_err(const void *arg __rte_unused)
+{
+	uint64_t pf = RTE_BIT64(PF_REPLY_ACK) | RTE_BIT64(PF_BACKEND_REQ) |
+		RTE_BIT64(PF_INBAND);
+	uint64_t one = 1;
+	int chan = -1, fd, rc = -1;
+	struct fe f;
+
+	TRY(fe_init(&f, 1));
+	TRY(fe_backend_channel(&f, pf, &chan));
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_VRING_CALL, V1,
+		1 | VHOST_USER_VRING_NOFD, NULL, 0)));
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_VRING_ERR, V1,
+		1 | VHOST_USER_VRING_NOFD, NULL, 0)));
+	fd = rte_vhost_pci_vring_callfd(&f.c->dev, 1);
+	EXPECT(fd >= 0, "vring 1 has no call fd of the library's");
+	EXPECT(write(fd, &one, sizeof(one)) == sizeof(one), "signal failed");
+	vhost_pci_conn_inband(f.c, 1, false);
+	TRY(chan_read(chan, VHOST_USER_BACKEND_VRING_CALL, 1));
+	fd = rte_vhost_pci_vring_errfd(&f.c->dev, 1);
+	EXPECT(fd >= 0, "vring 1 has no err fd of the library's");
+	EXPECT(write(fd, &one, sizeof(one)) == sizeof(one), "signal failed");
+	vhost_pci_conn_inband(f.c, 1, true);
+	TRY(chan_read(chan, VHOST_USER_BACKEND_VRING_ERR, 1));
+	rc = 0;
+out:
+	if (chan >= 0)
+		close(chan);
+	fe_fini(&f);
+	return rc;
+}
+
+/* VRING_KICK starts a ring that has no kick fd: bring-up completes. */
+static int
+t_inband_kick_starts_ring(const void *arg __rte_unused)
+{
+	uint64_t pf = RTE_BIT64(PF_REPLY_ACK) | RTE_BIT64(PF_BACKEND_REQ) |
+		RTE_BIT64(PF_INBAND);
+	int chan = -1, rc = -1;
+	uint32_t i;
+	struct fe f;
+
+	TRY(fe_init(&f, 1));
+	TRY(fe_backend_channel(&f, pf, &chan));
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_FEATURES, V1, FE_FEATURES,
+		NULL, 0)));
+	TRY(fe_share_memory(&f, &std_region));
+	for (i = 0; i < 2; i++) {
+		TRY(setup_vring_nokick(&f, &std_region, i));
+		TRY(fe_ok(&f, send_state(&f, VHOST_USER_SET_VRING_ENABLE, V1,
+			i, 1)));
+	}
+	EXPECT(f.log.new_device == 0, "ready before any kick");
+	for (i = 0; i < 2; i++)
+		TRY(fe_ok(&f, send_state(&f, VHOST_USER_VRING_KICK, V1, i, 0)));
+	EXPECT(f.log.new_device == 1, "new_device called %d times after the in-band kicks",
+		f.log.new_device);
+	rc = 0;
+out:
+	if (chan >= 0)
+		close(chan);
+	fe_fini(&f);
+	return rc;
+}
+
+static int
+t_backend_specs(const void *arg __rte_unused)
+{
+	struct vhost_pci_backend_specs sp;
+	struct fe f;
+	int rc = -1;
+
+	TRY(fe_init(&f, 3));
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
+		RTE_BIT64(PF_STATUS) | RTE_BIT64(PF_STANDALONE), NULL, 0)));
+	TRY(fe_ok(&f, send_none(&f, VHOST_USER_GET_BACKEND_SPECS, V1)));
+	TRY(fe_reply(&f, VHOST_USER_GET_BACKEND_SPECS, &sp, sizeof(sp)));
+	EXPECT(sp.device_id == 1 && sp.config_size == 0 && sp.min_vqs == 2 &&
+		sp.max_vqs == 6, "specs %u %u %u %u, want 1 0 2 6",
+		sp.device_id, sp.config_size, sp.min_vqs, sp.max_vqs);
 	rc = 0;
 out:
 	fe_fini(&f);
@@ -1114,6 +1255,26 @@ bad_v3_after_v1(struct fe *f)
 }
 
 static int
+bad_inband_without_backend_req(struct fe *f)
+{
+	return send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
+		RTE_BIT64(PF_REPLY_ACK) | RTE_BIT64(14), NULL, 0);
+}
+
+static int
+bad_standalone_without_status(struct fe *f)
+{
+	return send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
+		RTE_BIT64(18), NULL, 0);
+}
+
+static int
+bad_backend_specs_without_standalone(struct fe *f)
+{
+	return send_none(f, VHOST_USER_GET_BACKEND_SPECS, V1);
+}
+
+static int
 bad_queue_num_without_mq(struct fe *f)
 {
 	return send_none(f, VHOST_USER_GET_QUEUE_NUM, V1);
@@ -1187,6 +1348,12 @@ static const struct bad_case bad_cases[] = {
 	{ "version 3 (unknown) header as first message", bad_v3_first, false },
 	{ "version 3 message after a version 1 message", bad_v3_after_v1,
 		false },
+	{ "IN_BAND_NOTIFICATIONS without BACKEND_REQ (seed 003)",
+		bad_inband_without_backend_req, false },
+	{ "STANDALONE without STATUS (seed 004)",
+		bad_standalone_without_status, false },
+	{ "GET_BACKEND_SPECS before STANDALONE was negotiated",
+		bad_backend_specs_without_standalone, false },
 	{ "GET_QUEUE_NUM before MQ was negotiated", bad_queue_num_without_mq,
 		false },
 	{ "SET_STATUS before STATUS was negotiated",
@@ -1338,6 +1505,12 @@ static const struct good_check good_checks[] = {
 		t_unsupported_nack, NULL },
 	{ "new_device refusing the device closes the connection",
 		t_new_device_refused, NULL },
+	{ "in-band: a ring without call/err fds signals VRING_CALL and VRING_ERR on the back-end channel",
+		t_inband_call_err, NULL },
+	{ "in-band: VRING_KICK starts rings that have no kick fd, and the device becomes ready",
+		t_inband_kick_starts_ring, NULL },
+	{ "GET_BACKEND_SPECS under STANDALONE: net, no config space, 2..2N virtqueues",
+		t_backend_specs, NULL },
 	{ "first header written in two pieces is assembled",
 		t_split_header, &split_first },
 	{ "second header written in two pieces is assembled",

@@ -1306,9 +1306,13 @@ t_v1_ids_20_24(const void *arg __rte_unused)
 	srv_init(&s, 1);
 	TRY(fe_open(&f, &s, V1));
 	TRY(fe_set_pf(&f, RTE_BIT64(PF_REPLY_ACK)));
+	/* 21 is SET_BACKEND_REQ_FD in v1, a supported request: not here. */
 	for (id = 20; id <= 24; id++)
-		TRY(fe_call_u64(&f, id, 1, 1));
+		if (id != 21)
+			TRY(fe_call_u64(&f, id, 1, 1));
 	TRY(fe_alive(&f));
+	/* ... and without F_BACKEND_REQ negotiated it closes. */
+	TRY(fe_closed(&f, send_u64(&f, 21, 1, 0)));
 	rc = 0;
 out:
 	fe_close(&f);
@@ -1872,7 +1876,7 @@ static const struct check checks[] = {
 		t_send_enotsup, &ver2 },
 	{ "SET_DEV_TYPE 2 (block): ack 1, log names type 2, connection stays open",
 		t_dev_type_block, NULL },
-	{ "v1 connection: ids 20-24 unsupported, reply-ack 1, connection stays open",
+	{ "v1 connection: ids 20, 22-24 keep their v1 meanings, unsupported: reply-ack 1, connection stays open; 21 (SET_BACKEND_REQ_FD) without F_BACKEND_REQ closes",
 		t_v1_ids_20_24, NULL },
 	{ "header naming another connection's id closes; that connection still answers",
 		t_spoof_other_conn, NULL },

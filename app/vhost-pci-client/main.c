@@ -51,6 +51,10 @@
 #define SET_VRING_ENABLE	18u
 #define SET_STATUS		39u
 #define GET_STATUS		40u
+#define GET_BACKEND_SPECS	41u
+/* v1 ids whose number means an extension message in v2 (seed 000). */
+#define V2_EXT_FIRST		20u
+#define V2_EXT_LAST		24u
 #define STATUS_DRIVER_OK	0x4u
 /* Host emulation of PVI: GSI base + q names RX queue q's call eventfd. */
 #define GSI_BASE		100u
@@ -158,7 +162,7 @@ has_own_reply(uint32_t request)
 {
 	return request == GET_FEATURES || request == GET_VRING_BASE ||
 		request == GET_PROTOCOL_FEATURES || request == GET_QUEUE_NUM ||
-		request == GET_STATUS;
+		request == GET_STATUS || request == GET_BACKEND_SPECS;
 }
 
 static int
@@ -279,6 +283,25 @@ try_connect(struct proxy *p, const struct rte_vhost_pci_msg *m)
 	}
 }
 
+/*
+ * v1 ids 20-24 (NET_SET_MTU .. GET_CONFIG) would read as extension
+ * messages on the v2 side: never relay them; refuse as a back-end that
+ * lacks them would (the protocol features we show never include them).
+ */
+static int
+refuse_fe(struct proxy *p, struct rte_vhost_pci_msg *m)
+{
+	uint64_t nack = 1;
+
+	fprintf(stderr, "vhost-pci-client: front-end request %u not relayed\n",
+		m->request);
+	rte_vhost_pci_msg_close_fds(m);
+	if ((m->flags & F_NEED_REPLY) &&
+			(p->fe_pfeatures & RTE_BIT64(PF_REPLY_ACK)))
+		return reply_fe(p, m, &nack, sizeof(nack));
+	return 0;
+}
+
 static int
 relay(struct proxy *p, struct rte_vhost_pci_msg *m)
 {
@@ -289,6 +312,8 @@ relay(struct proxy *p, struct rte_vhost_pci_msg *m)
 
 	if ((m->flags & 0x3) != VERSION_1 || (m->flags & F_REPLY))
 		return -EPROTO;
+	if (m->request >= V2_EXT_FIRST && m->request <= V2_EXT_LAST)
+		return refuse_fe(p, m);
 	ret = translate(p, m);
 	if (ret == 0)
 		ret = rte_vhost_pci_client_request(p->c, m, &reply);

@@ -232,7 +232,8 @@ client_server_request(struct rte_vhost_pci_client *c,
 		break;
 	case VHOST_PCI_SET_RX_QUEUE_GSI:
 		memcpy(&n, m->payload, sizeof(n));
-		if (m->size < VHOST_PCI_GSI_HDR || n > VHOST_PCI_MAX_GSI ||
+		if (m->size < VHOST_PCI_GSI_HDR || n == 0 ||
+				n > VHOST_PCI_MAX_GSI ||
 				m->size != VHOST_PCI_GSI_HDR + n * VHOST_PCI_GSI_SIZE)
 			return -EPROTO;
 		memcpy(gsi, m->payload + VHOST_PCI_GSI_HDR, n * sizeof(gsi[0]));
@@ -416,7 +417,7 @@ rte_vhost_pci_client_set_rx_queue_gsi(struct rte_vhost_pci_client *c,
 	uint64_t v;
 	int ret;
 
-	if (n > VHOST_PCI_MAX_GSI)
+	if (n == 0 || n > VHOST_PCI_MAX_GSI)
 		return -EINVAL;
 	memcpy(req.payload, &n, sizeof(n));
 	memcpy(req.payload + VHOST_PCI_GSI_HDR, gsi, n * VHOST_PCI_GSI_SIZE);

@@ -15,6 +15,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -344,15 +345,17 @@ vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring, bool err)
 		.size = sizeof(st),
 	};
 	uint64_t n;
+	int ret;
 
 	if (read(err ? vr->errfd : vr->callfd, &n, sizeof(n)) < 0 ||
 			conn->dev.backend_fd < 0)
 		return;
 	memcpy(msg.payload, &st, sizeof(st));
-	if (rte_vhost_pci_msg_send(conn->dev.backend_fd,
-			VHOST_PCI_HDR_VERSION_1, &msg) < 0)
-		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": back-end channel write failed",
-			conn->dev.ep->path, conn->dev.conn_id);
+	ret = rte_vhost_pci_msg_send(conn->dev.backend_fd,
+		VHOST_PCI_HDR_VERSION_1, &msg);
+	if (ret < 0)
+		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": back-end channel write failed: %s",
+			conn->dev.ep->path, conn->dev.conn_id, strerror(-ret));
 }
 
 static int
@@ -402,7 +405,14 @@ static int
 h_set_backend_req_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
 	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	int fl = fcntl(msg->fds[0], F_GETFL);
 
+	/* Never block the control thread on a front-end that does not read. */
+	if (fl < 0 || fcntl(msg->fds[0], F_SETFL, fl | O_NONBLOCK) < 0) {
+		VHOST_PCI_LOG(ERR, "%s: back-end channel fd unusable",
+			dev->ep->path);
+		return VH_ERR;
+	}
 	if (dev->backend_fd >= 0)
 		close(dev->backend_fd);
 	dev->backend_fd = msg->fds[0];
@@ -715,10 +725,10 @@ req_lookup(uint32_t version, uint32_t request)
 			return &vhost_pci_reqs_ext[request - 20];
 		if (request == VHOST_USER_SET_MEM_TABLE)
 			return &vhost_pci_req_mem_table_v2;
-	} else if (request >= VHOST_PCI_GET_CONN_ID &&
-			request <= VHOST_PCI_SET_PEER_CONNECTION) {
-		return NULL;	/* v1 meanings, unsupported here */
 	}
+	/* v1 keeps seed 003's meanings of 20-24; of those only 21
+	 * (SET_BACKEND_REQ_FD) is in the v1 table.
+	 */
 	if (vhost_pci_reqs_v1[request].handler == NULL)
 		return NULL;
 	return &vhost_pci_reqs_v1[request];

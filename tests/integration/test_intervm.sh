@@ -86,7 +86,30 @@ run_pktcheck() {
 		--count $count --size "$size" --expect macswap --timeout 30 \
 		--window "$(window_for "$size")" --settle-ms 1000 > "$p" 2>&1
 	if pktcheck_passed "$p"; then ok "$name"; else
-		not_ok "$name" "$(grep '^pktcheck:' "$p" | tail -3 | tr '\n' ' ')(log $p)"; fi
+		proc_state "$apid"
+		not_ok "$name" "$(grep '^pktcheck:' "$p" | tail -3 | tr '\n' ' ')(log $p); vhost-pci testpmd: $STATE"; fi
+}
+
+# proc_state PID: sets STATE to "alive", or to how our child PID ended.
+# Not in $(...): only this shell can wait for its children.
+STATE=""
+DEAD=""
+proc_state() {
+	local st
+	if kill -0 "$1" 2>/dev/null; then STATE=alive; return; fi
+	case " $DEAD " in *" $1="*)
+		STATE=${DEAD##* "$1"=}; STATE=${STATE%% *}; STATE=${STATE//_/ }
+		return ;;
+	esac
+	wait "$1" 2>/dev/null
+	st=$?
+	if [ "$st" -gt 128 ] && [ "$st" -lt 255 ]; then
+		STATE="died_of_signal_$((st - 128))_(SIG$(kill -l $((st - 128))))"
+	else
+		STATE="exited_with_status_$st"
+	fi
+	DEAD="$DEAD $1=$STATE"
+	STATE=${STATE//_/ }
 }
 
 # Every session of a proxy: "conn_id uuid" per line.
@@ -106,6 +129,16 @@ proxy_of() {
 }
 
 kill_fe() { vpci_kill "$1"; wait "$1" 2>/dev/null; }
+
+# tp_cmd CMD: run CMD on the interactive testpmd and wait for its next
+# prompt, i.e. for CMD to return. testpmd's own printf output is buffered
+# while its prompt is not, so the prompt is what tells a command is done.
+tp_cmd() {
+	local n
+	n=$(count_of "$a" 'testpmd> ')
+	vpci_cmd iv "$1"
+	wait_count "$a" 'testpmd> ' $((n + 1)) "${2:-10}"
+}
 
 # ---- 1. traffic both ways, proxies and vhost-pci testpmd stay up ----
 start_iv_vpci "$a" "" ""
@@ -135,7 +168,9 @@ run_pktcheck intervm-fe2-to-fe1-and-back-64B "$fe2" 64
 run_pktcheck intervm-fe2-to-fe1-and-back-1518B "$fe2" 1518
 kill_fe "$bpid"
 
-check "intervm-vpci-testpmd-alive-after-both-directions" kill -0 "$apid"
+proc_state "$apid"
+if [ "$STATE" = alive ]; then ok "intervm-vpci-testpmd-alive-after-both-directions"; else
+	not_ok "intervm-vpci-testpmd-alive-after-both-directions" "vhost-pci testpmd $STATE (log $a)"; fi
 check "intervm-both-proxies-alive-after-both-directions" \
 	kill -0 "$p1pid" "$p2pid"
 
@@ -197,9 +232,8 @@ vpci_testpmd_fifo iv "$a" vpci-iv-a -l 0-1 --file-prefix=vpci-iv-a \
 	--vdev "net_vhost_pci1,path=$sock,uuid=$U1" \
 	--log-level=pmd.net.vhost_pci:info -- -i --forward-mode=io
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'testpmd>' 20
-vpci_cmd iv "start"
-vpci_wait_log "$a" 'forwards packets' 20
+vpci_wait_log "$a" 'testpmd> ' 20
+check "intervm-pinned-vpci-testpmd-starts-forwarding" tp_cmd start
 start_proxy "$c1" "$fe1" --uuid "$U1"
 start_proxy "$c2" "$fe2" --uuid "$U2"
 
@@ -231,21 +265,21 @@ f=$(proxy_of "$id0")
 if [ -z "$f" ]; then
 	not_ok "intervm-port-stop-disconnects-v2-peer" "no proxy session for port 0's conn_id '$id0'"
 else
-	n=$(count_of "$a" 'Done')
-	vpci_cmd iv "stop"
-	wait_count "$a" 'Done' $((n + 1)) 10
-	vpci_cmd iv "port stop 0"
+	check "intervm-stop-forwarding" tp_cmd stop
+	# In the background: the proxy's log is watched meanwhile.
+	tp_cmd "port stop 0" &
+	stop_job=$!
 	if vpci_wait_log "$f" "conn $id0: server sent SET_PEER_CONNECTION\\(DISCONNECT\\)" 5; then
 		ok "intervm-port-stop-disconnects-v2-peer (conn $id0, $(basename "$f"))"
 	else
 		not_ok "intervm-port-stop-disconnects-v2-peer" \
 			"no DISCONNECT in $f within 5 s of 'port stop 0' (conn $id0); vpci log: $(grep -E 'port 0|connection '"$id0" "$a" | tail -3 | tr '\n' ' ')"
 	fi
+	check "intervm-port-stop-returns" wait "$stop_job"
 fi
-sleep 1
-check "intervm-vpci-testpmd-alive-after-port-stop" kill -0 "$apid"
-vpci_cmd iv "show port info 1"
-check "intervm-vpci-testpmd-answers-after-port-stop" \
-	vpci_wait_log "$a" 'Infos for port 1' 10
+proc_state "$apid"
+if [ "$STATE" = alive ]; then ok "intervm-vpci-testpmd-alive-after-port-stop"; else
+	not_ok "intervm-vpci-testpmd-alive-after-port-stop" "vhost-pci testpmd $STATE (log $a)"; fi
+check "intervm-vpci-testpmd-answers-after-port-stop" tp_cmd "show port info 1"
 check "intervm-no-crash-in-pinned-vpci-log" \
 	bash -c "! grep -qiE 'segmentation|panic|assert|no free port' '$a'"

@@ -304,10 +304,16 @@ vpci_dev_stop(struct rte_eth_dev *dev)
 	uint16_t i;
 
 	/* A v2 peer learns that the channel is gone (seed 000). */
-	if (vdev != NULL && rte_vhost_pci_dev_version(vdev) == 2 &&
-			rte_vhost_pci_dev_send_disconnect(vdev) == 0)
-		VPCI_LOG(INFO, "port %u: stopped, peer channel disconnected",
-			internal->port_id);
+	if (vdev != NULL && rte_vhost_pci_dev_version(vdev) == 2) {
+		int ret = rte_vhost_pci_dev_send_disconnect(vdev);
+
+		if (ret == 0)
+			VPCI_LOG(INFO, "port %u: stopped, peer channel disconnected",
+				internal->port_id);
+		else
+			VPCI_LOG(WARNING, "port %u: stopped, but the peer was not told: %s",
+				internal->port_id, strerror(-ret));
+	}
 	dev->data->dev_started = 0;
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
