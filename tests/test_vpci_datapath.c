@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,8 @@
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
 #include <rte_mbuf.h>
+
+#include <rte_vhost_pci.h>
 
 #include "fake_peer.h"
 
@@ -1089,6 +1092,67 @@ t_mrg_zero_len(struct dp *d)
 	return 0;
 }
 
+/* ---- phase 5: the front-end takes its memory away ---- */
+
+static int
+t_connect_vanish(struct dp *d)
+{
+	return peer_connect(d, 0);
+}
+
+/*
+ * A front-end that shrinks (or punches) the file behind its region while
+ * attached: our next access to it must not kill the process. The library
+ * puts zero pages in place, the zeroed avail index fails the ring check,
+ * the queue stops with an error counted.
+ */
+static int
+t_vanish(struct dp *d)
+{
+	struct rte_eth_stats before, after;
+	uint64_t faults = rte_vhost_pci_fault_count();
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = 0;
+	int i;
+
+	make_frame(frame_a, 100, 50);
+	fp_post_tx(&d->peer, frame_a, 100);
+	TRY(expect_rx(d, frame_a, 100, NULL));
+	TRY(get_stats(d, &before));
+	/* The front-end drops every page; its own view goes too. */
+	munmap(d->peer.mem, d->peer.mem_size);
+	d->peer.mem = NULL;
+	EXPECT(ftruncate(d->peer.memfd, 0) == 0, "ftruncate: %s",
+		strerror(errno));
+	for (i = 0; i < 4; i++)
+		n += rte_eth_rx_burst(d->port, 0, pkts, BURST);
+	free_all(pkts, n);
+	TRY(get_stats(d, &after));
+	EXPECT(n == 0, "%u packets out of vanished memory", n);
+	EXPECT(rte_vhost_pci_fault_count() > faults,
+		"no fault recorded (count %" PRIu64 ")",
+		rte_vhost_pci_fault_count());
+	EXPECT(after.ierrors == before.ierrors + 1,
+		"ierrors %" PRIu64 " -> %" PRIu64 ", want +1 (queue stopped)",
+		before.ierrors, after.ierrors);
+	return 0;
+}
+
+static int
+t_vanish_link_down(struct dp *d)
+{
+	fp_disconnect(&d->peer);
+	return wait_link(d, RTE_ETH_LINK_DOWN);
+}
+
+static const struct check phase_vanish[] = {
+	{ "vanish: a front-end connects", t_connect_vanish },
+	{ "vanish: the front-end truncates its memory while attached: no SIGBUS, zero pages counted, the queue stops with ierrors +1",
+		t_vanish },
+	{ "vanish: the port survives and goes link down when that front-end leaves",
+		t_vanish_link_down },
+};
+
 static const struct check phase_mrg[] = {
 	{ "MRG_RXBUF: link comes up with VIRTIO_NET_F_MRG_RXBUF negotiated",
 		t_connect_mrg },
@@ -1187,6 +1251,7 @@ main(int argc, char **argv)
 	run_phase(&d, phase_reconnect, RTE_DIM(phase_reconnect));
 	run_phase(&d, phase_event_idx, RTE_DIM(phase_event_idx));
 	run_phase(&d, phase_mrg, RTE_DIM(phase_mrg));
+	run_phase(&d, phase_vanish, RTE_DIM(phase_vanish));
 	teardown(&d);
 	printf("# %u passed, %u failed\n", d.passed, d.failed);
 	return d.failed != 0;

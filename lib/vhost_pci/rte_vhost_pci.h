@@ -198,6 +198,12 @@ int rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev);
  */
 void rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev);
 
+/**
+ * Accesses to peer memory that its owner took away (a region shrunk or
+ * punched while mapped). Each one got a zeroed page instead of SIGBUS.
+ */
+uint64_t rte_vhost_pci_fault_count(void);
+
 /** Attach an application pointer to the device. */
 void rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv);
 

@@ -101,8 +101,10 @@ vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
 static void
 bar_unmap(struct vhost_pci_bar *bar)
 {
-	if (bar->base != NULL)
+	if (bar->base != NULL) {
+		vhost_pci_fault_unwatch(bar->base);
 		munmap(bar->base, bar->size);
+	}
 	memset(bar, 0, sizeof(*bar));
 }
 
@@ -278,10 +280,13 @@ bar_build(struct vhost_pci_bar *bar, const struct vhost_pci_mem_region *r,
 		};
 	}
 	bar->nregions = n;
+	/* From here a peer that drops its memory costs zeros, not SIGBUS. */
+	if (vhost_pci_fault_watch(bar->base, bar->size, align) < 0)
+		goto fail;
 	return 0;
 fail:
 	bar_unmap(bar);
-	return -errno;
+	return -ENOMEM;
 }
 
 static void

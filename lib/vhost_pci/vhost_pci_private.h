@@ -195,6 +195,10 @@ int vhost_pci_send_request(struct vhost_pci_conn *conn, uint32_t request,
 		const void *payload, uint32_t size);
 extern uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
 
+/* Peer memory taken away under a window (vhost_pci_fault.c). */
+int vhost_pci_fault_watch(void *base, uint64_t size, uint64_t page);
+void vhost_pci_fault_unwatch(void *base);
+
 /* Device model (vhost_pci_dev.c). */
 void vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
 		struct vhost_pci_endpoint *ep);

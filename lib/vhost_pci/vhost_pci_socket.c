@@ -550,12 +550,20 @@ endpoint_accept(struct vhost_pci_endpoint *ep)
 	endpoint_add_conn(ep, fd);
 }
 
-/* Free dead connections; reconnect in client mode. */
+/* Free dead connections; reconnect in client mode; report faults. */
 static void
 endpoints_maintain(void)
 {
+	static uint64_t faults_logged;
+	uint64_t faults = rte_vhost_pci_fault_count();
 	struct vhost_pci_endpoint *ep;
 	struct vhost_pci_conn *conn, *tmp;
+
+	if (faults != faults_logged) {
+		VHOST_PCI_LOG(WARNING, "%" PRIu64 " access(es) to peer memory that its owner took away: zero pages put in its place",
+			faults - faults_logged);
+		faults_logged = faults;
+	}
 
 	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next) {
 		for (conn = TAILQ_FIRST(&ep->conns); conn != NULL; conn = tmp) {
