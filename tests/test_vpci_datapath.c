@@ -18,6 +18,7 @@
  * then "# <n> passed, <m> failed"; the exit status is 1 on any failure.
  */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #include <rte_interrupts.h>
 #include <rte_mbuf.h>
 
+#include <rte_pmd_vhost_pci.h>
 #include <rte_vhost_pci.h>
 
 #include "fake_peer.h"
@@ -663,11 +665,47 @@ t_bad_avail_jump(struct dp *d)
 	return 0;
 }
 
+/* rte_pmd_vhost_pci_get_peer(), from the PMD EAL loaded with -d. */
+typedef int (*get_peer_fn)(uint16_t, struct rte_pmd_vhost_pci_peer *);
+static const char *pmd_path;
+
+static get_peer_fn
+get_peer_sym(void)
+{
+	void *h = dlopen(pmd_path, RTLD_NOW | RTLD_NOLOAD);
+	get_peer_fn fn = NULL;
+
+	if (h != NULL) {
+		fn = (get_peer_fn)(uintptr_t)dlsym(h, "rte_pmd_vhost_pci_get_peer");
+		dlclose(h);
+	}
+	return fn;
+}
+
+static int
+t_get_peer(struct dp *d)
+{
+	struct rte_pmd_vhost_pci_peer peer;
+	get_peer_fn fn = get_peer_sym();
+
+	EXPECT(fn != NULL, "rte_pmd_vhost_pci_get_peer not found in %s",
+		pmd_path);
+	EXPECT(fn(d->port, &peer) == 0, "no peer on an attached port");
+	EXPECT(peer.conn_id >= 1 && peer.version == 1 && !peer.has_uuid,
+		"peer conn_id %" PRIu64 " version %u uuid %d, want >=1, 1, none",
+		peer.conn_id, peer.version, peer.has_uuid);
+	EXPECT(fn(RTE_MAX_ETHPORTS - 1, &peer) == -ENODEV,
+		"a port that is not ours gave a peer");
+	return 0;
+}
+
 static const struct check phase_plain[] = {
 	{ "link comes up after the front-end's v1 handshake (SET_STATUS acked)",
 		t_connect_plain },
 	{ "attach writes used->flags = VRING_USED_F_NO_NOTIFY on both peer rings",
 		t_used_no_notify },
+	{ "rte_pmd_vhost_pci_get_peer: the port names its front-end (conn_id, v1, no UUID); another port is -ENODEV",
+		t_get_peer },
 	{ "rx: a frame posted on the peer TX ring comes out of rx_burst byte-identical, header stripped, and its head is returned on the TX used ring",
 		t_rx_frame },
 	{ "rx: a frame with header and payload in two chained descriptors is received intact",
@@ -1141,15 +1179,21 @@ t_vanish(struct dp *d)
 static int
 t_vanish_link_down(struct dp *d)
 {
+	struct rte_pmd_vhost_pci_peer peer;
+	get_peer_fn fn = get_peer_sym();
+
 	fp_disconnect(&d->peer);
-	return wait_link(d, RTE_ETH_LINK_DOWN);
+	TRY(wait_link(d, RTE_ETH_LINK_DOWN));
+	EXPECT(fn != NULL && fn(d->port, &peer) == -ENOTCONN,
+		"get_peer on a port without a front-end is not -ENOTCONN");
+	return 0;
 }
 
 static const struct check phase_vanish[] = {
 	{ "vanish: a front-end connects", t_connect_vanish },
 	{ "vanish: the front-end truncates its memory while attached: no SIGBUS, zero pages counted, the queue stops with ierrors +1",
 		t_vanish },
-	{ "vanish: the port survives and goes link down when that front-end leaves",
+	{ "vanish: the port survives, goes link down when that front-end leaves, and then has no peer (-ENOTCONN)",
 		t_vanish_link_down },
 };
 
@@ -1237,6 +1281,7 @@ main(int argc, char **argv)
 	const char *pmd = arg_or_env(argc, argv, 1, "VPCI_PMD", DEFAULT_PMD);
 	struct dp d;
 
+	pmd_path = pmd;
 	memset(&d, 0, sizeof(d));
 	d.sock = arg_or_env(argc, argv, 2, "VPCI_DP_SOCK", DEFAULT_SOCK);
 	d.peer.sock = -1;

@@ -24,6 +24,7 @@
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 
+#include "rte_pmd_vhost_pci.h"
 #include "vpci.h"
 
 RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
@@ -738,6 +739,32 @@ vpci_remove(struct rte_vdev_device *vdev)
 		return 0;	/* already closed */
 	/* Closing releases the port, dev_private and mac_addrs with it. */
 	return rte_eth_dev_close(eth_dev->data->port_id);
+}
+
+int
+rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer)
+{
+	struct pmd_internal *internal;
+	struct rte_vhost_pci_device *dev;
+	int ret = 0;
+
+	if (!rte_eth_dev_is_valid_port(port_id) || peer == NULL ||
+			rte_eth_devices[port_id].dev_ops != &vpci_ops)
+		return -ENODEV;
+	internal = rte_eth_devices[port_id].data->dev_private;
+	memset(peer, 0, sizeof(*peer));
+	/* The same lock as attach and detach: dev stays valid meanwhile. */
+	vpci_server_lock();
+	dev = internal->dev;
+	if (dev == NULL) {
+		ret = -ENOTCONN;
+	} else {
+		peer->conn_id = rte_vhost_pci_dev_conn_id(dev);
+		peer->version = rte_vhost_pci_dev_version(dev);
+		peer->has_uuid = rte_vhost_pci_dev_peer_uuid(dev, peer->uuid) == 0;
+	}
+	vpci_server_unlock();
+	return ret;
 }
 
 static struct rte_vdev_driver vpci_vdev_drv = {

@@ -132,6 +132,9 @@ void vpci_port_vring(struct pmd_internal *internal, uint16_t vring,
 /* Sockets shared by ports (vpci_server.c). */
 int vpci_server_add(struct pmd_internal *internal);
 void vpci_server_remove(struct pmd_internal *internal);
+/* Held by attach and detach; never around a library call. */
+void vpci_server_lock(void);
+void vpci_server_unlock(void);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);

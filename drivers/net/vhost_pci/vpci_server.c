@@ -41,6 +41,18 @@ static TAILQ_HEAD(, vpci_server) vpci_servers =
 static pthread_mutex_t vpci_servers_lock =
 	PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
+void
+vpci_server_lock(void)
+{
+	pthread_mutex_lock(&vpci_servers_lock);
+}
+
+void
+vpci_server_unlock(void)
+{
+	pthread_mutex_unlock(&vpci_servers_lock);
+}
+
 static bool
 vpci_port_takes(const struct pmd_internal *internal, bool has_uuid,
 		const uint8_t *uuid)
