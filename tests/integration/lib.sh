@@ -19,6 +19,19 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
 }
 
+# grep -c that prints 0, not nothing, on a missing file.
+count_of() { local n; n=$(grep -cE "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
+
+# wait_count FILE REGEX N SECONDS: until FILE has N lines matching.
+wait_count() {
+	local i
+	for i in $(seq $(( $4 * 10 ))); do
+		[ "$(count_of "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # pktcheck's summary must show every packet back intact.
 pktcheck_passed() {
 	grep -q '^pktcheck: PASS' "$1" &&

@@ -23,15 +23,6 @@ clients=64
 count=${CHURN_PKTS:-200000}
 size=512
 
-count_of() { local n; n=$(grep -cE "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
-wait_count() {
-	local i
-	for i in $(seq $(( $4 * 10 ))); do
-		[ "$(count_of "$1" "$2")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 # The vhost-pci side: two ports on one socket, io between them (lcore 1).

@@ -20,18 +20,6 @@ count=20000
 U1=11111111-2222-4333-8444-555555555555
 U2=66666666-7777-4888-9999-aaaaaaaaaaaa
 
-# grep -c that prints 0, not nothing, on a missing file.
-count_of() { local n; n=$(grep -cE "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
-
-# wait_count FILE REGEX N SECONDS: until FILE has N lines matching.
-wait_count() {
-	local i
-	for i in $(seq $(( $4 * 10 ))); do
-		[ "$(count_of "$1" "$2")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # The vhost-pci side: two ports on one socket, io between them (lcore 1).
 # Extra devargs for port 0 in $2, port 1 in $3.
