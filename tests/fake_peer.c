@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fake_peer.h"
+#include "harness.h"
 
 /* vhost-user v1 wire format (vhost-user specification). */
 #define HDR_V1			0x1u
@@ -334,24 +335,11 @@ fp_msg(struct fake_peer *p, uint32_t req, uint32_t flags, const void *pl,
 		{ .iov_base = &h, .iov_len = sizeof(h) },
 		{ .iov_base = (void *)(uintptr_t)pl, .iov_len = len },
 	};
-	char control[CMSG_SPACE(2 * sizeof(int))];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	struct cmsghdr *cm;
 	ssize_t n;
 
 	if (nfds > 2)
 		return fp_fail(p, "request %u: %u fds", req, nfds);
-	if (nfds > 0) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	n = sendmsg(p->sock, &mh, MSG_NOSIGNAL);
+	n = send_fds(p->sock, iov, len ? 2 : 1, fds, nfds);
 	if (n != (ssize_t)(sizeof(h) + len))
 		return fp_fail(p, "request %u: sendmsg: %s", req,
 			n < 0 ? strerror(errno) : "short write");
@@ -452,7 +440,7 @@ hs_features(struct fake_peer *p, uint64_t extra)
 }
 
 static int
-new_eventfd(struct fake_peer *p, int *fd)
+fp_new_eventfd(struct fake_peer *p, int *fd)
 {
 	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return *fd < 0 ? fp_fail(p, "eventfd: %s", strerror(errno)) : 0;
@@ -464,7 +452,7 @@ hs_calls(struct fake_peer *p)
 	int r;
 
 	for (r = 0; r < FP_NRINGS; r++)
-		if (new_eventfd(p, &p->ring[r].callfd) < 0 ||
+		if (fp_new_eventfd(p, &p->ring[r].callfd) < 0 ||
 				msg_u64(p, REQ_SET_VRING_CALL, r,
 					p->ring[r].callfd) < 0)
 			return -1;
@@ -499,7 +487,7 @@ hs_vring(struct fake_peer *p, int r)
 			msg_state(p, REQ_SET_VRING_BASE, r, 0) < 0 ||
 			fp_msg(p, REQ_SET_VRING_ADDR, 0, &a, sizeof(a), NULL,
 				0) < 0 ||
-			new_eventfd(p, &p->ring[r].kickfd) < 0)
+			fp_new_eventfd(p, &p->ring[r].kickfd) < 0)
 		return -1;
 	return msg_u64(p, REQ_SET_VRING_KICK, r, p->ring[r].kickfd);
 }

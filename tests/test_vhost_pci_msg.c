@@ -14,26 +14,19 @@
  * "# reason" line on failure), then "# <n> passed, <m> failed".
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 
+#include "harness.h"
 #include "vhost_pci_private.h"
-
-#define CHECK_TIMEOUT_S		20
 
 /* Header flags, feature bits and metadata values, from the specifications
  * rather than from the library, so that a wrong library constant shows.
@@ -60,77 +53,7 @@
 #define MIB		(1ull << 20)
 #define RING_SIZE	256u
 #define RING_STRIDE	0x10000u	/* ring i at uaddr + i * stride */
-#define MAX_SEND_FDS	16u
-
-/* ---- harness ---- */
-
-static char reason[512];
-
-/* Record why a check failed; always -1. */
-static int
-fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(reason, sizeof(reason), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(reason + n, sizeof(reason) - n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-#define FAIL(...)	fail(__LINE__, __VA_ARGS__)
-/* In checks: leave through the "out" label. */
-#define EXPECT(cond, ...) do { \
-	if (!(cond)) { \
-		FAIL(__VA_ARGS__); \
-		goto out; \
-	} \
-} while (0)
-#define TRY(expr) do { if ((expr) < 0) goto out; } while (0)
-/* In helpers: the reason is already recorded. */
-#define TRYR(expr) do { if ((expr) < 0) return -1; } while (0)
-
-typedef int (*check_fn)(const void *arg);
-
-/* Run one check in a child; print its line. 0 if it passed. */
-static int
-run_check(const char *name, check_fn fn, const void *arg)
-{
-	int status, rc;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		printf("not ok - %s\n# fork: %s\n", name, strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		alarm(CHECK_TIMEOUT_S);
-		rc = fn(arg);
-		if (rc == 0)
-			printf("ok - %s\n", name);
-		else
-			printf("not ok - %s\n# %s\n", name, reason);
-		fflush(stdout);
-		_exit(rc == 0 ? 0 : 1);
-	}
-	if (waitpid(pid, &status, 0) < 0) {
-		printf("not ok - %s\n# waitpid: %s\n", name, strerror(errno));
-		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		printf("not ok - %s\n# killed by signal %d (%s)\n", name,
-			WTERMSIG(status), strsignal(WTERMSIG(status)));
-		return -1;
-	}
-	if (WEXITSTATUS(status) > 1)
-		printf("not ok - %s\n# exited with status %d\n", name,
-			WEXITSTATUS(status));
-	return WEXITSTATUS(status) == 0 ? 0 : -1;
-}
+#define MEMFD_NAME	"vhost-pci-test"
 
 /* ---- callbacks ---- */
 
@@ -199,9 +122,7 @@ fe_init(struct fe *f, uint16_t max_queue_pairs)
 	f->log.writeback = -1;
 	vhost_pci_endpoint_init(&f->ep, "test", 0, max_queue_pairs,
 		&test_ops, &f->log);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0, sv) < 0)
-		return FAIL("socketpair: %s", strerror(errno));
+	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
 	f->c = vhost_pci_conn_create(&f->ep, sv[0]);
 	if (f->c == NULL) {
 		close(sv[0]);
@@ -226,41 +147,10 @@ fe_fini(struct fe *f)
 	f->mem = NULL;
 }
 
-/* Write @len bytes with @nfds fds attached. The test's copies of the fds
- * are closed in any case: from here on they belong to the library.
+/* The one message builder: a v1 header and @len bytes of payload. The
+ * test's copies of the fds are closed in any case: from here on they
+ * belong to the library.
  */
-static int
-send_raw(int sock, const void *buf, size_t len, const int *fds,
-		unsigned int nfds)
-{
-	char control[CMSG_SPACE(MAX_SEND_FDS * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-	unsigned int i;
-	ssize_t ret;
-
-	if (nfds > MAX_SEND_FDS)
-		return FAIL("%u fds: test limit is %u", nfds, MAX_SEND_FDS);
-	if (nfds > 0) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	ret = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	for (i = 0; i < nfds; i++)
-		close(fds[i]);
-	if (ret != (ssize_t)len)
-		return FAIL("sendmsg: %s", ret < 0 ? strerror(errno) : "short");
-	return 0;
-}
-
-/* The one message builder: a v1 header and @len bytes of payload. */
 static int
 fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *pl,
 		uint32_t len, const int *fds, unsigned int nfds)
@@ -276,7 +166,7 @@ fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *pl,
 	if (len > 0)
 		memcpy(buf + sizeof(h), pl, len);
 	f->last_req = req;
-	return send_raw(f->sock, buf, sizeof(h) + len, fds, nfds);
+	return send_raw(f->sock, buf, sizeof(h) + len, fds, nfds, true);
 }
 
 static int
@@ -369,14 +259,6 @@ fe_get_u64(struct fe *f, uint32_t req, uint64_t *v)
 	return fe_reply(f, req, v, sizeof(*v));
 }
 
-static int
-new_eventfd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	return fd < 0 ? FAIL("eventfd: %s", strerror(errno)) : fd;
-}
-
 /* ---- memory ---- */
 
 struct region_spec {
@@ -390,20 +272,6 @@ struct region_spec {
 static const struct region_spec std_region = {
 	.gpa = GPA, .uaddr = GPA, .size = 4 * MIB, .file_size = 4 * MIB,
 };
-
-static int
-make_memfd(uint64_t size)
-{
-	int fd = memfd_create("vhost-pci-test", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return FAIL("memfd_create: %s", strerror(errno));
-	if (ftruncate(fd, size) < 0) {
-		close(fd);
-		return FAIL("ftruncate: %s", strerror(errno));
-	}
-	return fd;
-}
 
 static struct vhost_pci_mem_region
 wire_region(const struct region_spec *s)
@@ -443,7 +311,7 @@ send_regions(struct fe *f, const struct region_spec *s, uint32_t n)
 	uint32_t i, j;
 
 	for (i = 0; i < n; i++) {
-		fds[i] = make_memfd(s[i].file_size);
+		fds[i] = make_memfd(MEMFD_NAME, s[i].file_size);
 		if (fds[i] < 0) {
 			for (j = 0; j < i; j++)
 				close(fds[j]);
@@ -459,17 +327,9 @@ static int
 fe_share_memory(struct fe *f, const struct region_spec *s)
 {
 	struct vhost_pci_mem_region r = wire_region(s);
-	int fd = make_memfd(s->file_size);
-	void *m;
+	int fd = map_memfd(MEMFD_NAME, s->file_size, &f->mem);
 
-	if (fd < 0)
-		return -1;
-	m = mmap(NULL, s->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		close(fd);
-		return FAIL("mmap: %s", strerror(errno));
-	}
-	f->mem = m;
+	TRYR(fd);
 	f->mem_len = s->file_size;
 	TRYR(fe_ok(f, send_mem_table(f, V1 | F_NEED_REPLY, 1, &r, 1, &fd, 1)));
 	return fe_ack(f, VHOST_USER_SET_MEM_TABLE, 0);
@@ -799,7 +659,7 @@ t_unsupported_nack(const void *arg __rte_unused)
 	TRY(fe_init(&f, 1));
 	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
 		RTE_BIT64(PF_REPLY_ACK), NULL, 0)));
-	fd = make_memfd(MIB);
+	fd = make_memfd(MEMFD_NAME, MIB);
 	TRY(fd);
 	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_LOG_BASE, V1 | F_NEED_REPLY,
 		0, &fd, 1)));
@@ -830,8 +690,7 @@ fe_backend_channel(struct fe *f, uint64_t pf, int *chan)
 
 	TRYR(fe_ok(f, send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1, pf,
 		NULL, 0)));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return FAIL("socketpair: %s", strerror(errno));
+	TRYR(new_socketpair(SOCK_STREAM | SOCK_CLOEXEC, sv));
 	*chan = sv[0];
 	/* fe_send() closes the fds it sends. */
 	TRYR(fe_ok(f, fe_send(f, VHOST_USER_SET_BACKEND_REQ_FD,
@@ -990,8 +849,8 @@ t_split_header(const void *arg)
 	if (*later)
 		TRY(fe_get_u64(&f, VHOST_USER_GET_FEATURES, &v));
 	f.last_req = h.request;
-	TRY(fe_ok(&f, send_raw(f.sock, p, 4, NULL, 0)));
-	TRY(fe_ok(&f, send_raw(f.sock, p + 4, sizeof(h) - 4, NULL, 0)));
+	TRY(fe_ok(&f, send_raw(f.sock, p, 4, NULL, 0, false)));
+	TRY(fe_ok(&f, send_raw(f.sock, p + 4, sizeof(h) - 4, NULL, 0, false)));
 	TRY(fe_reply(&f, VHOST_USER_GET_FEATURES, &v, sizeof(v)));
 	rc = 0;
 out:
@@ -1010,7 +869,7 @@ send_header(struct fe *f, uint32_t req, uint32_t flags, uint32_t size,
 	};
 
 	f->last_req = req;
-	return send_raw(f->sock, &h, len, NULL, 0);
+	return send_raw(f->sock, &h, len, NULL, 0, false);
 }
 
 static int
@@ -1036,7 +895,7 @@ bad_payload_4096(struct fe *f)
 	};
 
 	memcpy(buf, &h, sizeof(h));
-	return send_raw(f->sock, buf, sizeof(buf), NULL, 0);
+	return send_raw(f->sock, buf, sizeof(buf), NULL, 0, false);
 }
 
 static int
@@ -1091,7 +950,7 @@ bad_mem_2_regions_1_fd(struct fe *f)
 	s2.uaddr += std_region.size;
 	r[0] = wire_region(&std_region);
 	r[1] = wire_region(&s2);
-	fd = make_memfd(std_region.file_size);
+	fd = make_memfd(MEMFD_NAME, std_region.file_size);
 	TRYR(fd);
 	return send_mem_table(f, V1, 2, r, 2, &fd, 1);
 }
@@ -1152,7 +1011,7 @@ bad_features_ring_packed(struct fe *f)
 static int
 bad_mem_0_regions(struct fe *f)
 {
-	int fd = make_memfd(MIB);
+	int fd = make_memfd(MEMFD_NAME, MIB);
 
 	TRYR(fd);
 	return send_mem_table(f, V1, 0, NULL, 0, &fd, 1);
@@ -1167,7 +1026,7 @@ bad_mem_9_regions(struct fe *f)
 	uint32_t i, j;
 
 	for (i = 0; i < 8; i++) {
-		fds[i] = make_memfd(MIB);
+		fds[i] = make_memfd(MEMFD_NAME, MIB);
 		if (fds[i] < 0) {
 			for (j = 0; j < i; j++)
 				close(fds[j]);
@@ -1241,7 +1100,7 @@ bad_v3_first(struct fe *f)
 		.conn_id = UINT64_MAX, .size = 0,
 	};
 
-	return send_raw(f->sock, &h, sizeof(h), NULL, 0);
+	return send_raw(f->sock, &h, sizeof(h), NULL, 0, false);
 }
 
 static int
@@ -1387,22 +1246,6 @@ out:
 /* ---- fd hygiene ---- */
 
 static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return FAIL("opendir /proc/self/fd: %s", strerror(errno));
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static int
 expect_fds(int base, int extra, const char *when)
 {
 	int n = count_fds();
@@ -1461,12 +1304,6 @@ t_fds_bad(const void *arg __rte_unused)
 
 /* ---- main ---- */
 
-struct good_check {
-	const char *name;
-	check_fn fn;
-	const void *arg;
-};
-
 static const struct region_spec translated_region = {
 	.gpa = 0x40000000, .uaddr = 0x7f1234500000ull, .size = 4 * MIB,
 	.file_size = 4 * MIB,
@@ -1480,7 +1317,7 @@ static const struct region_spec offset_region = {
 static const int writeback_42 = 42;
 static const bool split_first = false, split_second = true;
 
-static const struct good_check good_checks[] = {
+static const struct check good_checks[] = {
 	{ "GET_FEATURES offers VERSION_1, MRG_RXBUF and PROTOCOL_FEATURES",
 		t_get_features, NULL },
 	{ "GET_PROTOCOL_FEATURES offers MQ, REPLY_ACK and STATUS",
@@ -1524,24 +1361,15 @@ static const struct good_check good_checks[] = {
 int
 main(void)
 {
-	unsigned int i, passed = 0, failed = 0;
+	struct tally t = { 0, 0 };
 	char name[160];
+	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(good_checks); i++) {
-		if (run_check(good_checks[i].name, good_checks[i].fn,
-				good_checks[i].arg) == 0)
-			passed++;
-		else
-			failed++;
-	}
+	run_checks(&t, good_checks, RTE_DIM(good_checks));
 	for (i = 0; i < RTE_DIM(bad_cases); i++) {
 		snprintf(name, sizeof(name), "%s closes the connection",
 			bad_cases[i].name);
-		if (run_check(name, t_bad, &bad_cases[i]) == 0)
-			passed++;
-		else
-			failed++;
+		run_check(&t, name, t_bad, &bad_cases[i]);
 	}
-	printf("# %u passed, %u failed\n", passed, failed);
-	return failed != 0;
+	return tally_done(&t);
 }

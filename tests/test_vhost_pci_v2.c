@@ -20,17 +20,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -38,10 +33,9 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 
+#include "harness.h"
 #include "rte_vhost_pci_client.h"
 #include "vhost_pci_private.h"
-
-#define CHECK_TIMEOUT_S		20
 
 /*
  * Wire values from the specifications (seeds 000 and 002/003), not from
@@ -99,122 +93,13 @@
 #define RING_STRIDE	0x10000u
 #define MEM_TABLE_LEN	(UUID_LEN + 8u + 32u)	/* one region */
 #define MAX_SEND_FDS	8u
+#define MEMFD_NAME	"vhost-pci-v2-test"
 #define LIVE_DIR	"/run/vhost-pci"
 
 static const uint8_t client_uuid[UUID_LEN] = {
 	0x6b, 0x1d, 0x4e, 0x2a, 0x90, 0x0c, 0x4f, 0x11,
 	0x8a, 0x77, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
 };
-
-/* ---- harness ---- */
-
-static char reason[512];
-
-static int fail(int line, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Record why a check failed; always -1. */
-static int
-fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(reason, sizeof(reason), "line %d: ", line);
-	va_start(ap, fmt);
-	vsnprintf(reason + n, sizeof(reason) - n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-#define FAIL(...)	fail(__LINE__, __VA_ARGS__)
-/* In checks: leave through the "out" label. */
-#define EXPECT(cond, ...) do { \
-	if (!(cond)) { \
-		FAIL(__VA_ARGS__); \
-		goto out; \
-	} \
-} while (0)
-#define TRY(expr) do { if ((expr) < 0) goto out; } while (0)
-/* In helpers: the reason is already recorded. */
-#define TRYR(expr) do { if ((expr) < 0) return -1; } while (0)
-
-typedef int (*check_fn)(const void *arg);
-
-struct check {
-	const char *name;
-	check_fn fn;
-	const void *arg;
-};
-
-static void
-read_reason(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	buf[got] = '\0';
-}
-
-static void
-child_run(const struct check *ck, int wfd)
-{
-	int rc;
-
-	alarm(CHECK_TIMEOUT_S);
-	rc = ck->fn(ck->arg);
-	if (rc != 0 && write(wfd, reason, strlen(reason)) < 0)
-		rc = 1;
-	_exit(rc == 0 ? 0 : 1);
-}
-
-/* Run one check in a child, print its line. 0 if it passed. */
-static int
-run_check(const struct check *ck)
-{
-	char why[sizeof(reason)];
-	int p[2], status;
-	pid_t pid;
-
-	if (pipe(p) < 0) {
-		printf("not ok - %s\n# pipe: %s\n", ck->name, strerror(errno));
-		return -1;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		child_run(ck, p[1]);
-	}
-	close(p[1]);
-	read_reason(p[0], why, sizeof(why));
-	close(p[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		printf("not ok - %s\n# fork/waitpid: %s\n", ck->name,
-			strerror(errno));
-		return -1;
-	}
-	if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "killed by signal %d (%s)%s",
-			WTERMSIG(status), strsignal(WTERMSIG(status)),
-			WTERMSIG(status) == SIGALRM ? ": timeout" : "");
-	else if (WEXITSTATUS(status) == 0) {
-		printf("ok - %s\n", ck->name);
-		return 0;
-	}
-	printf("not ok - %s\n# %s\n", ck->name,
-		why[0] != '\0' ? why : "failed without a reason");
-	return -1;
-}
 
 /* ---- server callbacks (atomic: in live checks they run on the control
  * thread) ----
@@ -343,35 +228,6 @@ state_payload(uint8_t *buf, uint32_t index, uint32_t num)
 	put32(buf + 4, num);
 }
 
-static int
-new_eventfd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	return fd < 0 ? FAIL("eventfd: %s", strerror(errno)) : fd;
-}
-
-/* A memfd of MEM_SIZE, mapped for the test in *mem. Returns the fd. */
-static int
-map_memfd(uint8_t **mem)
-{
-	int fd = memfd_create("vhost-pci-v2-test", MFD_CLOEXEC);
-	void *m;
-
-	if (fd < 0)
-		return FAIL("memfd_create: %s", strerror(errno));
-	if (ftruncate(fd, MEM_SIZE) < 0)
-		goto err;
-	m = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		goto err;
-	*mem = m;
-	return fd;
-err:
-	close(fd);
-	return FAIL("memfd: %s", strerror(errno));
-}
-
 /* ---- the test client on a socketpair ---- */
 
 struct srv {
@@ -414,9 +270,7 @@ fe_open(struct fe *f, struct srv *s, uint32_t ver)
 	f->sock = -1;
 	f->ver = ver;
 	f->conn_id = ANON;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0, sv) < 0)
-		return FAIL("socketpair: %s", strerror(errno));
+	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
 	f->c = vhost_pci_conn_create(&s->ep, sv[0]);
 	if (f->c == NULL) {
 		close(sv[0]);
@@ -447,41 +301,11 @@ fe_dev(struct fe *f)
 	return &f->c->dev;
 }
 
-/* Write @len bytes with @nfds fds; the test's copies of the fds are closed
- * in any case: from here on they belong to the library.
- */
-static int
-send_raw(int sock, const void *buf, size_t len, const int *fds,
-		unsigned int nfds)
-{
-	char control[CMSG_SPACE(MAX_SEND_FDS * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-	unsigned int i;
-	ssize_t ret;
-
-	if (nfds > 0) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	ret = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	for (i = 0; i < nfds; i++)
-		close(fds[i]);
-	if (ret != (ssize_t)len)
-		return FAIL("sendmsg: %s", ret < 0 ? strerror(errno) : "short");
-	return 0;
-}
-
 /*
  * The one message-send helper: a header (v1 or v2 layout, chosen by the
  * version bits of @flags; v2 carries f->conn_id) and @len bytes of payload.
+ * The test's copies of the fds are closed in any case: from here on they
+ * belong to the library.
  */
 static int
 fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *pl,
@@ -497,7 +321,7 @@ fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *pl,
 	if (len > 0)
 		memcpy(buf + hsz, pl, len);
 	f->last_req = req;
-	return send_raw(f->sock, buf, hsz + len, fds, nfds);
+	return send_raw(f->sock, buf, hsz + len, fds, nfds, true);
 }
 
 static int
@@ -716,7 +540,7 @@ fe_mem_table(struct fe *f, const uint8_t *uuid)
 	uint8_t pl[MEM_TABLE_LEN];
 	int fd;
 
-	fd = map_memfd(&f->mem);
+	fd = map_memfd(MEMFD_NAME, MEM_SIZE, &f->mem);
 	TRYR(fd);
 	mem_table_payload(pl, uuid);
 	return fe_call(f, R_SET_MEM_TABLE, pl, sizeof(pl), &fd, 1, 0);
@@ -1429,7 +1253,7 @@ bad_mem_short(struct fe *f, uint32_t arg)
 	int fd;
 
 	TRYR(fe_hello(f));
-	fd = map_memfd(&f->mem);
+	fd = map_memfd(MEMFD_NAME, MEM_SIZE, &f->mem);
 	TRYR(fd);
 	mem_table_payload(pl, client_uuid);
 	return fe_send(f, R_SET_MEM_TABLE, V2 | F_NEED_REPLY, pl, arg, &fd, 1);
@@ -1728,7 +1552,7 @@ cl_bringup(struct live *l, struct rte_vhost_pci_device **dev)
 	TRYR(cl_req(l, R_GET_FEATURES, NULL, 0, -1, &v));
 	TRYR(cl_call(l, R_SET_OWNER, NULL, 0, -1));
 	TRYR(cl_call_u64(l, R_SET_FEATURES, FE_FEATURES));
-	fd = map_memfd(&l->mem);
+	fd = map_memfd(MEMFD_NAME, MEM_SIZE, &l->mem);
 	TRYR(fd);
 	mem_table_payload(pl, client_uuid);
 	TRYR(cl_call(l, R_SET_MEM_TABLE, pl, sizeof(pl), fd));
@@ -1895,25 +1719,15 @@ static const struct check checks[] = {
 int
 main(void)
 {
-	unsigned int i, passed = 0, failed = 0;
+	struct tally t = { 0, 0 };
 	char name[200];
-	struct check ck;
+	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(checks); i++) {
-		if (run_check(&checks[i]) == 0)
-			passed++;
-		else
-			failed++;
-	}
+	run_checks(&t, checks, RTE_DIM(checks));
 	for (i = 0; i < RTE_DIM(bad_cases); i++) {
 		snprintf(name, sizeof(name), "%s closes the connection",
 			bad_cases[i].name);
-		ck = (struct check){ name, t_bad, &bad_cases[i] };
-		if (run_check(&ck) == 0)
-			passed++;
-		else
-			failed++;
+		run_check(&t, name, t_bad, &bad_cases[i]);
 	}
-	printf("# %u passed, %u failed\n", passed, failed);
-	return failed != 0;
+	return tally_done(&t);
 }

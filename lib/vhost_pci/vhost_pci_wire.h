@@ -101,6 +101,8 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 #define VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES 30
 #define VHOST_PCI_VIRTIO_F_VERSION_1		32
 #define VHOST_PCI_VIRTIO_F_RING_PACKED		34
+#define VHOST_PCI_VIRTIO_F_IN_ORDER		35
+#define VHOST_PCI_VIRTIO_F_ANY_LAYOUT		27
 
 /* Protocol feature bits. Bit 4 collides: F_MTU in v1, F_VHOST_PCI in v2. */
 #define VHOST_USER_PROTOCOL_F_MQ		0
