@@ -13,8 +13,12 @@
 # Each figure is the median of one-second windows after the first two.
 # Cycles per packet: the PMD core's, from testpmd --record-core-cycles.
 #
+# Each row runs --repeat times, the two PMDs alternating, and reports the
+# median across repetitions with the min-max spread of the ratio: this
+# machine is shared and single runs move by 2-3x.
+#
 # usage: devtools/bench.sh [--quick] [--json FILE] [--scenarios LIST]
-#                          [--sizes LIST] [--seconds N]
+#                          [--sizes LIST] [--seconds N] [--repeat N]
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -24,6 +28,7 @@ json=""
 scenarios="dequeue enqueue loopback vm2vm"
 sizes=""
 secs=""
+repeat=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--scenarios) scenarios=${2//,/ }; shift ;;
 	--sizes) sizes=${2//,/ }; shift ;;
 	--seconds) secs=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
 	*) vpci_die "unknown option $1 (see the header of $0)" ;;
 	esac
 	shift
@@ -38,9 +44,11 @@ done
 if [ "$quick" = 1 ]; then
 	sizes=${sizes:-64 1518}
 	secs=${secs:-5}
+	repeat=${repeat:-1}
 else
 	sizes=${sizes:-64 512 1518 9000}
 	secs=${secs:-10}
+	repeat=${repeat:-3}
 fi
 
 vpci_setup
@@ -160,34 +168,59 @@ for sc in $scenarios; do
 		# 9000 needs mergeable buffers through both hops; vm2vm's
 		# io between two virtio-user ports is left at standard sizes.
 		[ "$size" -gt 1518 ] && [ "$sc" = vm2vm ] && continue
-		for pmd in net_vhost net_vhost_pci; do
-			vpci_log "$sc $size $pmd"
-			run_one "$pmd" "$sc" "$size" || printf '%s\t%s\t%s\t0\tnull\n' "$sc" "$size" "$pmd" >> "$results"
+		for r in $(seq "$repeat"); do
+			for pmd in net_vhost net_vhost_pci; do
+				vpci_log "$sc $size $pmd (run $r of $repeat)"
+				run_one "$pmd" "$sc" "$size" || printf '%s\t%s\t%s\t0\tnull\n' "$sc" "$size" "$pmd" >> "$results"
+			done
 		done
 	done
 done
 
 machine="$(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -r)"
+# Median per (scenario, size, pmd) across repetitions; ratio per rep too.
+summary=$out/summary.tsv
+awk -F'\t' '{k = $1 FS $2 FS $3; n[k]++; v[k, n[k]] = $4; c[k, n[k]] = $5;
+		if (!(k in seen)) {seen[k] = 1; order[++m] = k}}
+	function med(arr, k, cnt,   i, j, t, a) {
+		for (i = 1; i <= cnt; i++) a[i] = arr[k, i];
+		for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++)
+			if (a[j] + 0 < a[i] + 0) {t = a[i]; a[i] = a[j]; a[j] = t}
+		return a[int((cnt + 1) / 2)]}
+	END {for (i = 1; i <= m; i++) {k = order[i];
+		printf "%s\t%s\t%s\t%d\n", k, med(v, k, n[k]), med(c, k, n[k]), n[k]}}' \
+	"$results" > "$summary"
+# Spread of the per-repetition ratio (rows alternate vhost, vpci).
+spread() {
+	awk -F'\t' -v sc="$1" -v sz="$2" '$1 == sc && $2 == sz {
+		if ($3 == "net_vhost") v = $4; else if (v > 0) {r = $4 / v;
+			if (lo == "" || r < lo) lo = r; if (hi == "" || r > hi) hi = r}}
+		END {if (lo != "") printf "%.2f-%.2f", lo, hi; else print "n/a"}' "$results"
+}
 echo
 echo "machine: $machine"
 echo "command: $cmdline"
-printf '%-9s %5s  %10s %10s  %8s  %8s %8s\n' scenario size \
-	"vhost Mpps" "vpci Mpps" ratio "vhost c/p" "vpci c/p"
+printf '%-9s %5s  %10s %10s  %6s %10s  %8s %8s\n' scenario size \
+	"vhost Mpps" "vpci Mpps" ratio "spread" "vhost c/p" "vpci c/p"
 awk -F'\t' '{k = $1 FS $2; if (!(k in seen)) {seen[k] = 1; order[++n] = k}
 	m[k, $3] = $4; c[k, $3] = $5}
-	END {for (i = 1; i <= n; i++) {k = order[i]; split(k, f, FS);
-		v = m[k, "net_vhost"]; p = m[k, "net_vhost_pci"];
-		printf "%-9s %5s  %10s %10s  %8s  %8s %8s\n", f[1], f[2], v, p,
-			(v > 0 ? sprintf("%.2f", p / v) : "n/a"),
-			c[k, "net_vhost"], c[k, "net_vhost_pci"]}}' "$results"
+	END {for (i = 1; i <= n; i++) print order[i] FS m[order[i], "net_vhost"] FS \
+		m[order[i], "net_vhost_pci"] FS c[order[i], "net_vhost"] FS \
+		c[order[i], "net_vhost_pci"]}' "$summary" |
+while IFS=$'\t' read -r sc sz v p cv cp; do
+	printf '%-9s %5s  %10s %10s  %6s %10s  %8s %8s\n' "$sc" "$sz" "$v" "$p" \
+		"$(awk -v v="$v" -v p="$p" 'BEGIN {if (v > 0) printf "%.2f", p / v; else print "n/a"}')" \
+		"$(spread "$sc" "$sz")" "$cv" "$cp"
+done
+echo "median of $repeat run(s) per row, $secs s each; raw rows: $results"
 
 if [ -n "$json" ]; then
 	awk -F'\t' -v machine="$machine" -v cmd="$cmdline" '
 		BEGIN {printf "{\"results\": ["}
 		{printf "%s{\"scenario\": \"%s\", \"size\": %d, \"pmd\": \"%s\", \"mpps\": %s, \"cycles_per_pkt\": %s}",
-			(NR > 1 ? ", " : ""), $1, $2, $3, $4, $5}
+			(NR > 1 ? ", " : ""), $1, $2, $3, $4, ($5 == "" ? "null" : $5)}
 		END {gsub(/"/, "\\\"", machine); gsub(/"/, "\\\"", cmd);
 			printf "], \"machine\": \"%s\", \"command\": \"%s\"}\n", machine, cmd}' \
-		"$results" > "$json"
+		"$summary" > "$json"
 	echo "json: $json"
 fi

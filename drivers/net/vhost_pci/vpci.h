@@ -69,6 +69,11 @@ struct vpci_net_hdr {
 /* The driver's private view of one peer vring. Indexes are shadows: the
  * peer can write the shared ones, so we never read our own back.
  */
+/* Used entries one burst may produce; they are staged here and written
+ * to the peer's ring in one pass before the index is published.
+ */
+#define VPCI_SHADOW_USED	512
+
 struct vpci_vring {
 	volatile struct vpci_desc *desc;
 	volatile struct vpci_avail *avail;
@@ -80,6 +85,7 @@ struct vpci_vring {
 	int callfd;
 	int errfd;		/* signalled when we stop a broken ring */
 	bool event_idx;
+	struct vpci_used_elem shadow[VPCI_SHADOW_USED];
 };
 
 struct vpci_stats {

@@ -175,11 +175,22 @@ vpci_avail_head(const struct vpci_vring *vr, uint16_t i)
 static inline void
 vpci_used_put(struct vpci_vring *vr, uint16_t i, uint16_t id, uint32_t len)
 {
-	volatile struct vpci_used_elem *e =
-		&vr->used->ring[(uint16_t)(vr->last_used_idx + i) & vr->mask];
+	vr->shadow[i].id = id;
+	vr->shadow[i].len = len;
+}
 
-	e->id = id;
-	e->len = len;
+/* The staged entries into the peer's used ring, wrapping at its end. */
+static inline void
+vpci_used_flush(struct vpci_vring *vr, uint16_t n)
+{
+	uint16_t start = vr->last_used_idx & vr->mask;
+	uint16_t first = RTE_MIN(n, (uint16_t)(vr->size - start));
+
+	rte_memcpy((void *)(uintptr_t)&vr->used->ring[start], vr->shadow,
+		first * sizeof(vr->shadow[0]));
+	if (first < n)
+		rte_memcpy((void *)(uintptr_t)&vr->used->ring[0],
+			&vr->shadow[first], (n - first) * sizeof(vr->shadow[0]));
 }
 
 static inline bool
@@ -195,6 +206,7 @@ vpci_vring_publish(struct vpci_vring *vr, uint16_t avail, uint16_t used)
 	uint16_t old = vr->last_used_idx;
 	bool notify;
 
+	vpci_used_flush(vr, used);
 	vr->last_avail_idx += avail;
 	vr->last_used_idx += used;
 	/* Pairs with the peer's acquire of used->idx: the used elements and
@@ -279,7 +291,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	n = vpci_queue_avail(q, nb_pkts, "rxq");
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), "rxq");
 	if (n <= 0)
 		goto out;
 	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
@@ -416,7 +428,9 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	avail = vpci_queue_avail(q, UINT16_MAX, "txq");
 	if (avail <= 0)
 		goto out;
-	for (; sent < nb_pkts; sent++) {
+	/* Room in the shadow for one more packet's worst case. */
+	for (; sent < nb_pkts && used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS;
+			sent++) {
 		struct rte_mbuf *m = pkts[sent];
 
 		nb = vpci_tx_gather(q, used, avail,
