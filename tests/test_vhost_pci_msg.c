@@ -122,6 +122,10 @@ fe_init(struct fe *f, uint16_t max_queue_pairs)
 	f->log.writeback = -1;
 	vhost_pci_endpoint_init(&f->ep, "test", 0, max_queue_pairs,
 		&test_ops, &f->log);
+	/* Listed as a registered server's would be (each check is a child
+	 * process of its own, so the list dies with it).
+	 */
+	vhost_pci_endpoint_add(&f->ep);
 	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
 	f->c = vhost_pci_conn_create(&f->ep, sv[0]);
 	if (f->c == NULL) {

@@ -259,6 +259,10 @@ srv_init(struct srv *s, uint16_t max_queue_pairs)
 	memset(s, 0, sizeof(*s));
 	vhost_pci_endpoint_init(&s->ep, "test-v2", 0, max_queue_pairs,
 		&test_ops, &s->log);
+	/* Listed as a registered server's would be (each check is a child
+	 * process of its own, so the list dies with it).
+	 */
+	vhost_pci_endpoint_add(&s->ep);
 }
 
 static int

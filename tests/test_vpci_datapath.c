@@ -637,17 +637,24 @@ t_bad_avail_jump(struct dp *d)
 typedef int (*get_peer_fn)(uint16_t, struct rte_pmd_vhost_pci_peer *);
 static const char *pmd_path;
 
+/* A symbol of the PMD that EAL loaded with -d. */
+static void *
+dlsym_pmd(const char *name)
+{
+	void *h = dlopen(pmd_path, RTLD_NOW | RTLD_NOLOAD);
+	void *sym = NULL;
+
+	if (h != NULL) {
+		sym = dlsym(h, name);
+		dlclose(h);
+	}
+	return sym;
+}
+
 static get_peer_fn
 get_peer_sym(void)
 {
-	void *h = dlopen(pmd_path, RTLD_NOW | RTLD_NOLOAD);
-	get_peer_fn fn = NULL;
-
-	if (h != NULL) {
-		fn = (get_peer_fn)(uintptr_t)dlsym(h, "rte_pmd_vhost_pci_get_peer");
-		dlclose(h);
-	}
-	return fn;
+	return (get_peer_fn)(uintptr_t)dlsym_pmd("rte_pmd_vhost_pci_get_peer");
 }
 
 static int
@@ -655,6 +662,7 @@ t_get_peer(struct dp *d)
 {
 	struct rte_pmd_vhost_pci_peer peer;
 	get_peer_fn fn = get_peer_sym();
+	int (*disc)(uint16_t);
 
 	EXPECTR(fn != NULL, "rte_pmd_vhost_pci_get_peer not found in %s",
 		pmd_path);
@@ -664,6 +672,10 @@ t_get_peer(struct dp *d)
 		peer.conn_id, peer.version, peer.has_uuid);
 	EXPECTR(fn(RTE_MAX_ETHPORTS - 1, &peer) == -ENODEV,
 		"a port that is not ours gave a peer");
+	/* v1 has no SET_PEER_CONNECTION: the port API says so. */
+	disc = (int (*)(uint16_t))(uintptr_t)dlsym_pmd("rte_pmd_vhost_pci_disconnect");
+	EXPECTR(disc != NULL && disc(d->port) == -ENOTSUP,
+		"rte_pmd_vhost_pci_disconnect on a v1 peer is not -ENOTSUP");
 	return 0;
 }
 
@@ -672,7 +684,7 @@ static const struct dp_check phase_plain[] = {
 		t_connect_plain },
 	{ "attach writes used->flags = VRING_USED_F_NO_NOTIFY on both peer rings",
 		t_used_no_notify },
-	{ "rte_pmd_vhost_pci_get_peer: the port names its front-end (conn_id, v1, no UUID); another port is -ENODEV",
+	{ "rte_pmd_vhost_pci_get_peer: the port names its front-end (conn_id, v1, no UUID); another port is -ENODEV; disconnect on v1 is -ENOTSUP",
 		t_get_peer },
 	{ "rx: a frame posted on the peer TX ring comes out of rx_burst byte-identical, header stripped, and its head is returned on the TX used ring",
 		t_rx_frame },

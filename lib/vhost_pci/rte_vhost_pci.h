@@ -188,7 +188,8 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
  * Tear the peer channel down from this side (v2 SET_PEER_CONNECTION with
  * DISCONNECT): the device is detached (destroy_device) and unmapped.
  *
- * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
+ * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
+ *   if the device's connection is already closed.
  */
 int rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev);
 

@@ -590,7 +590,8 @@ rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
 	memcpy(buf, &n, sizeof(n));
 	memcpy(buf + VHOST_PCI_GSI_HDR, gsi, n * VHOST_PCI_GSI_SIZE);
 	vhost_pci_lock_take();
-	ret = vhost_pci_send_request(vhost_pci_dev_conn(dev),
+	ret = !vhost_pci_dev_live(dev) ? -ENODEV :
+		vhost_pci_send_request(vhost_pci_dev_conn(dev),
 		VHOST_PCI_SET_RX_QUEUE_GSI, buf,
 		VHOST_PCI_GSI_HDR + n * VHOST_PCI_GSI_SIZE);
 	if (ret == 0) {
@@ -608,7 +609,8 @@ rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev)
 	int ret;
 
 	vhost_pci_lock_take();
-	ret = vhost_pci_send_request(vhost_pci_dev_conn(dev),
+	ret = !vhost_pci_dev_live(dev) ? -ENODEV :
+		vhost_pci_send_request(vhost_pci_dev_conn(dev),
 		VHOST_PCI_SET_PEER_CONNECTION, &v, sizeof(v));
 	if (ret == 0) {
 		VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": peer channel disconnected by the server",
@@ -623,7 +625,8 @@ void
 rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev)
 {
 	vhost_pci_lock_take();
-	vhost_pci_conn_close(vhost_pci_dev_conn(dev));
+	if (vhost_pci_dev_live(dev))
+		vhost_pci_conn_close(vhost_pci_dev_conn(dev));
 	vhost_pci_lock_release();
 }
 

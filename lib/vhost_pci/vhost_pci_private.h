@@ -166,6 +166,7 @@ struct vhost_pci_endpoint {
 /* Transport (vhost_pci_socket.c). */
 void vhost_pci_lock_take(void);
 void vhost_pci_lock_release(void);
+bool vhost_pci_dev_live(const struct rte_vhost_pci_device *dev);
 struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
 		int fd);
 /* Read what is there and dispatch whole messages; -1: connection closed. */
@@ -182,6 +183,7 @@ void vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring,
 void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 		uint32_t flags, uint16_t max_queue_pairs,
 		const struct rte_vhost_pci_ops *ops, void *ctx);
+void vhost_pci_endpoint_add(struct vhost_pci_endpoint *ep);
 
 /* Dispatch (vhost_pci_msg.c). Return values of a handler: */
 #define VH_OK		0	/* done; reply if one is owed */

@@ -712,6 +712,29 @@ thread_stop_locked(void)
 	vhost_pci_epfd = vhost_pci_wakefd = -1;
 }
 
+/* List an endpoint; its devices count as live from here. */
+void
+vhost_pci_endpoint_add(struct vhost_pci_endpoint *ep)
+{
+	vhost_pci_lock_take();
+	TAILQ_INSERT_TAIL(&vhost_pci_endpoints, ep, next);
+	vhost_pci_lock_release();
+}
+
+/* Whether @dev is a connection's device that is not closed. Lock held. */
+bool
+vhost_pci_dev_live(const struct rte_vhost_pci_device *dev)
+{
+	struct vhost_pci_endpoint *ep;
+	struct vhost_pci_conn *conn;
+
+	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next)
+		TAILQ_FOREACH(conn, &ep->conns, next)
+			if (&conn->dev == dev)
+				return !conn->dead;
+	return false;
+}
+
 static struct vhost_pci_endpoint *
 endpoint_find(const char *path)
 {
@@ -760,7 +783,7 @@ rte_vhost_pci_server_register(const char *path, uint32_t flags,
 			strerror(-ret));
 		goto out;
 	}
-	TAILQ_INSERT_TAIL(&vhost_pci_endpoints, ep, next);
+	vhost_pci_endpoint_add(ep);
 	if (flags & RTE_VHOST_PCI_F_CLIENT)
 		endpoint_try_connect(ep);
 	VHOST_PCI_LOG(INFO, "%s: %s, %u queue pairs", path,

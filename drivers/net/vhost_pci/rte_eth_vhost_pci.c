@@ -767,6 +767,31 @@ rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer
 	return ret;
 }
 
+int
+rte_pmd_vhost_pci_disconnect(uint16_t port_id)
+{
+	struct pmd_internal *internal;
+	struct rte_vhost_pci_device *dev;
+	uint32_t version;
+
+	if (!rte_eth_dev_is_valid_port(port_id) ||
+			rte_eth_devices[port_id].dev_ops != &vpci_ops)
+		return -ENODEV;
+	internal = rte_eth_devices[port_id].data->dev_private;
+	vpci_server_lock();
+	dev = internal->dev;
+	version = dev != NULL ? rte_vhost_pci_dev_version(dev) : 0;
+	vpci_server_unlock();
+	if (dev == NULL)
+		return -ENOTCONN;
+	if (version != 2)
+		return -ENOTSUP;
+	/* Not under our lock: the library's comes first (vpci_server.c).
+	 * The library checks, under its lock, that the device still lives.
+	 */
+	return rte_vhost_pci_dev_send_disconnect(dev);
+}
+
 static struct rte_vdev_driver vpci_vdev_drv = {
 	.probe = vpci_probe,
 	.remove = vpci_remove,

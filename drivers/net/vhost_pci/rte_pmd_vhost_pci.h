@@ -33,6 +33,17 @@ struct rte_pmd_vhost_pci_peer {
 int rte_pmd_vhost_pci_get_peer(uint16_t port_id,
 		struct rte_pmd_vhost_pci_peer *peer);
 
+/**
+ * Tear down the peer channel of a port's v2 front-end device: it receives
+ * SET_PEER_CONNECTION(DISCONNECT), the port goes link down and the BAR is
+ * unmapped. The front-end may connect again.
+ *
+ * @return 0; -ENODEV if @p port_id is not a net_vhost_pci port;
+ *   -ENOTCONN if no device is attached; -ENOTSUP for a v1 front-end,
+ *   which has no such message.
+ */
+int rte_pmd_vhost_pci_disconnect(uint16_t port_id);
+
 #ifdef __cplusplus
 }
 #endif

@@ -209,8 +209,12 @@ vpci_server_remove(struct pmd_internal *internal)
 	internal->closing = true;	/* no device may pick it from now */
 	dev = internal->dev;
 	pthread_mutex_unlock(&vpci_servers_lock);
-	if (dev != NULL)
+	if (dev != NULL) {
+		/* A v2 peer hears it first (seed 000); then the socket goes. */
+		if (rte_vhost_pci_dev_version(dev) == 2)
+			rte_vhost_pci_dev_send_disconnect(dev);
 		rte_vhost_pci_dev_close(dev);
+	}
 
 	pthread_mutex_lock(&vpci_servers_lock);
 	srv = vpci_server_find(internal->path);
