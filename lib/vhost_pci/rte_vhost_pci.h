@@ -101,6 +101,21 @@ uint8_t *rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev,
 		uint64_t *size);
 
 /**
+ * Keep the device's BAR window mapped beyond the device's use of it: for
+ * zero-copy mbufs that point into it. To be called while the device is
+ * attached (from new_device up to destroy_device).
+ *
+ * @return a handle for rte_vhost_pci_bar_release(), or NULL if no window.
+ */
+void *rte_vhost_pci_dev_bar_hold(const struct rte_vhost_pci_device *dev);
+
+/**
+ * Let go of a hold. The last reference unmaps the window. Safe on any
+ * lcore, without the library lock: an mbuf free callback may call it.
+ */
+void rte_vhost_pci_bar_release(void *hold);
+
+/**
  * Record a stopped ring's indexes in the metadata page, where GET_VRING_BASE
  * and the next new_device read them.
  */

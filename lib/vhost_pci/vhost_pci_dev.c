@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -98,13 +99,28 @@ vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
 		dev->ep->path, dev->conn_id);
 }
 
+/* Drop one reference; the last one unmaps. Any thread, no lock. */
+static void
+window_put(struct vhost_pci_window *w)
+{
+	/* Pairs with the increment in rte_vhost_pci_dev_bar_hold(): every
+	 * access through the reference happened before it is dropped.
+	 */
+	if (__atomic_sub_fetch(&w->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	vhost_pci_fault_unwatch(w->base);
+	munmap(w->base, w->size);
+	free(w);
+}
+
+/* The device lets go of its window; mbufs may still hold it mapped. */
 static void
 bar_unmap(struct vhost_pci_bar *bar)
 {
-	if (bar->base != NULL) {
-		vhost_pci_fault_unwatch(bar->base);
-		munmap(bar->base, bar->size);
-	}
+	if (bar->win != NULL)
+		window_put(bar->win);
+	else if (bar->base != NULL)
+		munmap(bar->base, bar->size);	/* never fully built */
 	memset(bar, 0, sizeof(*bar));
 }
 
@@ -280,9 +296,18 @@ bar_build(struct vhost_pci_bar *bar, const struct vhost_pci_mem_region *r,
 		};
 	}
 	bar->nregions = n;
-	/* From here a peer that drops its memory costs zeros, not SIGBUS. */
-	if (vhost_pci_fault_watch(bar->base, bar->size, align) < 0)
+	bar->win = malloc(sizeof(*bar->win));
+	if (bar->win == NULL)
 		goto fail;
+	*bar->win = (struct vhost_pci_window){
+		.base = bar->base, .size = bar->size, .refcnt = 1,
+	};
+	/* From here a peer that drops its memory costs zeros, not SIGBUS. */
+	if (vhost_pci_fault_watch(bar->base, bar->size, align) < 0) {
+		free(bar->win);
+		bar->win = NULL;
+		goto fail;
+	}
 	return 0;
 fail:
 	bar_unmap(bar);
@@ -648,6 +673,25 @@ rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev, uint64_t *size)
 	if (size != NULL)
 		*size = dev->bar.size;
 	return dev->bar.base;
+}
+
+void *
+rte_vhost_pci_dev_bar_hold(const struct rte_vhost_pci_device *dev)
+{
+	struct vhost_pci_window *w = dev->bar.win;
+
+	if (w == NULL)
+		return NULL;
+	/* The device's own reference keeps w alive while we add ours. */
+	__atomic_add_fetch(&w->refcnt, 1, __ATOMIC_RELAXED);
+	return w;
+}
+
+void
+rte_vhost_pci_bar_release(void *hold)
+{
+	if (hold != NULL)
+		window_put(hold);
 }
 
 void

@@ -86,9 +86,19 @@ struct vhost_pci_region {
 	uint64_t map_len;
 };
 
+/* A mapped window; unmapped when its last reference goes (the device's,
+ * and one per zero-copy mbuf pointing into it).
+ */
+struct vhost_pci_window {
+	uint8_t *base;
+	uint64_t size;
+	uint32_t refcnt;
+};
+
 /* The BAR window: metadata page at offset 0, regions behind it. */
 struct vhost_pci_bar {
 	uint8_t *base;		/* NULL when nothing is mapped */
+	struct vhost_pci_window *win;
 	uint64_t size;
 	uint32_t nregions;
 	struct vhost_pci_region region[RTE_VHOST_PCI_MAX_REGIONS];
