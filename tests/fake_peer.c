@@ -429,6 +429,7 @@ hs_features(struct fake_peer *p, uint64_t extra)
 	if (fp_msg(p, REQ_SET_OWNER, 0, NULL, 0, NULL, 0) < 0 ||
 			get_u64(p, REQ_GET_FEATURES, &v) < 0)
 		return -1;
+	p->offered = v;
 	if ((v & want) != want)
 		return fp_fail(p, "device offers 0x%" PRIx64 ", want 0x%" PRIx64,
 			v, want);

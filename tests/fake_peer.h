@@ -88,6 +88,7 @@ struct fake_peer {
 	uint64_t base;		/* guest address = front-end VA of mem[0] */
 	uint16_t ring_size;
 	uint64_t features;	/* acked with SET_FEATURES */
+	uint64_t offered;	/* GET_FEATURES answered this */
 	uint64_t protocol_features;
 	struct fp_ring ring[FP_NRINGS];
 	char err[256];		/* why the last call failed */

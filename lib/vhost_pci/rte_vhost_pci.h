@@ -31,6 +31,8 @@ extern "C" {
 
 /** Connect to @p path as a client instead of listening on it. */
 #define RTE_VHOST_PCI_F_CLIENT		(1u << 0)
+/** Do not offer VIRTIO_F_IN_ORDER: buffers complete out of order. */
+#define RTE_VHOST_PCI_F_NO_IN_ORDER	(1u << 1)
 
 /** One front-end device, owned by the library. */
 struct rte_vhost_pci_device;

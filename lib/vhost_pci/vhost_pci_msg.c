@@ -105,6 +105,8 @@ vhost_pci_offered_features(const struct vhost_pci_endpoint *ep)
 
 	if (ep->max_queue_pairs > 1)
 		f |= RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_MQ);
+	if (ep->flags & RTE_VHOST_PCI_F_NO_IN_ORDER)
+		f &= ~RTE_BIT64(VHOST_PCI_VIRTIO_F_IN_ORDER);
 	return f;
 }
 

@@ -756,7 +756,8 @@ rte_vhost_pci_server_register(const char *path, uint32_t flags,
 
 	if (path == NULL || ops == NULL || max_queue_pairs == 0 ||
 			max_queue_pairs > VHOST_PCI_MAX_QUEUE_PAIRS ||
-			(flags & ~RTE_VHOST_PCI_F_CLIENT) ||
+			(flags & ~(RTE_VHOST_PCI_F_CLIENT |
+				RTE_VHOST_PCI_F_NO_IN_ORDER)) ||
 			strlen(path) >= sizeof(ep->path))
 		return -EINVAL;
 	vhost_pci_lock_take();

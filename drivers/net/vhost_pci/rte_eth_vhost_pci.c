@@ -33,12 +33,18 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_QUEUES	"queues"
 #define VPCI_ARG_CLIENT	"client"
 #define VPCI_ARG_UUID	"uuid"
+#define VPCI_ARG_ZC	"zero_copy"
+#define VPCI_ARG_ZC_MIN	"zc_min_len"
+/* Payloads shorter than this are copied even with zero_copy=1. */
+#define VPCI_ZC_MIN_LEN_DEFAULT	512
 
 static const char * const vpci_valid_args[] = {
 	VPCI_ARG_PATH,
 	VPCI_ARG_QUEUES,
 	VPCI_ARG_CLIENT,
 	VPCI_ARG_UUID,
+	VPCI_ARG_ZC,
+	VPCI_ARG_ZC_MIN,
 	NULL
 };
 
@@ -117,6 +123,9 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 			rte_vhost_pci_vring_errfd(internal->dev,
 				q->vring_idx)) == 0) {
 		q->ready = true;
+		/* RX lends peer buffers when asked to and slots allow. */
+		q->zc_active = internal->zero_copy && (q->vring_idx & 1) &&
+			vpci_zc_attach(q) == 0;
 		if (q->intr_enabled)
 			vpci_vring_set_notify(&q->vr, true);
 		vpci_queue_set_efd(internal, q);
@@ -327,11 +336,14 @@ static int
 vpci_dev_close(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
+	uint16_t i;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	/* Stops every queue through destroy_device first. */
 	vpci_server_remove(internal);
+	for (i = 0; i < internal->max_queue_pairs; i++)
+		vpci_zc_free(&internal->rxq[i]);
 	rte_intr_vec_list_free(dev->intr_handle);
 	rte_intr_instance_free(dev->intr_handle);
 	dev->intr_handle = NULL;
@@ -516,6 +528,8 @@ struct vpci_args {
 	uint32_t flags;
 	bool uuid_pinned;
 	uint8_t uuid[16];
+	bool zero_copy;
+	uint32_t zc_min_len;
 };
 
 static int
@@ -566,6 +580,30 @@ vpci_arg_client(const char *key __rte_unused, const char *value, void *opaque)
 	return 0;
 }
 
+static int
+vpci_arg_zc(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned long v;
+
+	if (vpci_arg_uint(value, 1, &v) < 0)
+		return -EINVAL;
+	a->zero_copy = v;
+	return 0;
+}
+
+static int
+vpci_arg_zc_min(const char *key __rte_unused, const char *value, void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned long v;
+
+	if (vpci_arg_uint(value, UINT16_MAX, &v) < 0)
+		return -EINVAL;
+	a->zc_min_len = v;
+	return 0;
+}
+
 /* 32 hex digits, dashes anywhere between pairs. */
 static int
 vpci_arg_uuid(const char *key __rte_unused, const char *value, void *opaque)
@@ -599,6 +637,7 @@ vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->queues = 1;
+	a->zc_min_len = VPCI_ZC_MIN_LEN_DEFAULT;
 	/* An unknown key makes rte_kvargs_parse() fail. */
 	kv = rte_kvargs_parse(params != NULL ? params : "", vpci_valid_args);
 	if (kv == NULL) {
@@ -616,6 +655,9 @@ vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 			rte_kvargs_process(kv, VPCI_ARG_CLIENT, vpci_arg_client,
 				a) < 0 ||
 			rte_kvargs_process(kv, VPCI_ARG_UUID, vpci_arg_uuid,
+				a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_ZC, vpci_arg_zc, a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_ZC_MIN, vpci_arg_zc_min,
 				a) < 0) {
 		VPCI_LOG(ERR, "%s: invalid value in '%s'", name, params);
 		goto out;
@@ -700,6 +742,11 @@ vpci_probe(struct rte_vdev_device *vdev)
 	internal->flags = args.flags;
 	internal->port_id = eth_dev->data->port_id;
 	internal->uuid_pinned = args.uuid_pinned;
+	internal->zero_copy = args.zero_copy;
+	internal->zc_min_len = args.zc_min_len;
+	/* Lent buffers come back in any order. */
+	if (args.zero_copy)
+		internal->flags |= RTE_VHOST_PCI_F_NO_IN_ORDER;
 	memcpy(internal->uuid, args.uuid, sizeof(internal->uuid));
 	vpci_init_queues(internal);
 
@@ -803,4 +850,6 @@ RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci,
 	VPCI_ARG_PATH "=<path> "
 	VPCI_ARG_QUEUES "=<1-16> "
 	VPCI_ARG_CLIENT "=<0|1> "
-	VPCI_ARG_UUID "=<uuid>");
+	VPCI_ARG_UUID "=<uuid> "
+	VPCI_ARG_ZC "=<0|1> "
+	VPCI_ARG_ZC_MIN "=<bytes>");

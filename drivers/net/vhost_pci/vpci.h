@@ -109,6 +109,8 @@ struct vpci_queue {
 	struct pmd_internal *internal;
 	struct rte_mempool *mp;		/* RX only */
 	bool intr_enabled;		/* RX interrupt armed: peer kicks */
+	bool zc_active;			/* RX lends peer buffers this attach */
+	struct vpci_zc *zc;		/* RX zero-copy state, or NULL */
 	struct vpci_stats stats;
 } __rte_cache_aligned;
 
@@ -122,6 +124,8 @@ struct pmd_internal {
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
 	bool closing;			/* leaving its server */
+	bool zero_copy;			/* zero_copy= devarg */
+	uint32_t zc_min_len;		/* shorter payloads are copied */
 	bool uuid_pinned;		/* uuid= devarg */
 	uint8_t uuid[16];
 	struct vpci_queue rxq[VPCI_MAX_QUEUE_PAIRS];
@@ -141,6 +145,15 @@ void vpci_server_remove(struct pmd_internal *internal);
 /* Held by attach and detach; never around a library call. */
 void vpci_server_lock(void);
 void vpci_server_unlock(void);
+
+/* Zero-copy RX (vpci_zc.c). */
+struct vpci_zc;
+int vpci_zc_attach(struct vpci_queue *q);
+void vpci_zc_free(struct vpci_queue *q);
+uint32_t vpci_zc_inflight(const struct vpci_queue *q);
+uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);
+int vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data,
+		uint32_t len, struct rte_mbuf *m);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);

@@ -276,45 +276,114 @@ vpci_chain_to_mbuf(struct vpci_queue *q, const struct vpci_chain *c,
 	return 0;
 }
 
+/* The payload after the header, if it lies in one piece: its length (and
+ * *data), else 0.
+ */
+static uint32_t
+vpci_chain_payload(const struct vpci_chain *c, uint32_t hdr, uint8_t **data)
+{
+	uint16_t i;
+
+	for (i = 0; i < c->niov && hdr >= c->iov[i].len; i++)
+		hdr -= c->iov[i].len;
+	if (i != c->niov - 1 || hdr >= c->iov[i].len)
+		return 0;
+	*data = c->iov[i].base + hdr;
+	return c->iov[i].len - hdr;
+}
+
+#define VPCI_RX_COPIED	0	/* used entry written */
+#define VPCI_RX_LENT	1	/* used entry waits for the mbuf's free */
+#define VPCI_RX_DROPPED	2	/* invalid chain: entry written, no packet */
+#define VPCI_RX_BROKEN	(-1)	/* the peer broke the ring: stop it */
+
+/* One chain into @m; returns VPCI_RX_*. */
+static int
+vpci_rx_one(struct vpci_queue *q, uint16_t head, struct rte_mbuf *m,
+		uint16_t *used)
+{
+	struct pmd_internal *internal = q->internal;
+	struct vpci_chain c;
+	uint8_t *data;
+	uint32_t len;
+	int ret;
+
+	ret = VPCI_RX_DROPPED;
+	if (likely(vpci_chain_collect(&q->vr, &internal->map, head, false,
+			&c) == 0)) {
+		if (q->zc_active) {
+			len = vpci_chain_payload(&c, internal->hdr_len, &data);
+			if (len != 0) {
+				ret = vpci_zc_lend(q, head, data, len, m);
+				if (ret == 1)
+					return VPCI_RX_LENT;
+				if (ret < 0)
+					return VPCI_RX_BROKEN;
+			}
+		}
+		ret = vpci_chain_to_mbuf(q, &c, m) == 0 ? VPCI_RX_COPIED :
+			VPCI_RX_DROPPED;
+	}
+	if (ret == VPCI_RX_DROPPED)
+		q->stats.errors++;
+	/* A device-read buffer is returned with length 0. */
+	vpci_used_put(&q->vr, (*used)++, head, 0);
+	return ret;
+}
+
+static void
+vpci_rx_broken(struct vpci_queue *q, uint16_t head)
+{
+	VPCI_LOG(ERR, "rxq %u: peer posted head %u again while it is lent; queue stopped",
+		q->qid, head);
+	q->stats.errors++;
+	q->ready = false;
+	if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
+		VPCI_LOG(DEBUG, "error eventfd write failed");
+}
+
 uint16_t
 eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = rxq;
-	struct pmd_internal *internal = q->internal;
 	struct rte_mbuf *mb[nb_pkts > 0 ? nb_pkts : 1];
-	struct vpci_chain c;
-	uint16_t i, got = 0;
+	uint16_t i, got = 0, used = 0;
 	uint64_t bytes = 0;
-	int n;
+	int n, ret;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock)))
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
 	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), "rxq");
-	if (n <= 0)
+	if (n < 0)
 		goto out;
-	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
+	/* Buffers the application freed go back even when nothing is new. */
+	if (q->zc_active)
+		used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
+	if (n > 0 && unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
 		q->stats.nombuf += n;
-		goto out;
+		n = 0;
 	}
 	for (i = 0; i < n; i++) {
 		uint16_t head = vpci_avail_head(&q->vr, i);
 
-		/* A device-read buffer is returned with length 0. */
-		vpci_used_put(&q->vr, i, head, 0);
-		if (unlikely(vpci_chain_collect(&q->vr, &internal->map, head,
-				false, &c) < 0 ||
-				vpci_chain_to_mbuf(q, &c, mb[i]) < 0)) {
-			q->stats.errors++;
+		ret = vpci_rx_one(q, head, mb[i], &used);
+		if (unlikely(ret == VPCI_RX_BROKEN)) {
+			vpci_rx_broken(q, head);
+			rte_pktmbuf_free_bulk(&mb[i], n - i);
+			n = i;
+			break;
+		}
+		if (unlikely(ret == VPCI_RX_DROPPED)) {
 			rte_pktmbuf_free(mb[i]);
 			continue;
 		}
-		mb[i]->port = internal->port_id;
+		mb[i]->port = q->internal->port_id;
 		bytes += mb[i]->pkt_len;
 		pkts[got++] = mb[i];
 	}
-	vpci_vring_publish(&q->vr, n, n);
+	vpci_vring_publish(&q->vr, n, used);
 	q->stats.pkts += got;
 	q->stats.bytes += bytes;
 out:

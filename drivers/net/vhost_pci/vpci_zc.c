@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/*
+ * Zero-copy RX: an mbuf gets the peer's buffer as an external buffer.
+ *
+ * Each descriptor head of the peer's TX ring has a slot with its shared
+ * info, so attaching costs no allocation. The head stays out of the used
+ * ring until the mbuf is freed; the free callback (any lcore) posts it to
+ * the queue's completion ring and drops the mbuf's hold on the BAR, which
+ * keeps the peer's memory mapped past a disconnect. The RX burst drains
+ * completions into used entries. Completions are out of order, so
+ * VIRTIO_F_IN_ORDER is not offered when zero-copy is on.
+ *
+ * Slots carry the generation of the attach that lent them: completions of
+ * an earlier attach (a reconnected peer, a reset ring) are recognised and
+ * never reach the new ring.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include "vpci.h"
+
+struct vpci_zc_slot {
+	struct rte_mbuf_ext_shared_info shinfo;
+	struct vpci_zc *zc;
+	void *hold;		/* the mbuf's reference on the BAR */
+	uint16_t head;
+	uint16_t gen;		/* attach generation that lent it, 0: free */
+};
+
+struct vpci_zc {
+	struct rte_ring *done;	/* (gen << 16 | head), multi-producer */
+	struct vpci_zc_slot *slot;
+	uint32_t size;		/* slots: the vring size */
+	uint16_t gen;		/* current attach; never 0 */
+	uint32_t inflight;	/* mbufs out, atomic */
+	uint32_t cap;		/* past this many, RX copies */
+};
+
+static void
+vpci_zc_free_cb(void *addr __rte_unused, void *opaque)
+{
+	struct vpci_zc_slot *s = opaque;
+	struct vpci_zc *zc = s->zc;
+	void *hold = s->hold;
+	uintptr_t v = ((uintptr_t)s->gen << 16) | s->head;
+
+	/* Cannot fail: the ring holds twice the slots, and each slot is
+	 * out at most once per attach.
+	 */
+	rte_ring_mp_enqueue(zc->done, (void *)v);
+	/* Pairs with the acquire in vpci_zc_idle(). */
+	__atomic_sub_fetch(&zc->inflight, 1, __ATOMIC_RELEASE);
+	rte_vhost_pci_bar_release(hold);
+}
+
+static bool
+vpci_zc_idle(const struct vpci_zc *zc)
+{
+	return __atomic_load_n(&zc->inflight, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* (Re)arm zero-copy for an attach of @q's ring. Control thread, queue
+ * locked. Returns 0, or -1 to run this attach in copy mode.
+ */
+int
+vpci_zc_attach(struct vpci_queue *q)
+{
+	struct vpci_zc *zc = q->zc;
+	char name[RTE_RING_NAMESIZE];
+	uint32_t size = q->vr.size;
+
+	if (zc == NULL) {
+		zc = rte_zmalloc("vpci_zc", sizeof(*zc), 0);
+		if (zc == NULL)
+			return -1;
+		snprintf(name, sizeof(name), "vpci_zc_%u_%u",
+			q->internal->port_id, q->qid);
+		zc->done = rte_ring_create(name, 2 * RTE_VHOST_PCI_MAX_RING_SIZE,
+			SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (zc->done == NULL) {
+			rte_free(zc);
+			return -1;
+		}
+		q->zc = zc;
+	}
+	if (zc->size != size) {
+		/* Slots are only ever freed with no mbuf pointing at them. */
+		if (!vpci_zc_idle(zc))
+			return -1;
+		rte_free(zc->slot);
+		zc->slot = rte_zmalloc("vpci_zc_slots", size * sizeof(*zc->slot),
+			RTE_CACHE_LINE_SIZE);
+		zc->size = zc->slot != NULL ? size : 0;
+		if (zc->slot == NULL)
+			return -1;
+	}
+	zc->gen = zc->gen == UINT16_MAX ? 1 : zc->gen + 1;
+	zc->cap = size / 2;	/* the peer's TX ring never starves */
+	return 0;
+}
+
+/* Port close. Slots an application mbuf still points at are leaked, not
+ * freed under it.
+ */
+void
+vpci_zc_free(struct vpci_queue *q)
+{
+	struct vpci_zc *zc = q->zc;
+
+	if (zc == NULL)
+		return;
+	if (!vpci_zc_idle(zc)) {
+		VPCI_LOG(WARNING, "port %u rxq %u: %u zero-copy mbufs still out; their slots stay allocated",
+			q->internal->port_id, q->qid,
+			__atomic_load_n(&zc->inflight, __ATOMIC_RELAXED));
+		q->zc = NULL;
+		return;
+	}
+	rte_ring_free(zc->done);
+	rte_free(zc->slot);
+	rte_free(zc);
+	q->zc = NULL;
+}
+
+uint32_t
+vpci_zc_inflight(const struct vpci_queue *q)
+{
+	return q->zc != NULL ?
+		__atomic_load_n(&q->zc->inflight, __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * Freed mbufs of this attach become used entries (@used onwards in the
+ * shadow; at most @room). Those of earlier attaches only free their slot.
+ * Returns the entries written.
+ */
+uint16_t
+vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room)
+{
+	struct vpci_zc *zc = q->zc;
+	void *v[64];
+	uint16_t n = 0;
+	unsigned int got, i;
+
+	while (n < room) {
+		got = rte_ring_sc_dequeue_burst(zc->done, v,
+			RTE_MIN(RTE_DIM(v), (unsigned int)(room - n)), NULL);
+		if (got == 0)
+			break;
+		for (i = 0; i < got; i++) {
+			uintptr_t e = (uintptr_t)v[i];
+			uint16_t head = e & 0xffff, gen = e >> 16;
+			struct vpci_zc_slot *s;
+
+			if (head >= zc->size)
+				continue;	/* an older, bigger ring */
+			s = &zc->slot[head];
+			if (s->gen == gen)
+				s->gen = 0;
+			if (gen != zc->gen)
+				continue;
+			q->vr.shadow[used + n].id = head;
+			q->vr.shadow[used + n].len = 0;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Lend the peer's buffer @data/@len of chain @head to @m. Returns 1 if
+ * lent, 0 to copy instead (small, over the cap, or the slot still out from
+ * an earlier attach), -1 if the peer posted a head that is still out in
+ * this attach: a broken or hostile peer.
+ */
+int
+vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data, uint32_t len,
+		struct rte_mbuf *m)
+{
+	struct vpci_zc *zc = q->zc;
+	struct vpci_zc_slot *s = &zc->slot[head];
+	rte_iova_t iova;
+
+	if (len < q->internal->zc_min_len || len > UINT16_MAX)
+		return 0;
+	if (s->gen == zc->gen)
+		return -1;
+	if (s->gen != 0 ||
+			__atomic_load_n(&zc->inflight, __ATOMIC_RELAXED) >= zc->cap)
+		return 0;
+	s->hold = rte_vhost_pci_dev_bar_hold(q->internal->dev);
+	if (s->hold == NULL)
+		return 0;
+	s->zc = zc;
+	s->head = head;
+	s->gen = zc->gen;
+	s->shinfo.free_cb = vpci_zc_free_cb;
+	s->shinfo.fcb_opaque = s;
+	rte_mbuf_ext_refcnt_set(&s->shinfo, 1);
+	__atomic_add_fetch(&zc->inflight, 1, __ATOMIC_RELAXED);
+	/* The BAR is not DPDK memory: an IOVA only where IOVA is VA. */
+	iova = rte_eal_iova_mode() == RTE_IOVA_VA ?
+		(rte_iova_t)(uintptr_t)data : RTE_BAD_IOVA;
+	rte_pktmbuf_attach_extbuf(m, data, iova, len, &s->shinfo);
+	m->data_len = len;
+	m->pkt_len = len;
+	return 1;
+}
