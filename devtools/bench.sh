@@ -19,6 +19,7 @@
 #
 # usage: devtools/bench.sh [--quick] [--json FILE] [--scenarios LIST]
 #                          [--sizes LIST] [--seconds N] [--repeat N]
+#                          [--vpci-args DEVARGS]   e.g. zero_copy=1
 set -eu
 . "$(dirname "$0")/common.sh"
 
@@ -29,6 +30,7 @@ scenarios="dequeue enqueue loopback vm2vm"
 sizes=""
 secs=""
 repeat=""
+vpci_args=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=${2//,/ }; shift ;;
 	--seconds) secs=$2; shift ;;
 	--repeat) repeat=$2; shift ;;
+	--vpci-args) vpci_args=",$2"; shift ;;
 	*) vpci_die "unknown option $1 (see the header of $0)" ;;
 	esac
 	shift
@@ -75,7 +78,7 @@ pmd_vdevs() {
 		if [ "$1" = net_vhost ]; then
 			echo "--vdev net_vhost$i,iface=$out/s$i.sock,queues=1"
 		else
-			echo "--vdev net_vhost_pci$i,path=$out/s$i.sock,queues=1"
+			echo "--vdev net_vhost_pci$i,path=$out/s$i.sock,queues=1$vpci_args"
 		fi
 	done
 }
