@@ -98,6 +98,7 @@ vhost_pci_offered_features(const struct vhost_pci_endpoint *ep)
 		RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_MRG_RXBUF) |
 		RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_STATUS) |
 		RTE_BIT64(VHOST_PCI_VIRTIO_RING_F_EVENT_IDX) |
+		RTE_BIT64(VHOST_PCI_VIRTIO_RING_F_INDIRECT_DESC) |
 		RTE_BIT64(VHOST_PCI_VIRTIO_F_ANY_LAYOUT) |
 		/* The copy datapath completes every burst in ring order. */
 		RTE_BIT64(VHOST_PCI_VIRTIO_F_IN_ORDER) |

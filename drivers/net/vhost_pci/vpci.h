@@ -29,6 +29,7 @@ extern int vpci_logtype;
 #define VPCI_USED_F_NO_NOTIFY	1
 #define VHOST_PCI_EVENT_IDX_BIT	29
 #define VPCI_F_MRG_RXBUF_BIT	15
+#define VPCI_F_INDIRECT_BIT	28
 #define VPCI_F_VERSION_1_BIT	32
 
 struct vpci_desc {
@@ -85,6 +86,7 @@ struct vpci_vring {
 	int callfd;
 	int errfd;		/* signalled when we stop a broken ring */
 	bool event_idx;
+	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC acked */
 	struct vpci_used_elem shadow[VPCI_SHADOW_USED];
 };
 

@@ -60,6 +60,7 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	vr->callfd = callfd;
 	vr->errfd = errfd;
 	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
+	vr->indirect = !!(features & RTE_BIT64(VPCI_F_INDIRECT_BIT));
 	/* We poll: ask the peer not to kick. */
 	vpci_vring_set_notify(vr, false);
 	return 0;
@@ -86,6 +87,68 @@ vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/* Append one descriptor's bytes to @c: translated, and within bounds. */
+static inline int
+vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
+		uint64_t addr, uint32_t len)
+{
+	uint8_t *p;
+
+	if (len == 0)
+		return 0;
+	if (unlikely(c->niov == VPCI_MAX_IOV))
+		return -1;
+	p = rte_vhost_pci_translate(map, addr, len);
+	if (unlikely(p == NULL || c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
+			sizeof(struct vpci_net_hdr)))
+		return -1;
+	c->iov[c->niov].base = p;
+	c->iov[c->niov].len = len;
+	c->niov++;
+	c->len += len;
+	return 0;
+}
+
+/*
+ * The head's indirect table. It is copied once, then only the copy is
+ * used: the peer can rewrite its memory at any time. Index, loop and
+ * permission checks as for the ring; no table inside a table.
+ */
+static int
+vpci_chain_indirect(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		uint16_t want, struct vpci_chain *c)
+{
+	struct vpci_desc t[VPCI_MAX_IOV];
+	const volatile struct vpci_desc *src;
+	uint32_t n = len / sizeof(t[0]), i, idx = 0, steps = 0;
+
+	/* More entries than we would collect is a chain we refuse anyway. */
+	if (len == 0 || len % sizeof(t[0]) != 0 || n > vr->size ||
+			n > VPCI_MAX_IOV)
+		return -1;
+	src = rte_vhost_pci_translate(map, addr, len);
+	if (src == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		t[i].addr = src[i].addr;
+		t[i].len = src[i].len;
+		t[i].flags = src[i].flags;
+		t[i].next = src[i].next;
+	}
+	for (;;) {
+		if (unlikely(idx >= n || ++steps > n ||
+				(t[idx].flags & (VPCI_DESC_F_WRITE |
+					VPCI_DESC_F_INDIRECT)) != want ||
+				vpci_chain_add(map, c, t[idx].addr,
+					t[idx].len) < 0))
+			return -1;
+		if (!(t[idx].flags & VPCI_DESC_F_NEXT))
+			return c->niov != 0 ? 0 : -1;
+		idx = t[idx].next;
+	}
+}
+
 /* Walk one chain into @c. Returns 0, or -1 if the chain is invalid. */
 static int
 vpci_chain_collect(const struct vpci_vring *vr,
@@ -102,28 +165,22 @@ vpci_chain_collect(const struct vpci_vring *vr,
 	c->len = 0;
 	for (;;) {
 		/* Index in range, and a loop cannot outlast the ring. */
-		if (unlikely(idx >= vr->size || ++n > vr->size ||
-				c->niov == VPCI_MAX_IOV))
+		if (unlikely(idx >= vr->size || ++n > vr->size))
 			return -1;
 		/* One read of each field: the peer may rewrite the table. */
 		addr = vr->desc[idx].addr;
 		len = vr->desc[idx].len;
 		flags = vr->desc[idx].flags;
-		if (unlikely((flags & (VPCI_DESC_F_WRITE | VPCI_DESC_F_INDIRECT))
-				!= want))
-			return -1;
-		if (len != 0) {
-			uint8_t *p = rte_vhost_pci_translate(map, addr, len);
-
-			if (unlikely(p == NULL ||
-					c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
-						sizeof(struct vpci_net_hdr)))
+		/* An indirect table: negotiated, the head, and the only one. */
+		if (flags & VPCI_DESC_F_INDIRECT) {
+			if (unlikely(!vr->indirect || n != 1 ||
+					(flags & VPCI_DESC_F_NEXT)))
 				return -1;
-			c->iov[c->niov].base = p;
-			c->iov[c->niov].len = len;
-			c->niov++;
-			c->len += len;
+			return vpci_chain_indirect(vr, map, addr, len, want, c);
 		}
+		if (unlikely((flags & VPCI_DESC_F_WRITE) != want ||
+				vpci_chain_add(map, c, addr, len) < 0))
+			return -1;
 		if (!(flags & VPCI_DESC_F_NEXT))
 			/* No bytes at all is no buffer: writers index iov[0]. */
 			return c->niov != 0 ? 0 : -1;
