@@ -564,10 +564,11 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (nb == 0)
 			break;	/* ring full, or the packet does not fit */
 		if (unlikely(nb < 0)) {
-			/* Invalid chain: return the heads unused, drop. */
+			/* Invalid chain: return the heads unused, drop. The
+			 * heads are the ones collected, not re-read.
+			 */
 			for (i = 0; i < bad; i++)
-				vpci_used_put(&q->vr, used + i,
-					vpci_avail_head(&q->vr, used + i), 0);
+				vpci_used_put(&q->vr, used + i, bufs[i].head, 0);
 			used += bad;
 			dropped++;
 			rte_pktmbuf_free(m);
