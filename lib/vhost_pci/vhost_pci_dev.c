@@ -534,13 +534,40 @@ vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
 	}
 }
 
-/* Peer channel destroyed (SET_PEER_CONNECTION): stop the driver, unmap.
- * A new memory table is needed before the device can be ready again.
+/* Zero-copy mbufs still pointing into a window: how long a disconnect
+ * waits for them before it answers anyway (the mapping outlives them).
+ */
+#define DRAIN_TIMEOUT_MS	1000
+
+static void
+window_drain(const struct rte_vhost_pci_device *dev)
+{
+	const struct vhost_pci_window *w = dev->bar.win;
+	unsigned int ms;
+
+	if (w == NULL)
+		return;
+	/* The device's own reference is the one left when all came back.
+	 * Pairs with the release in window_put().
+	 */
+	for (ms = 0; ms < DRAIN_TIMEOUT_MS &&
+			__atomic_load_n(&w->refcnt, __ATOMIC_ACQUIRE) > 1; ms++)
+		usleep(1000);
+	if (__atomic_load_n(&w->refcnt, __ATOMIC_ACQUIRE) > 1)
+		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": %u zero-copy buffer(s) still held after %u ms; the memory stays mapped until they are freed",
+			dev->ep->path, dev->conn_id,
+			__atomic_load_n(&w->refcnt, __ATOMIC_RELAXED) - 1,
+			DRAIN_TIMEOUT_MS);
+}
+
+/* Peer channel destroyed: stop the driver, let lent buffers come back,
+ * unmap (seed 000: the reply means the channel is gone).
  */
 void
 vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev)
 {
 	vhost_pci_dev_detach(dev);
+	window_drain(dev);
 	bar_unmap(&dev->bar);
 }
 
