@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The vhost-pci for DPDK authors
+ */
+
+/* test_vpci_datapath: the zero-copy RX phase, on a second port. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <rte_vhost_pci.h>
+
+#include "datapath.h"
+
+/* ---- phase 6: zero-copy RX on a second port (zero_copy=1) ---- */
+
+#define ZC_VDEV		"net_vhost_pci1"
+#define ZC_MIN_LEN	100u
+#define F_IN_ORDER	(1ull << 35)
+static char zc_sock[256];
+
+/* One packet out of rx_burst, within a second. */
+static struct rte_mbuf *
+rx_one(struct dp *d)
+{
+	struct rte_mbuf *m = NULL;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (rte_eth_rx_burst(d->port, 0, &m, 1) == 1)
+			return m;
+		rte_delay_ms(10);
+	}
+	return NULL;
+}
+
+static int
+zc_payload_ok(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)
+{
+	return m->pkt_len == len && m->nb_segs == 1 &&
+		memcmp(rte_pktmbuf_mtod(m, const void *), f, len) == 0;
+}
+
+static int
+t_zc_setup(struct dp *d)
+{
+	char args[300];
+	uint16_t port;
+
+	snprintf(zc_sock, sizeof(zc_sock), "%s.zc", d->sock);
+	snprintf(args, sizeof(args), "path=%s,zero_copy=1,zc_min_len=%u",
+		zc_sock, ZC_MIN_LEN);
+	EXPECTR(rte_vdev_init(ZC_VDEV, args) == 0, "vdev %s,%s refused", ZC_VDEV,
+		args);
+	EXPECTR(rte_eth_dev_get_port_by_name(ZC_VDEV, &port) == 0, "no port");
+	d->port = port;
+	TRYR(port_setup(d));
+	fp_fini(&d->peer);
+	EXPECTR(fp_init(&d->peer, RING_SIZE) == 0, "fake front-end: %s",
+		d->peer.err);
+	d->sock = zc_sock;
+	return peer_connect(d, 0);
+}
+
+static int
+t_zc_no_in_order(struct dp *d)
+{
+	EXPECTR(!(d->peer.offered & F_IN_ORDER),
+		"IN_ORDER offered (0x%" PRIx64 ") with zero-copy on",
+		d->peer.offered);
+	return 0;
+}
+
+static int
+t_zc_lend(struct dp *d)
+{
+	uint16_t head, before = fp_used_idx(&d->peer, FP_TXQ);
+	struct rte_mbuf *m, *none;
+
+	make_frame(frame_a, 300, 60);
+	head = fp_post_tx(&d->peer, frame_a, 300);
+	m = rx_one(d);
+	EXPECTR(m != NULL, "no packet");
+	EXPECTR(RTE_MBUF_HAS_EXTBUF(m) && zc_payload_ok(m, frame_a, 300),
+		"not lent or wrong bytes (ext %d len %u)",
+		!!RTE_MBUF_HAS_EXTBUF(m), m->pkt_len);
+	EXPECTR(fp_used_idx(&d->peer, FP_TXQ) == before,
+		"the head came back while its mbuf is out");
+	rte_pktmbuf_free(m);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	EXPECTR(fp_used_idx(&d->peer, FP_TXQ) == (uint16_t)(before + 1),
+		"used idx %u after the free, want %u",
+		fp_used_idx(&d->peer, FP_TXQ), (uint16_t)(before + 1));
+	return expect_used(d, FP_TXQ, head, 0);
+}
+
+static int
+t_zc_small_copied(struct dp *d)
+{
+	uint16_t before = fp_used_idx(&d->peer, FP_TXQ);
+	struct rte_mbuf *m;
+
+	make_frame(frame_a, ZC_MIN_LEN - 1, 61);
+	fp_post_tx(&d->peer, frame_a, ZC_MIN_LEN - 1);
+	m = rx_one(d);
+	EXPECTR(m != NULL, "no packet");
+	EXPECTR(!RTE_MBUF_HAS_EXTBUF(m) && zc_payload_ok(m, frame_a, ZC_MIN_LEN - 1),
+		"a %u-byte frame was lent, or its bytes differ", ZC_MIN_LEN - 1);
+	rte_pktmbuf_free(m);
+	EXPECTR(fp_used_idx(&d->peer, FP_TXQ) == (uint16_t)(before + 1),
+		"a copied frame's head did not come back at once");
+	return 0;
+}
+
+/* Past half the ring in flight, RX copies: the peer never starves. */
+static int
+t_zc_cap(struct dp *d)
+{
+	uint16_t i, n = RING_SIZE / 2 + 2, lent = 0, got = 0, k, mid;
+	uint16_t before = fp_used_idx(&d->peer, FP_TXQ);
+	struct rte_mbuf *held[RING_SIZE];
+
+	make_frame(frame_a, 200, 62);
+	for (i = 0; i < n; i++)
+		fp_post_tx(&d->peer, frame_a, 200);
+	while (got < n) {
+		k = rte_eth_rx_burst(d->port, 0, &held[got], n - got);
+		if (k == 0)
+			break;
+		got += k;
+	}
+	for (i = 0; i < got; i++)
+		lent += !!RTE_MBUF_HAS_EXTBUF(held[i]);
+	mid = fp_used_idx(&d->peer, FP_TXQ);
+	free_all(held, got);
+	rte_eth_rx_burst(d->port, 0, held, 1);
+	EXPECTR(got == n && lent == RING_SIZE / 2,
+		"got %u of %u, %u lent, want %u lent", got, n, lent,
+		RING_SIZE / 2);
+	EXPECTR(fp_used_idx(&d->peer, FP_TXQ) == (uint16_t)(before + n),
+		"used idx %u after the frees, want %u (before %u, %u with mbufs out)",
+		fp_used_idx(&d->peer, FP_TXQ), (uint16_t)(before + n), before,
+		mid);
+	return 0;
+}
+
+/* The BAR outlives the device while a lent mbuf points into it. */
+static int
+t_zc_survives_disconnect(struct dp *d)
+{
+	uint64_t faults = rte_vhost_pci_fault_count();
+	struct rte_mbuf *m;
+
+	make_frame(frame_b, 400, 63);
+	fp_post_tx(&d->peer, frame_b, 400);
+	m = rx_one(d);
+	EXPECTR(m != NULL && RTE_MBUF_HAS_EXTBUF(m), "not lent");
+	fp_disconnect(&d->peer);
+	TRYR(wait_link(d, RTE_ETH_LINK_DOWN));
+	EXPECTR(zc_payload_ok(m, frame_b, 400),
+		"the lent bytes changed or vanished after the disconnect");
+	rte_pktmbuf_free(m);
+	EXPECTR(rte_vhost_pci_fault_count() == faults, "a fault was recorded");
+	return peer_connect(d, 0);
+}
+
+/* A head posted again while its mbuf is out: the queue stops. */
+static int
+t_zc_repost(struct dp *d)
+{
+	struct rte_eth_stats before, after;
+	struct rte_mbuf *m, *more[4];
+	uint16_t head, n;
+
+	make_frame(frame_a, 300, 64);
+	head = fp_post_tx(&d->peer, frame_a, 300);
+	m = rx_one(d);
+	EXPECTR(m != NULL && RTE_MBUF_HAS_EXTBUF(m), "not lent");
+	TRYR(get_stats(d, &before));
+	fp_publish(&d->peer, FP_TXQ, head);
+	n = rte_eth_rx_burst(d->port, 0, more, 4);
+	free_all(more, n);
+	TRYR(get_stats(d, &after));
+	rte_pktmbuf_free(m);
+	EXPECTR(n == 0 && after.ierrors == before.ierrors + 1,
+		"re-posted head: %u packets, ierrors +%" PRIu64, n,
+		after.ierrors - before.ierrors);
+	return 0;
+}
+
+const struct dp_check phase_zc[] = {
+	{ "zero-copy: a port with zero_copy=1 comes up", t_zc_setup },
+	{ "zero-copy: IN_ORDER is not offered (buffers complete out of order)",
+		t_zc_no_in_order },
+	{ "zero-copy: a 300-byte frame is lent (external buffer, same bytes); its head returns only when the mbuf is freed",
+		t_zc_lend },
+	{ "zero-copy: a frame under zc_min_len is copied and its head returns at once",
+		t_zc_small_copied },
+	{ "zero-copy: past half the ring lent, RX copies; every head returns after the frees",
+		t_zc_cap },
+	{ "zero-copy: a lent mbuf stays readable after the peer disconnects (BAR held), no fault",
+		t_zc_survives_disconnect },
+	{ "zero-copy: the peer re-posting a lent head stops the queue with ierrors +1",
+		t_zc_repost },
+};
+
+const size_t phase_zc_len = RTE_DIM(phase_zc);
