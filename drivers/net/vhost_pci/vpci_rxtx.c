@@ -205,21 +205,29 @@ vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 	return RTE_MIN(n, max);
 }
 
-/* As vpci_avail_count(); a broken peer stops the queue, counted. */
+/* The peer broke the ring: stop the queue, count it, tell the peer on
+ * its error eventfd. The queue stays stopped until the ring is set up
+ * again.
+ */
+static void
+vpci_queue_broken(struct vpci_queue *q, const char *why)
+{
+	VPCI_LOG(ERR, "%s %u: %s; queue stopped",
+		(q->vring_idx & 1) ? "rxq" : "txq", q->qid, why);
+	q->stats.errors++;
+	q->ready = false;
+	if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
+		VPCI_LOG(DEBUG, "error eventfd write failed");
+}
+
+/* As vpci_avail_count(); a broken peer stops the queue. */
 static inline int
-vpci_queue_avail(struct vpci_queue *q, uint16_t max, const char *dir)
+vpci_queue_avail(struct vpci_queue *q, uint16_t max)
 {
 	int n = vpci_avail_count(&q->vr, max);
 
-	if (unlikely(n < 0)) {
-		VPCI_LOG(ERR, "%s %u: peer moved avail index past the ring; queue stopped",
-			dir, q->qid);
-		q->stats.errors++;
-		q->ready = false;
-		/* The front-end hears of it on its error eventfd. */
-		if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
-			VPCI_LOG(DEBUG, "error eventfd write failed");
-	}
+	if (unlikely(n < 0))
+		vpci_queue_broken(q, "peer moved avail index past the ring");
 	return n;
 }
 
@@ -388,22 +396,12 @@ vpci_rx_one(struct vpci_queue *q, uint16_t head, struct rte_mbuf *m,
 	return ret;
 }
 
-static void
-vpci_rx_broken(struct vpci_queue *q, uint16_t head)
-{
-	VPCI_LOG(ERR, "rxq %u: peer posted head %u again while it is lent; queue stopped",
-		q->qid, head);
-	q->stats.errors++;
-	q->ready = false;
-	if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
-		VPCI_LOG(DEBUG, "error eventfd write failed");
-}
-
 uint16_t
 eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = rxq;
-	struct rte_mbuf *mb[nb_pkts > 0 ? nb_pkts : 1];
+	/* A burst never takes more than the shadow holds. */
+	struct rte_mbuf *mb[VPCI_SHADOW_USED];
 	uint16_t i, got = 0, used = 0;
 	uint64_t bytes = 0;
 	int n, ret;
@@ -412,7 +410,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), "rxq");
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
 	if (n < 0)
 		goto out;
 	/* Buffers the application freed go back even when nothing is new. */
@@ -427,7 +425,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 		ret = vpci_rx_one(q, head, mb[i], &used);
 		if (unlikely(ret == VPCI_RX_BROKEN)) {
-			vpci_rx_broken(q, head);
+			vpci_queue_broken(q, "peer posted a lent head again");
 			rte_pktmbuf_free_bulk(&mb[i], n - i);
 			n = i;
 			break;
@@ -450,14 +448,12 @@ out:
 
 /* ---- TX: mbufs to the peer's RX ring ---- */
 
-/* Copies into a list of peer buffers, tracking what each one received. */
+/* Copies into a list of peer buffers, filling each before the next. */
 struct vpci_writer {
 	struct vpci_chain *bufs;
-	uint16_t nbufs;
 	uint16_t buf;		/* current chain */
 	uint16_t iov;		/* current iov in it */
 	uint32_t off;		/* offset in that iov */
-	uint32_t written[VPCI_MAX_MRG_BUFS];
 };
 
 static void
@@ -468,7 +464,6 @@ vpci_write(struct vpci_writer *w, const uint8_t *src, uint32_t len)
 		uint32_t n = RTE_MIN(len, v->len - w->off);
 
 		rte_memcpy(v->base + w->off, src, n);
-		w->written[w->buf] += n;
 		w->off += n;
 		src += n;
 		len -= n;
@@ -525,8 +520,9 @@ static void
 vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 		struct vpci_chain *bufs, uint16_t nb, uint16_t first)
 {
-	struct vpci_writer w = { .bufs = bufs, .nbufs = nb };
+	struct vpci_writer w = { .bufs = bufs };
 	struct vpci_net_hdr hdr = { .num_buffers = nb };
+	uint32_t left = q->internal->hdr_len + m->pkt_len;
 	const struct rte_mbuf *seg;
 	uint16_t i;
 
@@ -534,8 +530,15 @@ vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 	for (seg = m; seg != NULL; seg = seg->next)
 		vpci_write(&w, rte_pktmbuf_mtod(seg, const uint8_t *),
 			seg->data_len);
-	for (i = 0; i < nb; i++)
-		vpci_used_put(&q->vr, first + i, bufs[i].head, w.written[i]);
+	/* The gather took just enough buffers and the writer fills them in
+	 * order: all are full but the last, which holds what is left.
+	 */
+	for (i = 0; i < nb; i++) {
+		uint32_t len = RTE_MIN(left, bufs[i].len);
+
+		vpci_used_put(&q->vr, first + i, bufs[i].head, len);
+		left -= len;
+	}
 }
 
 uint16_t
@@ -551,7 +554,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	avail = vpci_queue_avail(q, UINT16_MAX, "txq");
+	avail = vpci_queue_avail(q, UINT16_MAX);
 	if (avail <= 0)
 		goto out;
 	/* Room in the shadow for one more packet's worst case. */

@@ -42,6 +42,7 @@ struct vpci_zc {
 	uint16_t gen;		/* current attach; never 0 */
 	uint32_t inflight;	/* mbufs out, atomic */
 	uint32_t cap;		/* past this many, RX copies */
+	bool iova_va;		/* EAL runs IOVA as VA: a lent IOVA is its VA */
 };
 
 static void
@@ -104,6 +105,7 @@ vpci_zc_attach(struct vpci_queue *q)
 	}
 	zc->gen = zc->gen == UINT16_MAX ? 1 : zc->gen + 1;
 	zc->cap = size / 2;	/* the peer's TX ring never starves */
+	zc->iova_va = rte_eal_iova_mode() == RTE_IOVA_VA;
 	return 0;
 }
 
@@ -207,8 +209,7 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data, uint32_t len,
 	rte_mbuf_ext_refcnt_set(&s->shinfo, 1);
 	__atomic_add_fetch(&zc->inflight, 1, __ATOMIC_RELAXED);
 	/* The BAR is not DPDK memory: an IOVA only where IOVA is VA. */
-	iova = rte_eal_iova_mode() == RTE_IOVA_VA ?
-		(rte_iova_t)(uintptr_t)data : RTE_BAD_IOVA;
+	iova = zc->iova_va ? (rte_iova_t)(uintptr_t)data : RTE_BAD_IOVA;
 	rte_pktmbuf_attach_extbuf(m, data, iova, len, &s->shinfo);
 	m->data_len = len;
 	m->pkt_len = len;
