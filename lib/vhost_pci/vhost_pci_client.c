@@ -50,12 +50,7 @@ hdr_size(uint32_t version)
 void
 rte_vhost_pci_msg_close_fds(struct rte_vhost_pci_msg *msg)
 {
-	uint32_t i;
-
-	for (i = 0; i < msg->nfds; i++)
-		if (msg->fds[i] >= 0)
-			close(msg->fds[i]);
-	msg->nfds = 0;
+	vhost_pci_close_fds(msg->fds, &msg->nfds);
 }
 
 static int

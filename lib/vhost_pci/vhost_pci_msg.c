@@ -822,12 +822,7 @@ check_request(struct vhost_pci_conn *conn, const struct vhost_pci_req *req,
 static void
 close_fds(struct vhost_pci_msg *msg)
 {
-	uint32_t i;
-
-	for (i = 0; i < msg->nfds; i++)
-		if (msg->fds[i] >= 0)
-			close(msg->fds[i]);
-	msg->nfds = 0;
+	vhost_pci_close_fds(msg->fds, &msg->nfds);
 }
 
 static int

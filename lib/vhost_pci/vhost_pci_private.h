@@ -176,6 +176,7 @@ struct vhost_pci_endpoint {
 /* Transport (vhost_pci_socket.c). */
 void vhost_pci_lock_take(void);
 void vhost_pci_lock_release(void);
+void vhost_pci_close_fds(int *fds, uint32_t *nfds);
 bool vhost_pci_dev_live(const struct rte_vhost_pci_device *dev);
 struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
 		int fd);

@@ -186,14 +186,22 @@ vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
 	return conn;
 }
 
-static void
-conn_drop_rx(struct vhost_pci_conn *conn)
+/* Close the fds of an array still holding them (-1: taken); empty it. */
+void
+vhost_pci_close_fds(int *fds, uint32_t *nfds)
 {
 	uint32_t i;
 
-	for (i = 0; i < conn->nrxfds; i++)
-		close(conn->rxfds[i]);
-	conn->nrxfds = 0;
+	for (i = 0; i < *nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	*nfds = 0;
+}
+
+static void
+conn_drop_rx(struct vhost_pci_conn *conn)
+{
+	vhost_pci_close_fds(conn->rxfds, &conn->nrxfds);
 	conn->rxlen = 0;
 }
 
