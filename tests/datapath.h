@@ -95,5 +95,11 @@ extern const size_t phase_indirect_len;
 /* datapath_zc.c */
 extern const struct dp_check phase_zc[];
 extern const size_t phase_zc_len;
+/* datapath_packed.c */
+extern const struct dp_check phase_packed[];
+extern const size_t phase_packed_len;
+/* datapath_offload.c */
+extern const struct dp_check phase_offload[];
+extern const size_t phase_offload_len;
 
 #endif /* TEST_DATAPATH_H */
