@@ -37,7 +37,7 @@
 #define F_MRG_RXBUF		15
 #define F_PROTOCOL_FEATURES	30
 #define F_VERSION_1		32
-#define F_RING_PACKED		34
+#define F_CTRL_VQ		17	/* never offered */
 #define PF_MQ			0
 #define PF_REPLY_ACK		3
 #define PF_STATUS		16
@@ -1006,10 +1006,10 @@ bad_vring_num_65536(struct fe *f)
 }
 
 static int
-bad_features_ring_packed(struct fe *f)
+bad_features_ctrl_vq(struct fe *f)
 {
 	return send_u64(f, VHOST_USER_SET_FEATURES, V1,
-		FE_FEATURES | RTE_BIT64(F_RING_PACKED), NULL, 0);
+		FE_FEATURES | RTE_BIT64(F_CTRL_VQ), NULL, 0);
 }
 
 static int
@@ -1197,8 +1197,8 @@ static const struct bad_case bad_cases[] = {
 	{ "SET_VRING_NUM 100 (not a power of 2)", bad_vring_num_100, false },
 	{ "SET_VRING_NUM 0", bad_vring_num_0, false },
 	{ "SET_VRING_NUM 65536", bad_vring_num_65536, false },
-	{ "SET_FEATURES with RING_PACKED (not offered)",
-		bad_features_ring_packed, false },
+	{ "SET_FEATURES with CTRL_VQ (not offered)",
+		bad_features_ctrl_vq, false },
 	{ "SET_MEM_TABLE with 0 regions", bad_mem_0_regions, true },
 	{ "SET_MEM_TABLE with 9 regions", bad_mem_9_regions, true },
 	{ "SET_MEM_TABLE with overlapping regions", bad_mem_overlap, true },

@@ -410,6 +410,13 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 	struct vhost_pci_vring *vr = &dev->vring[idx];
 	bool enabled = vring_enabled(dev, vr);
 	uint64_t n = vr->num;
+	/* Packed rings have two 4-byte event suppression areas instead of
+	 * the avail and used rings.
+	 */
+	bool packed = !!(dev->features &
+		RTE_BIT64(VHOST_PCI_VIRTIO_F_RING_PACKED));
+	uint64_t avail_len = packed ? 4 : 6 + 2 * n;
+	uint64_t used_len = packed ? 4 : 6 + 8 * n;
 
 	memset(mv, 0, sizeof(*mv));
 	mv->size = vr->num;
@@ -423,9 +430,9 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 			uaddr_to_gpa(&dev->bar, vr->addr.desc_user_addr, 16 * n,
 				&mv->desc) < 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.avail_user_addr,
-				6 + 2 * n, &mv->avail) < 0 ||
+				avail_len, &mv->avail) < 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.used_user_addr,
-				6 + 8 * n, &mv->used) < 0)
+				used_len, &mv->used) < 0)
 		return false;
 	mv->flags |= RTE_VHOST_PCI_VRING_F_READY;
 	return enabled;

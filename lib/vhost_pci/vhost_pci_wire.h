@@ -93,6 +93,12 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 #define VHOST_USER_REQ_MAX			42u
 
 /* Virtio feature bits the back-end may offer. */
+#define VHOST_PCI_VIRTIO_NET_F_CSUM		0
+#define VHOST_PCI_VIRTIO_NET_F_GUEST_CSUM	1
+#define VHOST_PCI_VIRTIO_NET_F_GUEST_TSO4	7
+#define VHOST_PCI_VIRTIO_NET_F_GUEST_TSO6	8
+#define VHOST_PCI_VIRTIO_NET_F_HOST_TSO4	11
+#define VHOST_PCI_VIRTIO_NET_F_HOST_TSO6	12
 #define VHOST_PCI_VIRTIO_NET_F_MRG_RXBUF	15
 #define VHOST_PCI_VIRTIO_NET_F_STATUS		16
 #define VHOST_PCI_VIRTIO_NET_F_MQ		22

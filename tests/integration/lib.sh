@@ -11,6 +11,7 @@ mkdir -p "$LOGS"
 
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; shift; echo "# $*"; }
+skip() { echo "# SKIP $1: $2"; }
 
 # check NAME CMD...: ok when CMD exits 0.
 check() {

@@ -1,39 +1,69 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Every split-ring datapath of stock net_virtio_user against net_vhost_pci:
-# virtio-user picks its RX/TX functions from its devargs and the features we
-# offer (IN_ORDER among them), so each one is a different peer. pktcheck
-# sends on the virtio-user side and verifies every byte that comes back
-# through a testpmd with net_vhost_pci swapping MACs. Packed-ring paths come
-# with packed-ring support.
+# Every datapath of stock net_virtio_user that DTS's loopback suites cover,
+# against net_vhost_pci: split and packed rings, each mergeable,
+# non-mergeable and in-order, and the vectorized ones. virtio-user picks its
+# RX/TX functions from its devargs and the features we offer, so each one is
+# a different peer. pktcheck sends on the virtio-user side and verifies
+# every byte that comes back through a testpmd with net_vhost_pci swapping
+# MACs. Each check also asserts, from virtio's own log, that the intended
+# RX path was the one used.
 . "$(dirname "$0")/lib.sh"
 
 sock=$VPCI_RUN/t-paths.sock
 
+# path NAME DEVARGS SIZE RX-PATH-LOG [EAL-ARGS]
 path() {
-	local name=$1 args=$2 size=$3
-	local a=$LOGS/paths-$name.vpci.log p=$LOGS/paths-$name.pktcheck.log
+	local name=$1 args=$2 size=$3 want=$4 eal=${5:-}
+	local a=$LOGS/paths-$name-$size.vpci.log p=$LOGS/paths-$name-$size.pktcheck.log
+	local check="virtio-user-$name-${size}B"
 	start_vpci_testpmd "$sock" "" macswap "$a"
 	vpci_wait_log "$a" 'forwards packets' 20
 	# shellcheck disable=SC2086
 	timeout 60 "$PKTCHECK" -l 0 --file-prefix=vpci-t-p $VPCI_EAL_MEM \
-		--no-pci --single-file-segments \
+		--no-pci --single-file-segments $eal \
+		--log-level=pmd.net.virtio.init:info \
 		--vdev "net_virtio_user0,path=$sock,queues=1$args" -- \
 		--count 20000 --size "$size" --expect macswap --timeout 40 \
 		--window "$(window_for "$size")" > "$p" 2>&1
 	VPCI_PREFIXES="$VPCI_PREFIXES vpci-t-p"
-	if pktcheck_passed "$p"; then ok "virtio-user-split-$name-${size}B"; else
-		not_ok "virtio-user-split-$name-${size}B" "$(grep '^pktcheck:' "$p" | tail -2 | tr '\n' ' ')"; fi
+	if ! grep -q "virtio: using $want Rx path" "$p"; then
+		not_ok "$check" "virtio-user did not pick its $want Rx path: $(grep -o 'using .* Rx path' "$p" | head -1)"
+	elif pktcheck_passed "$p"; then
+		ok "$check"
+	else
+		not_ok "$check" "$(grep '^pktcheck:' "$p" | tail -2 | tr '\n' ' ')"
+	fi
 	vpci_cleanup
 }
 
+# The packed vectorized path needs AVX512 and EAL's 512-bit SIMD limit.
+simd512=--force-max-simd-bitwidth=512
+
 for size in 64 1518; do
-	path mrg-inorder ",packed_vq=0,mrg_rxbuf=1,in_order=1" $size
-	path mrg ",packed_vq=0,mrg_rxbuf=1,in_order=0" $size
-	path nonmrg-inorder ",packed_vq=0,mrg_rxbuf=0,in_order=1" $size
-	path nonmrg ",packed_vq=0,mrg_rxbuf=0,in_order=0" $size
-	path vectorized ",packed_vq=0,mrg_rxbuf=0,in_order=0,vectorized=1" $size
+	path split-mrg-inorder ",packed_vq=0,mrg_rxbuf=1,in_order=1" $size inorder
+	path split-mrg ",packed_vq=0,mrg_rxbuf=1,in_order=0" $size "mergeable buffer"
+	path split-nonmrg-inorder ",packed_vq=0,mrg_rxbuf=0,in_order=1" $size inorder
+	path split-nonmrg ",packed_vq=0,mrg_rxbuf=0,in_order=0" $size standard
+	path split-vectorized ",packed_vq=0,mrg_rxbuf=0,in_order=0,vectorized=1" \
+		$size vectorized
+	path packed-mrg-inorder ",packed_vq=1,mrg_rxbuf=1,in_order=1" $size \
+		"packed ring mergeable buffer"
+	path packed-mrg ",packed_vq=1,mrg_rxbuf=1,in_order=0" $size \
+		"packed ring mergeable buffer"
+	path packed-nonmrg-inorder ",packed_vq=1,mrg_rxbuf=0,in_order=1" $size \
+		"packed ring standard"
+	path packed-nonmrg ",packed_vq=1,mrg_rxbuf=0,in_order=0" $size \
+		"packed ring standard"
+	if grep -qw avx512f /proc/cpuinfo; then
+		path packed-vectorized ",packed_vq=1,mrg_rxbuf=0,in_order=1,vectorized=1" \
+			$size "packed ring vectorized" $simd512
+	else
+		skip "virtio-user-packed-vectorized-${size}B" "no AVX512F on this CPU"
+	fi
 done
-path mrg-inorder-jumbo ",packed_vq=0,mrg_rxbuf=1,in_order=1" 9000
-path mrg-jumbo ",packed_vq=0,mrg_rxbuf=1,in_order=0" 9000
+path split-mrg-inorder ",packed_vq=0,mrg_rxbuf=1,in_order=1" 9000 inorder
+path split-mrg ",packed_vq=0,mrg_rxbuf=1,in_order=0" 9000 "mergeable buffer"
+path packed-mrg ",packed_vq=1,mrg_rxbuf=1,in_order=0" 9000 \
+	"packed ring mergeable buffer"

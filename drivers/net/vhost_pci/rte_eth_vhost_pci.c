@@ -143,9 +143,12 @@ vpci_queue_stop(struct pmd_internal *internal, struct vpci_queue *q)
 
 	rte_spinlock_lock(&q->lock);
 	if (q->ready) {
+		uint16_t avail, used;
+
 		q->ready = false;
+		vpci_vring_base(&q->vr, &avail, &used);
 		rte_vhost_pci_vring_writeback(internal->dev, q->vring_idx,
-			q->vr.last_avail_idx, q->vr.last_used_idx);
+			avail, used);
 	}
 	/* The kick fd goes with the peer. */
 	if (h != NULL && (q->vring_idx & 1))
@@ -212,6 +215,10 @@ vpci_port_attach(struct pmd_internal *internal,
 		return -EINVAL;
 	meta = (const void *)bar;
 	f = meta->features;
+	internal->features = f;
+	internal->rx_offload = !!(f & (RTE_BIT64(VPCI_F_CSUM_BIT) |
+		RTE_BIT64(VPCI_F_HOST_TSO4_BIT) |
+		RTE_BIT64(VPCI_F_HOST_TSO6_BIT)));
 	internal->mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
 	internal->hdr_len = (internal->mrg_rxbuf ||
 			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
@@ -367,8 +374,13 @@ vpci_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = internal->max_queue_pairs;
 	info->max_tx_queues = internal->max_queue_pairs;
 	info->min_rx_bufsize = 0;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* What the virtio-net header carries, when the peer negotiates it. */
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER |
+		RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+		RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+		RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	return 0;
 }

@@ -27,10 +27,26 @@ extern int vpci_logtype;
 #define VPCI_DESC_F_INDIRECT	4
 #define VPCI_AVAIL_F_NO_INTERRUPT 1
 #define VPCI_USED_F_NO_NOTIFY	1
+/* Packed virtqueue (virtio 1.1, 2.8): descriptor flags and suppression. */
+#define VPCI_PDESC_F_AVAIL	(1u << 7)
+#define VPCI_PDESC_F_USED	(1u << 15)
+#define VPCI_EVENT_F_ENABLE	0
+#define VPCI_EVENT_F_DISABLE	1
+#define VPCI_EVENT_F_DESC	2
+/* vhost-user vring base of a packed ring: index, and wrap counter. */
+#define VPCI_PACKED_WRAP_BIT	15
+
 #define VHOST_PCI_EVENT_IDX_BIT	29
+#define VPCI_F_CSUM_BIT		0
+#define VPCI_F_GUEST_CSUM_BIT	1
+#define VPCI_F_GUEST_TSO4_BIT	7
+#define VPCI_F_GUEST_TSO6_BIT	8
+#define VPCI_F_HOST_TSO4_BIT	11
+#define VPCI_F_HOST_TSO6_BIT	12
 #define VPCI_F_MRG_RXBUF_BIT	15
 #define VPCI_F_INDIRECT_BIT	28
 #define VPCI_F_VERSION_1_BIT	32
+#define VPCI_F_RING_PACKED_BIT	34
 
 struct vpci_desc {
 	uint64_t addr;
@@ -56,6 +72,19 @@ struct vpci_used {
 	struct vpci_used_elem ring[];	/* then avail_event */
 };
 
+struct vpci_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+/* Driver and device event suppression areas of a packed ring. */
+struct vpci_event {
+	uint16_t off_wrap;
+	uint16_t flags;
+};
+
 /* virtio-net header; num_buffers exists with VERSION_1 or MRG_RXBUF. */
 struct vpci_net_hdr {
 	uint8_t flags;
@@ -66,28 +95,54 @@ struct vpci_net_hdr {
 	uint16_t csum_offset;
 	uint16_t num_buffers;
 };
+#define VPCI_HDR_F_NEEDS_CSUM	1
+#define VPCI_HDR_F_DATA_VALID	2
+#define VPCI_HDR_GSO_NONE	0
+#define VPCI_HDR_GSO_TCPV4	1
+#define VPCI_HDR_GSO_UDP	3
+#define VPCI_HDR_GSO_TCPV6	4
+#define VPCI_HDR_GSO_ECN	0x80
 
-/* The driver's private view of one peer vring. Indexes are shadows: the
- * peer can write the shared ones, so we never read our own back.
- */
 /* Used entries one burst may produce; they are staged here and written
  * to the peer's ring in one pass before the index is published.
  */
 #define VPCI_SHADOW_USED	512
 
+struct vpci_shadow {
+	uint16_t id;		/* split: head; packed: buffer id */
+	uint16_t ndesc;		/* packed: descriptors the buffer took */
+	uint32_t len;
+};
+
+/* The driver's private view of one peer vring. Indexes are shadows: the
+ * peer can write the shared ones, so we never read our own back.
+ */
 struct vpci_vring {
-	volatile struct vpci_desc *desc;
-	volatile struct vpci_avail *avail;
-	volatile struct vpci_used *used;
+	union {
+		volatile struct vpci_desc *desc;
+		volatile struct vpci_pdesc *pdesc;
+	};
+	union {
+		volatile struct vpci_avail *avail;
+		volatile struct vpci_event *driver_event;	/* packed */
+	};
+	union {
+		volatile struct vpci_used *used;
+		volatile struct vpci_event *device_event;	/* packed */
+	};
 	uint16_t size;
 	uint16_t mask;
+	/* Packed: ring positions, with their wrap counters. */
 	uint16_t last_avail_idx;
 	uint16_t last_used_idx;
-	int callfd;
-	int errfd;		/* signalled when we stop a broken ring */
+	bool avail_wrap;
+	bool used_wrap;
+	bool packed;		/* VIRTIO_F_RING_PACKED acked */
 	bool event_idx;
 	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC acked */
-	struct vpci_used_elem shadow[VPCI_SHADOW_USED];
+	int callfd;
+	int errfd;		/* signalled when we stop a broken ring */
+	struct vpci_shadow shadow[VPCI_SHADOW_USED];
 };
 
 struct vpci_stats {
@@ -125,6 +180,8 @@ struct pmd_internal {
 	struct rte_vhost_pci_map map;	/* valid while dev != NULL */
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
+	bool rx_offload;		/* CSUM or HOST_TSO*: parse RX headers */
+	uint64_t features;		/* acked by the peer */
 	bool closing;			/* leaving its server */
 	bool zero_copy;			/* zero_copy= devarg */
 	uint32_t zc_min_len;		/* shorter payloads are copied */
@@ -154,8 +211,15 @@ int vpci_zc_attach(struct vpci_queue *q);
 void vpci_zc_free(struct vpci_queue *q);
 uint32_t vpci_zc_inflight(const struct vpci_queue *q);
 uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);
-int vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data,
-		uint32_t len, struct rte_mbuf *m);
+int vpci_zc_lend(struct vpci_queue *q, uint16_t id, uint16_t ndesc,
+		uint8_t *data, uint32_t len, struct rte_mbuf *m);
+
+/* virtio-net header offloads (vpci_offload.c). */
+int vpci_offload_rx(const struct pmd_internal *internal,
+		const struct vpci_net_hdr *hdr, struct rte_mbuf *m);
+int vpci_offload_tx(const struct pmd_internal *internal,
+		const struct rte_mbuf *m, struct vpci_net_hdr *hdr,
+		uint32_t *csum_at, uint16_t *csum);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
@@ -163,6 +227,9 @@ uint16_t eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
 		int callfd, int errfd);
+/* The ring's indexes as vhost-user GET_VRING_BASE carries them. */
+void vpci_vring_base(const struct vpci_vring *vr, uint16_t *avail,
+		uint16_t *used);
 void vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted);
 
 #endif /* VPCI_H */

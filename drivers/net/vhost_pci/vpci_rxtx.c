@@ -3,18 +3,23 @@
  */
 
 /*
- * Datapath over the peer's split vrings, read and written through the BAR.
+ * Datapath over the peer's vrings, split or packed, read and written
+ * through the BAR.
  *
  * RX dequeues from the peer's TX ring, TX copies into the peer's RX ring.
  * Every descriptor chain is first collected into a private vector: each
  * descriptor is read once into a local copy, its index, flags, loop bound
  * and address range checked, and its address translated. Only then is data
  * copied, from the checked vector, never from the shared ring again.
+ *
+ * A cursor walks the available chains of either ring format; used entries
+ * are staged in a shadow and written in one pass per burst.
  */
 
 #include <sys/eventfd.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_memcpy.h>
 
@@ -33,30 +38,58 @@ struct vpci_iov {
 };
 
 struct vpci_chain {
-	uint16_t head;
+	uint16_t head;		/* split: head index; packed: buffer id */
+	uint16_t ndesc;		/* ring descriptors it took (packed) */
 	uint16_t niov;
 	uint32_t len;		/* total bytes */
 	struct vpci_iov iov[VPCI_MAX_IOV];
 };
+
+/* Where the next available chain is looked for. */
+struct vpci_cursor {
+	uint16_t idx;		/* split: avail index; packed: ring position */
+	uint16_t left;		/* split: published entries not yet taken */
+	bool wrap;		/* packed: avail wrap counter at idx */
+};
+
+#define VPCI_CHAIN_OK		0	/* collected */
+#define VPCI_CHAIN_NONE		1	/* nothing available */
+#define VPCI_CHAIN_BAD		2	/* consumed, invalid: return it unused */
+#define VPCI_CHAIN_BROKEN	(-1)	/* the ring cannot be walked any more */
 
 int
 vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
 		int callfd, int errfd)
 {
+	const uint16_t wrap = RTE_BIT32(VPCI_PACKED_WRAP_BIT);
 	uint64_t n = meta->size;
+	bool packed = !!(features & RTE_BIT64(VPCI_F_RING_PACKED_BIT));
 
 	if (n == 0 || n > RTE_VHOST_PCI_MAX_RING_SIZE || !rte_is_power_of_2(n))
 		return -1;
 	vr->desc = rte_vhost_pci_translate(map, meta->desc, 16 * n);
-	vr->avail = rte_vhost_pci_translate(map, meta->avail, 6 + 2 * n);
-	vr->used = rte_vhost_pci_translate(map, meta->used, 6 + 8 * n);
+	vr->avail = rte_vhost_pci_translate(map, meta->avail,
+		packed ? sizeof(struct vpci_event) : 6 + 2 * n);
+	vr->used = rte_vhost_pci_translate(map, meta->used,
+		packed ? sizeof(struct vpci_event) : 6 + 8 * n);
 	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL)
 		return -1;
 	vr->size = n;
 	vr->mask = n - 1;
-	vr->last_avail_idx = meta->last_avail_idx;
-	vr->last_used_idx = meta->last_used_idx;
+	vr->packed = packed;
+	if (packed) {
+		/* The base holds the wrap counter in bit 15. */
+		vr->last_avail_idx = meta->last_avail_idx & (wrap - 1);
+		vr->avail_wrap = !!(meta->last_avail_idx & wrap);
+		vr->last_used_idx = meta->last_used_idx & (wrap - 1);
+		vr->used_wrap = !!(meta->last_used_idx & wrap);
+		if (vr->last_avail_idx >= n || vr->last_used_idx >= n)
+			return -1;
+	} else {
+		vr->last_avail_idx = meta->last_avail_idx;
+		vr->last_used_idx = meta->last_used_idx;
+	}
 	vr->callfd = callfd;
 	vr->errfd = errfd;
 	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
@@ -66,15 +99,32 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	return 0;
 }
 
+void
+vpci_vring_base(const struct vpci_vring *vr, uint16_t *avail, uint16_t *used)
+{
+	*avail = vr->last_avail_idx;
+	*used = vr->last_used_idx;
+	if (vr->packed) {
+		*avail |= (uint16_t)vr->avail_wrap << VPCI_PACKED_WRAP_BIT;
+		*used |= (uint16_t)vr->used_wrap << VPCI_PACKED_WRAP_BIT;
+	}
+}
+
 /* Whether the peer should kick us on new buffers (RX interrupt mode). */
 void
 vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
 {
-	vr->used->flags = kick_wanted ? 0 : VPCI_USED_F_NO_NOTIFY;
-	/* With EVENT_IDX the peer reads avail_event instead of the flag:
-	 * ask for a kick on its very next buffer.
+	if (vr->packed) {
+		/* Any new buffer: no use for an event offset here. */
+		vr->device_event->flags = kick_wanted ? VPCI_EVENT_F_ENABLE :
+			VPCI_EVENT_F_DISABLE;
+	} else {
+		vr->used->flags = kick_wanted ? 0 : VPCI_USED_F_NO_NOTIFY;
+	}
+	/* With EVENT_IDX the split peer reads avail_event instead of the
+	 * flag: ask for a kick on its very next buffer.
 	 */
-	if (vr->event_idx && kick_wanted) {
+	if (!vr->packed && vr->event_idx && kick_wanted) {
 		/* avail_event: the u16 after the used ring's elements. */
 		volatile uint16_t *avail_event = (volatile uint16_t *)
 			((uintptr_t)vr->used + 4 + 8u * vr->size);
@@ -188,18 +238,185 @@ vpci_chain_collect(const struct vpci_vring *vr,
 	}
 }
 
+/* ---- packed rings ---- */
+
+/* A descriptor is available when AVAIL matches the wrap counter and USED
+ * does not.
+ */
+static inline bool
+vpci_pdesc_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & VPCI_PDESC_F_AVAIL) == wrap &&
+		!!(flags & VPCI_PDESC_F_USED) != wrap;
+}
+
+static inline uint16_t
+vpci_pdesc_flags(const struct vpci_vring *vr, uint16_t pos)
+{
+	/* Pairs with the peer's release of the flags after it wrote the
+	 * descriptor's other fields.
+	 */
+	return __atomic_load_n(&vr->pdesc[pos].flags, __ATOMIC_ACQUIRE);
+}
+
+/* A packed indirect table: every entry in order, copied before use. */
+static int
+vpci_pchain_indirect(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		uint16_t want, struct vpci_chain *c)
+{
+	uint16_t mask = VPCI_DESC_F_WRITE | VPCI_DESC_F_INDIRECT;
+	const volatile struct vpci_pdesc *src;
+	struct vpci_pdesc t;
+	uint32_t n = len / sizeof(t), i;
+
+	if (len == 0 || len % sizeof(t) != 0 || n > vr->size ||
+			n > VPCI_MAX_IOV)
+		return -1;
+	src = rte_vhost_pci_translate(map, addr, len);
+	if (src == NULL)
+		return -1;
+	/* Buffers we only read may say WRITE here: DPDK's virtio driver
+	 * presets its packed TX tables so, header entry included. Reading
+	 * a buffer the peer let us write is harmless; writing one it did
+	 * not is not, so WRITE is still required when we write.
+	 */
+	if (want == 0)
+		mask = VPCI_DESC_F_INDIRECT;
+	for (i = 0; i < n; i++) {
+		t.addr = src[i].addr;
+		t.len = src[i].len;
+		t.flags = src[i].flags;
+		if ((t.flags & mask) != want ||
+				vpci_chain_add(map, c, t.addr, t.len) < 0)
+			return -1;
+	}
+	return c->niov != 0 ? 0 : -1;
+}
+
+/*
+ * The chain at the cursor of a packed ring. A chain is consumed whole even
+ * when one of its descriptors is invalid, so the ring stays in step; only a
+ * chain that never ends breaks the ring.
+ */
+static int
+vpci_pchain_next(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c)
+{
+	const uint16_t want = writable ? VPCI_DESC_F_WRITE : 0;
+	uint16_t pos = cur->idx, flags, id = 0, n = 0;
+	bool wrap = cur->wrap, bad = false;
+	uint32_t len;
+	uint64_t addr;
+
+	flags = vpci_pdesc_flags(vr, pos);
+	if (!vpci_pdesc_avail(flags, wrap))
+		return VPCI_CHAIN_NONE;
+	c->niov = 0;
+	c->len = 0;
+	for (;;) {
+		if (unlikely(++n > vr->size))
+			return VPCI_CHAIN_BROKEN;
+		/* One read of each field: the peer may rewrite them. */
+		addr = vr->pdesc[pos].addr;
+		len = vr->pdesc[pos].len;
+		id = vr->pdesc[pos].id;
+		if (flags & VPCI_DESC_F_INDIRECT) {
+			/* Negotiated, and the chain's only descriptor. */
+			bad |= !vr->indirect || n != 1 ||
+				(flags & VPCI_DESC_F_NEXT) ||
+				vpci_pchain_indirect(vr, map, addr, len, want,
+					c) < 0;
+		} else if (!bad) {
+			bad = (flags & VPCI_DESC_F_WRITE) != want ||
+				vpci_chain_add(map, c, addr, len) < 0;
+		}
+		if (++pos == vr->size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+		if (!(flags & VPCI_DESC_F_NEXT))
+			break;
+		flags = vr->pdesc[pos].flags;
+	}
+	cur->idx = pos;
+	cur->wrap = wrap;
+	/* The buffer id is the last descriptor's; it indexes per-buffer
+	 * state, so it must lie within the ring.
+	 */
+	c->head = id;
+	c->ndesc = n;
+	if (unlikely(bad || id >= vr->size || c->niov == 0))
+		return VPCI_CHAIN_BAD;
+	return VPCI_CHAIN_OK;
+}
+
+/* Available descriptors from the cursor, up to @max: a bound on the
+ * chains a burst will find.
+ */
+static inline uint16_t
+vpci_packed_count(const struct vpci_vring *vr, uint16_t max)
+{
+	uint16_t pos = vr->last_avail_idx, n = 0;
+	bool wrap = vr->avail_wrap;
+
+	while (n < max && vpci_pdesc_avail(vpci_pdesc_flags(vr, pos), wrap)) {
+		n++;
+		if (++pos == vr->size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+	}
+	return n;
+}
+
+/* ---- both formats ---- */
+
+static inline void
+vpci_cursor_start(const struct vpci_vring *vr, struct vpci_cursor *cur,
+		uint16_t left)
+{
+	cur->idx = vr->last_avail_idx;
+	cur->wrap = vr->avail_wrap;
+	cur->left = left;
+}
+
+/* The next available chain into @c: VPCI_CHAIN_*. */
+static inline int
+vpci_chain_next(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c)
+{
+	uint16_t head;
+
+	if (vr->packed)
+		return vpci_pchain_next(vr, map, cur, writable, c);
+	if (cur->left == 0)
+		return VPCI_CHAIN_NONE;
+	head = vr->avail->ring[cur->idx & vr->mask];
+	cur->idx++;
+	cur->left--;
+	c->ndesc = 1;
+	return vpci_chain_collect(vr, map, head, writable, c) == 0 ?
+		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
+}
+
 /* Peer-published entries not yet consumed, up to @max. A jump of more
  * than the ring size is a broken peer: -1.
  */
 static inline int
 vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 {
+	uint16_t idx, n;
+
+	if (vr->packed)
+		return vpci_packed_count(vr, max);
 	/* Pairs with the peer's release of avail->idx after it filled the
 	 * ring entries and descriptors: those are visible after this load.
 	 */
-	uint16_t idx = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
-	uint16_t n = idx - vr->last_avail_idx;
-
+	idx = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
+	n = idx - vr->last_avail_idx;
 	if (unlikely(n > vr->size))
 		return -1;
 	return RTE_MIN(n, max);
@@ -231,31 +448,57 @@ vpci_queue_avail(struct vpci_queue *q, uint16_t max)
 	return n;
 }
 
-static inline uint16_t
-vpci_avail_head(const struct vpci_vring *vr, uint16_t i)
-{
-	return vr->avail->ring[(uint16_t)(vr->last_avail_idx + i) & vr->mask];
-}
-
 static inline void
-vpci_used_put(struct vpci_vring *vr, uint16_t i, uint16_t id, uint32_t len)
+vpci_used_put(struct vpci_vring *vr, uint16_t i, const struct vpci_chain *c,
+		uint32_t len)
 {
-	vr->shadow[i].id = id;
+	vr->shadow[i].id = c->head;
+	vr->shadow[i].ndesc = c->ndesc;
 	vr->shadow[i].len = len;
 }
 
-/* The staged entries into the peer's used ring, wrapping at its end. */
+/* The staged entries into the peer's split used ring. */
 static inline void
-vpci_used_flush(struct vpci_vring *vr, uint16_t n)
+vpci_used_flush_split(struct vpci_vring *vr, uint16_t n)
 {
-	uint16_t start = vr->last_used_idx & vr->mask;
-	uint16_t first = RTE_MIN(n, (uint16_t)(vr->size - start));
+	volatile struct vpci_used_elem *e;
+	uint16_t i, idx = vr->last_used_idx;
 
-	rte_memcpy((void *)(uintptr_t)&vr->used->ring[start], vr->shadow,
-		first * sizeof(vr->shadow[0]));
-	if (first < n)
-		rte_memcpy((void *)(uintptr_t)&vr->used->ring[0],
-			&vr->shadow[first], (n - first) * sizeof(vr->shadow[0]));
+	for (i = 0; i < n; i++, idx++) {
+		e = &vr->used->ring[idx & vr->mask];
+		e->id = vr->shadow[i].id;
+		e->len = vr->shadow[i].len;
+	}
+}
+
+/* The staged entries into a packed ring: one used descriptor per buffer,
+ * each then skipping the descriptors the buffer took. The flags go last,
+ * released: they hand the descriptor to the peer.
+ */
+static inline void
+vpci_used_flush_packed(struct vpci_vring *vr, uint16_t n)
+{
+	uint16_t i, pos = vr->last_used_idx, flags;
+	bool wrap = vr->used_wrap;
+
+	for (i = 0; i < n; i++) {
+		const struct vpci_shadow *s = &vr->shadow[i];
+
+		vr->pdesc[pos].id = s->id;
+		vr->pdesc[pos].len = s->len;
+		flags = wrap ? VPCI_PDESC_F_AVAIL | VPCI_PDESC_F_USED : 0;
+		if (s->len != 0)
+			flags |= VPCI_DESC_F_WRITE;
+		__atomic_store_n(&vr->pdesc[pos].flags, flags,
+			__ATOMIC_RELEASE);
+		pos += s->ndesc;
+		if (pos >= vr->size) {
+			pos -= vr->size;
+			wrap = !wrap;
+		}
+	}
+	vr->last_used_idx = pos;
+	vr->used_wrap = wrap;
 }
 
 static inline bool
@@ -264,28 +507,62 @@ vpci_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
-/* Consume @avail entries, publish @used entries, notify if asked. */
+/* Whether the peer asked to be signalled for used entries from @old (with
+ * wrap counter @old_wrap) to the current position.
+ */
+static bool
+vpci_packed_notify(const struct vpci_vring *vr, uint16_t old, bool old_wrap)
+{
+	uint16_t flags = vr->driver_event->flags, off_wrap, event;
+
+	if (flags != VPCI_EVENT_F_DESC || !vr->event_idx)
+		return flags != VPCI_EVENT_F_DISABLE;
+	off_wrap = vr->driver_event->off_wrap;
+	event = off_wrap & (RTE_BIT32(VPCI_PACKED_WRAP_BIT) - 1);
+	/* One index space: a position of the previous lap counts one ring
+	 * size lower.
+	 */
+	if (old_wrap != vr->used_wrap)
+		old -= vr->size;
+	if (!!(off_wrap >> VPCI_PACKED_WRAP_BIT) != vr->used_wrap)
+		event -= vr->size;
+	return vpci_need_event(event, vr->last_used_idx, old);
+}
+
+/* Consume up to the cursor, publish @used staged entries, notify if
+ * asked.
+ */
 static void
-vpci_vring_publish(struct vpci_vring *vr, uint16_t avail, uint16_t used)
+vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
+		uint16_t used)
 {
 	uint16_t old = vr->last_used_idx;
-	bool notify;
+	bool old_wrap = vr->used_wrap, notify;
 
-	vpci_used_flush(vr, used);
-	vr->last_avail_idx += avail;
-	vr->last_used_idx += used;
-	/* Pairs with the peer's acquire of used->idx: the used elements and
-	 * the data written into its buffers are visible before the index.
-	 */
-	__atomic_store_n(&vr->used->idx, vr->last_used_idx, __ATOMIC_RELEASE);
+	vr->last_avail_idx = cur->idx;
+	vr->avail_wrap = cur->wrap;
+	if (vr->packed) {
+		vpci_used_flush_packed(vr, used);
+	} else {
+		vpci_used_flush_split(vr, used);
+		vr->last_used_idx += used;
+		/* Pairs with the peer's acquire of used->idx: the used
+		 * elements and the data written into its buffers are
+		 * visible before the index.
+		 */
+		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
+			__ATOMIC_RELEASE);
+	}
 	if (vr->callfd < 0 || used == 0)
 		return;
 	/* Order the index store before reading the peer's suppression
 	 * state; pairs with the barrier the peer puts between re-enabling
-	 * notifications and re-checking used->idx.
+	 * notifications and re-checking the used ring.
 	 */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vr->event_idx)
+	if (vr->packed)
+		notify = vpci_packed_notify(vr, old, old_wrap);
+	else if (vr->event_idx)
 		notify = vpci_need_event(vr->avail->ring[vr->size],
 			vr->last_used_idx, old);
 	else
@@ -357,43 +634,84 @@ vpci_chain_payload(const struct vpci_chain *c, uint32_t hdr, uint8_t **data)
 	return c->iov[i].len - hdr;
 }
 
+/* The virtio-net header at the chain's start, wherever its pieces lie. */
+static void
+vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
+		struct vpci_net_hdr *hdr)
+{
+	uint8_t *dst = (uint8_t *)hdr;
+	uint32_t n;
+	uint16_t i;
+
+	for (i = 0; i < c->niov && hdr_len != 0; i++) {
+		n = RTE_MIN(hdr_len, c->iov[i].len);
+		memcpy(dst, c->iov[i].base, n);
+		dst += n;
+		hdr_len -= n;
+	}
+}
+
 #define VPCI_RX_COPIED	0	/* used entry written */
 #define VPCI_RX_LENT	1	/* used entry waits for the mbuf's free */
-#define VPCI_RX_DROPPED	2	/* invalid chain: entry written, no packet */
+#define VPCI_RX_DROPPED	2	/* no packet; @m freed, the entry returned */
 #define VPCI_RX_BROKEN	(-1)	/* the peer broke the ring: stop it */
 
-/* One chain into @m; returns VPCI_RX_*. */
+/* Lend or copy the chain's payload to @m: VPCI_RX_LENT, VPCI_RX_COPIED,
+ * or -1 to drop it.
+ */
 static int
-vpci_rx_one(struct vpci_queue *q, uint16_t head, struct rte_mbuf *m,
-		uint16_t *used)
+vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
+		struct rte_mbuf *m)
 {
-	struct pmd_internal *internal = q->internal;
-	struct vpci_chain c;
 	uint8_t *data;
 	uint32_t len;
 	int ret;
 
-	ret = VPCI_RX_DROPPED;
-	if (likely(vpci_chain_collect(&q->vr, &internal->map, head, false,
-			&c) == 0)) {
-		if (q->zc_active) {
-			len = vpci_chain_payload(&c, internal->hdr_len, &data);
-			if (len != 0) {
-				ret = vpci_zc_lend(q, head, data, len, m);
-				if (ret == 1)
-					return VPCI_RX_LENT;
-				if (ret < 0)
-					return VPCI_RX_BROKEN;
-			}
+	if (q->zc_active) {
+		len = vpci_chain_payload(c, q->internal->hdr_len, &data);
+		if (len != 0) {
+			ret = vpci_zc_lend(q, c->head, c->ndesc, data, len, m);
+			if (ret != 0)
+				return ret > 0 ? VPCI_RX_LENT : VPCI_RX_BROKEN;
 		}
-		ret = vpci_chain_to_mbuf(q, &c, m) == 0 ? VPCI_RX_COPIED :
-			VPCI_RX_DROPPED;
 	}
-	if (ret == VPCI_RX_DROPPED)
-		q->stats.errors++;
+	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED : -1;
+}
+
+/* One collected chain into @m; returns VPCI_RX_*. */
+static int
+vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
+		struct rte_mbuf *m, uint16_t *used)
+{
+	struct pmd_internal *internal = q->internal;
+	struct vpci_net_hdr hdr;
+	int ret = -1;
+
+	if (likely(c->len > internal->hdr_len))
+		ret = vpci_rx_fill(q, c, m);
+	if (unlikely(ret == VPCI_RX_BROKEN))
+		return ret;
+	if (ret >= 0 && internal->rx_offload) {
+		vpci_chain_hdr(c, internal->hdr_len, &hdr);
+		if (unlikely(vpci_offload_rx(internal, &hdr, m) < 0)) {
+			/* A lent buffer's entry goes back with its free. */
+			if (ret == VPCI_RX_LENT) {
+				rte_pktmbuf_free(m);
+				q->stats.errors++;
+				return VPCI_RX_DROPPED;
+			}
+			ret = -1;
+		}
+	}
+	if (ret == VPCI_RX_LENT)
+		return ret;
 	/* A device-read buffer is returned with length 0. */
-	vpci_used_put(&q->vr, (*used)++, head, 0);
-	return ret;
+	vpci_used_put(&q->vr, (*used)++, c, 0);
+	if (likely(ret == VPCI_RX_COPIED))
+		return ret;
+	q->stats.errors++;
+	rte_pktmbuf_free(m);
+	return VPCI_RX_DROPPED;
 }
 
 uint16_t
@@ -402,7 +720,9 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vpci_queue *q = rxq;
 	/* A burst never takes more than the shadow holds. */
 	struct rte_mbuf *mb[VPCI_SHADOW_USED];
-	uint16_t i, got = 0, used = 0;
+	struct vpci_cursor cur, prev;
+	struct vpci_chain c;
+	uint16_t i, got = 0, used = 0, nmb;
 	uint64_t bytes = 0;
 	int n, ret;
 
@@ -420,25 +740,44 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		q->stats.nombuf += n;
 		n = 0;
 	}
-	for (i = 0; i < n; i++) {
-		uint16_t head = vpci_avail_head(&q->vr, i);
-
-		ret = vpci_rx_one(q, head, mb[i], &used);
+	/* mb[got] takes the next packet; a dropped one is replaced by the
+	 * last spare. At most n chains: the shadow has room for n entries.
+	 */
+	nmb = n;
+	vpci_cursor_start(&q->vr, &cur, n);
+	for (i = 0; i < n && got < nmb; i++) {
+		prev = cur;
+		ret = vpci_chain_next(&q->vr, &q->internal->map, &cur, false,
+			&c);
+		if (ret == VPCI_CHAIN_NONE)
+			break;	/* packed: fewer chains than descriptors */
+		if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
+			vpci_queue_broken(q, "peer chain runs past the ring");
+			break;
+		}
+		if (unlikely(ret == VPCI_CHAIN_BAD)) {
+			q->stats.errors++;
+			vpci_used_put(&q->vr, used++, &c, 0);
+			continue;
+		}
+		ret = vpci_rx_one(q, &c, mb[got], &used);
 		if (unlikely(ret == VPCI_RX_BROKEN)) {
-			vpci_queue_broken(q, "peer posted a lent head again");
-			rte_pktmbuf_free_bulk(&mb[i], n - i);
-			n = i;
+			cur = prev;	/* that chain stays unconsumed */
+			vpci_queue_broken(q, "peer posted a lent buffer again");
 			break;
 		}
 		if (unlikely(ret == VPCI_RX_DROPPED)) {
-			rte_pktmbuf_free(mb[i]);
+			mb[got] = mb[--nmb];
 			continue;
 		}
-		mb[i]->port = q->internal->port_id;
-		bytes += mb[i]->pkt_len;
-		pkts[got++] = mb[i];
+		mb[got]->port = q->internal->port_id;
+		bytes += mb[got]->pkt_len;
+		pkts[got] = mb[got];
+		got++;
 	}
-	vpci_vring_publish(&q->vr, n, used);
+	if (got < nmb)
+		rte_pktmbuf_free_bulk(&mb[got], nmb - got);
+	vpci_vring_publish(&q->vr, &cur, used);
 	q->stats.pkts += got;
 	q->stats.bytes += bytes;
 out:
@@ -477,18 +816,40 @@ vpci_write(struct vpci_writer *w, const uint8_t *src, uint32_t len)
 	}
 }
 
-/*
- * Gather enough peer buffers for hdr + packet. Returns the number of heads
- * used, 0 if the ring has too few right now, -1 if a chain is invalid
- * (*bad is then how many heads were consumed and must be returned).
+/* Write @len bytes of @src at byte @off of the gathered buffers. */
+static void
+vpci_write_at(const struct vpci_chain *bufs, uint32_t off, const void *src,
+		uint32_t len)
+{
+	struct vpci_writer w = { .bufs = (struct vpci_chain *)(uintptr_t)bufs };
+
+	while (off >= w.bufs[w.buf].iov[w.iov].len) {
+		off -= w.bufs[w.buf].iov[w.iov].len;
+		if (++w.iov == w.bufs[w.buf].niov) {
+			w.iov = 0;
+			w.buf++;
+		}
+	}
+	w.off = off;
+	vpci_write(&w, src, len);
+}
+
+#define VPCI_GATHER_WAIT	0	/* too few buffers now: retry later */
+#define VPCI_GATHER_BAD		(-1)	/* invalid chain: return *bad buffers */
+#define VPCI_GATHER_TOO_BIG	(-2)	/* never fits: drop, consume none */
+#define VPCI_GATHER_BROKEN	(-3)	/* the ring cannot be walked */
+
+/* Gather enough peer buffers for hdr + packet from the cursor: their
+ * number, or VPCI_GATHER_*.
  */
 static int
-vpci_tx_gather(struct vpci_queue *q, uint16_t start, uint16_t avail,
-		uint32_t need, struct vpci_chain *bufs, uint16_t *bad)
+vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
+		struct vpci_chain *bufs, uint16_t *bad)
 {
 	struct pmd_internal *internal = q->internal;
 	uint16_t nb = 0, max = internal->mrg_rxbuf ? VPCI_MAX_MRG_BUFS : 1;
 	uint64_t have = 0;
+	int ret;
 
 	while (have < need) {
 		if (nb == max) {
@@ -496,16 +857,18 @@ vpci_tx_gather(struct vpci_queue *q, uint16_t start, uint16_t avail,
 			 * none. Otherwise it waits (not sent) until the peer
 			 * posts a buffer it fits in, as librte_vhost does.
 			 */
-			*bad = 0;
-			return internal->mrg_rxbuf ? -1 : 0;
+			return internal->mrg_rxbuf ? VPCI_GATHER_TOO_BIG :
+				VPCI_GATHER_WAIT;
 		}
-		if (start + nb == avail)
-			return 0;
-		if (vpci_chain_collect(&q->vr, &internal->map,
-				vpci_avail_head(&q->vr, start + nb), true,
-				&bufs[nb]) < 0) {
+		ret = vpci_chain_next(&q->vr, &internal->map, cur, true,
+			&bufs[nb]);
+		if (ret == VPCI_CHAIN_NONE)
+			return VPCI_GATHER_WAIT;
+		if (unlikely(ret == VPCI_CHAIN_BROKEN))
+			return VPCI_GATHER_BROKEN;
+		if (unlikely(ret == VPCI_CHAIN_BAD)) {
 			*bad = nb + 1;
-			return -1;
+			return VPCI_GATHER_BAD;
 		}
 		have += bufs[nb].len;
 		nb++;
@@ -514,19 +877,19 @@ vpci_tx_gather(struct vpci_queue *q, uint16_t start, uint16_t avail,
 }
 
 /* Copy @m into @nb gathered buffers, the @first to @first + nb - 1 used
- * entries of this burst.
+ * entries of this burst, behind the header @hdr.
  */
 static void
-vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
+vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m, struct vpci_net_hdr *hdr,
 		struct vpci_chain *bufs, uint16_t nb, uint16_t first)
 {
 	struct vpci_writer w = { .bufs = bufs };
-	struct vpci_net_hdr hdr = { .num_buffers = nb };
 	uint32_t left = q->internal->hdr_len + m->pkt_len;
 	const struct rte_mbuf *seg;
 	uint16_t i;
 
-	vpci_write(&w, (const uint8_t *)&hdr, q->internal->hdr_len);
+	hdr->num_buffers = rte_cpu_to_le_16(nb);
+	vpci_write(&w, (const uint8_t *)hdr, q->internal->hdr_len);
 	for (seg = m; seg != NULL; seg = seg->next)
 		vpci_write(&w, rte_pktmbuf_mtod(seg, const uint8_t *),
 			seg->data_len);
@@ -536,53 +899,87 @@ vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 	for (i = 0; i < nb; i++) {
 		uint32_t len = RTE_MIN(left, bufs[i].len);
 
-		vpci_used_put(&q->vr, first + i, bufs[i].head, len);
+		vpci_used_put(&q->vr, first + i, &bufs[i], len);
 		left -= len;
 	}
 }
+
+#define VPCI_TX_OFFLOADS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
 
 uint16_t
 eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = txq;
 	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
-	uint16_t sent = 0, used = 0, dropped = 0, bad, i;
+	struct vpci_cursor cur, prev;
+	uint16_t sent = 0, used = 0, dropped = 0, bad, i, csum;
+	struct vpci_net_hdr hdr;
 	uint64_t bytes = 0;
-	int avail, nb;
+	uint32_t csum_at;
+	int avail, nb, sw;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock)))
 		return 0;
 	if (unlikely(!q->ready))
 		goto out;
-	avail = vpci_queue_avail(q, UINT16_MAX);
+	/* A packed ring is walked as far as it has buffers. */
+	avail = vpci_queue_avail(q, q->vr.packed ? 1 : UINT16_MAX);
 	if (avail <= 0)
 		goto out;
+	vpci_cursor_start(&q->vr, &cur, avail);
 	/* Room in the shadow for one more packet's worst case. */
 	for (; sent < nb_pkts && used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS;
 			sent++) {
 		struct rte_mbuf *m = pkts[sent];
 
-		nb = vpci_tx_gather(q, used, avail,
-			q->internal->hdr_len + m->pkt_len, bufs, &bad);
-		if (nb == 0)
-			break;	/* ring full, or the packet does not fit */
+		memset(&hdr, 0, sizeof(hdr));
+		sw = 0;
+		if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
+			sw = vpci_offload_tx(q->internal, m, &hdr, &csum_at,
+				&csum);
+			if (sw < 0) {
+				dropped++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		}
+		prev = cur;
+		nb = vpci_tx_gather(q, &cur, q->internal->hdr_len + m->pkt_len,
+			bufs, &bad);
+		if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
+			/* The buffers looked at stay the peer's. */
+			cur = prev;
+			if (nb == VPCI_GATHER_WAIT)
+				break;	/* ring full, or it does not fit yet */
+			if (nb == VPCI_GATHER_BROKEN) {
+				vpci_queue_broken(q,
+					"peer chain runs past the ring");
+				break;
+			}
+			dropped++;	/* too big for any buffers */
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (unlikely(nb < 0)) {
-			/* Invalid chain: return the heads unused, drop. The
-			 * heads are the ones collected, not re-read.
+			/* Invalid chain: return the buffers unused, drop. The
+			 * ids are the ones collected, not re-read.
 			 */
 			for (i = 0; i < bad; i++)
-				vpci_used_put(&q->vr, used + i, bufs[i].head, 0);
+				vpci_used_put(&q->vr, used + i, &bufs[i], 0);
 			used += bad;
 			dropped++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		vpci_tx_copy(q, m, bufs, nb, used);
+		vpci_tx_copy(q, m, &hdr, bufs, nb, used);
+		if (sw > 0)
+			vpci_write_at(bufs, q->internal->hdr_len + csum_at,
+				&csum, sizeof(csum));
 		used += nb;
 		bytes += m->pkt_len;
 		rte_pktmbuf_free(m);
 	}
-	vpci_vring_publish(&q->vr, used, used);
+	vpci_vring_publish(&q->vr, &cur, used);
 	q->stats.pkts += sent - dropped;
 	q->stats.errors += dropped;
 	q->stats.bytes += bytes;

@@ -5,8 +5,8 @@
 /*
  * Zero-copy RX: an mbuf gets the peer's buffer as an external buffer.
  *
- * Each descriptor head of the peer's TX ring has a slot with its shared
- * info, so attaching costs no allocation. The head stays out of the used
+ * Each descriptor head (packed ring: buffer id) of the peer's TX ring has a
+ * slot with its shared info, so attaching costs no allocation. The head stays out of the used
  * ring until the mbuf is freed; the free callback (any lcore) posts it to
  * the queue's completion ring and drops the mbuf's hold on the BAR, which
  * keeps the peer's memory mapped past a disconnect. The RX burst drains
@@ -31,7 +31,8 @@ struct vpci_zc_slot {
 	struct rte_mbuf_ext_shared_info shinfo;
 	struct vpci_zc *zc;
 	void *hold;		/* the mbuf's reference on the BAR */
-	uint16_t head;
+	uint16_t head;		/* split: head index; packed: buffer id */
+	uint16_t ndesc;		/* packed: ring descriptors it took */
 	uint16_t gen;		/* attach generation that lent it, 0: free */
 };
 
@@ -170,6 +171,7 @@ vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room)
 			if (gen != zc->gen)
 				continue;
 			q->vr.shadow[used + n].id = head;
+			q->vr.shadow[used + n].ndesc = s->ndesc;
 			q->vr.shadow[used + n].len = 0;
 			n++;
 		}
@@ -178,14 +180,15 @@ vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room)
 }
 
 /*
- * Lend the peer's buffer @data/@len of chain @head to @m. Returns 1 if
+ * Lend the peer's buffer @data/@len of chain @head (split head index or
+ * packed buffer id, which took @ndesc descriptors) to @m. Returns 1 if
  * lent, 0 to copy instead (small, over the cap, or the slot still out from
  * an earlier attach), -1 if the peer posted a head that is still out in
  * this attach: a broken or hostile peer.
  */
 int
-vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data, uint32_t len,
-		struct rte_mbuf *m)
+vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
+		uint8_t *data, uint32_t len, struct rte_mbuf *m)
 {
 	struct vpci_zc *zc = q->zc;
 	struct vpci_zc_slot *s = &zc->slot[head];
@@ -203,6 +206,7 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint8_t *data, uint32_t len,
 		return 0;
 	s->zc = zc;
 	s->head = head;
+	s->ndesc = ndesc;
 	s->gen = zc->gen;
 	s->shinfo.free_cb = vpci_zc_free_cb;
 	s->shinfo.fcb_opaque = s;
