@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -82,7 +83,8 @@ struct wire_mem {
 } __attribute__((packed));
 
 /* Memory layout: ring r at r * RING_STRIDE (desc, avail, used at fixed
- * offsets), buffers from BUF_OFF on.
+ * offsets), buffers from BUF_OFF on. A packed ring puts its descriptors,
+ * driver and device event suppression areas at those same offsets.
  */
 #define FP_BASE		0x7f0000000000ull
 #define RING_STRIDE	0x10000u
@@ -91,6 +93,9 @@ struct wire_mem {
 #define BUF_OFF		0x100000u
 #define MIN_MEM		(8u << 20)
 #define MEM_ALIGN	(2u << 20)
+
+/* Buffer ids are 16 bits: the driver keeps a record for each. */
+#define NB_IDS		0x10000u
 
 static int
 fp_fail(struct fake_peer *p, const char *fmt, ...)
@@ -117,6 +122,9 @@ ring_layout(struct fake_peer *p, int r)
 	ring->desc = (void *)(p->mem + off);
 	ring->avail = (void *)(p->mem + off + AVAIL_OFF);
 	ring->used = (void *)(p->mem + off + USED_OFF);
+	ring->pdesc = (void *)(p->mem + off);
+	ring->driver_event = (void *)(p->mem + off + AVAIL_OFF);
+	ring->device_event = (void *)(p->mem + off + USED_OFF);
 }
 
 int
@@ -129,10 +137,13 @@ fp_init(struct fake_peer *p, uint16_t ring_size)
 	p->sock = p->memfd = -1;
 	for (r = 0; r < FP_NRINGS; r++)
 		p->ring[r].callfd = p->ring[r].kickfd = -1;
-	if (ring_size == 0 || ring_size > FP_MAX_RING_SIZE ||
-			(ring_size & (ring_size - 1)) != 0)
+	/* Any size for packed rings; fp_connect() wants a power of two for
+	 * split ones.
+	 */
+	if (ring_size == 0 || ring_size > FP_MAX_RING_SIZE)
 		return fp_fail(p, "ring size %u not supported", ring_size);
 	p->ring_size = ring_size;
+	p->packed_base = FP_POS_WRAP;
 	p->mem_size = need < MIN_MEM ? MIN_MEM :
 		(need + MEM_ALIGN - 1) & ~(uint64_t)(MEM_ALIGN - 1);
 	p->base = FP_BASE;
@@ -145,8 +156,12 @@ fp_init(struct fake_peer *p, uint16_t ring_size)
 		p->mem = NULL;
 		return fp_fail(p, "mmap: %s", strerror(errno));
 	}
-	for (r = 0; r < FP_NRINGS; r++)
+	for (r = 0; r < FP_NRINGS; r++) {
 		ring_layout(p, r);
+		p->ring[r].chains = calloc(NB_IDS, sizeof(struct fp_chain));
+		if (p->ring[r].chains == NULL)
+			return fp_fail(p, "out of memory");
+	}
 	return 0;
 }
 
@@ -173,7 +188,13 @@ fp_disconnect(struct fake_peer *p)
 void
 fp_fini(struct fake_peer *p)
 {
+	int r;
+
 	fp_disconnect(p);
+	for (r = 0; r < FP_NRINGS; r++) {
+		free(p->ring[r].chains);
+		p->ring[r].chains = NULL;
+	}
 	if (p->mem != NULL)
 		munmap(p->mem, p->mem_size);
 	p->mem = NULL;
@@ -194,7 +215,7 @@ uint64_t
 fp_buf_gpa(const struct fake_peer *p, int r, uint16_t d)
 {
 	return p->base + BUF_OFF +
-		((uint64_t)r * p->ring_size + (d & (p->ring_size - 1))) *
+		((uint64_t)r * p->ring_size + d % p->ring_size) *
 		FP_BUF_SIZE;
 }
 
@@ -318,6 +339,196 @@ fp_set_used_event(struct fake_peer *p, int r, uint16_t idx)
 {
 	p->ring[r].avail->ring[p->ring_size] = idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- packed rings ---- */
+
+static bool
+packed(const struct fake_peer *p)
+{
+	return (p->features & FP_F_RING_PACKED) != 0;
+}
+
+uint16_t
+fp_pos_add(const struct fake_peer *p, uint16_t pos, uint32_t n)
+{
+	uint32_t slot = FP_POS_SLOT(pos) + n;
+	uint16_t wrap = pos & FP_POS_WRAP;
+
+	while (slot >= p->ring_size) {
+		slot -= p->ring_size;
+		wrap ^= FP_POS_WRAP;
+	}
+	return (uint16_t)slot | wrap;
+}
+
+uint16_t
+fp_packed_avail_pos(const struct fake_peer *p, int r)
+{
+	return fp_pos_add(p, p->ring[r].avail_pos, p->ring[r].staged);
+}
+
+uint16_t
+fp_packed_used_pos(const struct fake_peer *p, int r)
+{
+	return p->ring[r].used_pos;
+}
+
+/* The AVAIL and USED bits of a descriptor made available at @pos. */
+static uint16_t
+avail_bits(uint16_t pos)
+{
+	return (pos & FP_POS_WRAP) ? FP_PDESC_F_AVAIL : FP_PDESC_F_USED;
+}
+
+/* Whether @flags mark the descriptor at @pos used in @pos's lap. */
+static bool
+used_in_lap(uint16_t flags, uint16_t pos)
+{
+	uint16_t both = FP_PDESC_F_AVAIL | FP_PDESC_F_USED;
+
+	return (flags & both) == ((pos & FP_POS_WRAP) ? both : 0);
+}
+
+void
+fp_packed_set_desc(struct fake_peer *p, int r, uint16_t slot,
+		uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	volatile struct fp_pdesc *desc =
+		&p->ring[r].pdesc[slot % p->ring_size];
+
+	desc->addr = addr;
+	desc->len = len;
+	desc->id = id;
+	__atomic_store_n(&desc->flags, flags, __ATOMIC_RELEASE);
+}
+
+uint16_t
+fp_packed_add(struct fake_peer *p, int r, uint64_t addr, uint32_t len,
+		uint16_t id, uint16_t flags)
+{
+	struct fp_ring *ring = &p->ring[r];
+	uint16_t pos = fp_packed_avail_pos(p, r);
+	volatile struct fp_pdesc *desc = &ring->pdesc[FP_POS_SLOT(pos)];
+
+	flags &= ~(FP_PDESC_F_AVAIL | FP_PDESC_F_USED);
+	flags |= avail_bits(pos);
+	desc->addr = addr;
+	desc->len = len;
+	desc->id = id;
+	/* The device must not see the head before the rest of the chain. */
+	if (ring->staged == 0)
+		ring->head_flags = flags;
+	else
+		desc->flags = flags;
+	ring->staged++;
+	ring->last_id = id;
+	return FP_POS_SLOT(pos);
+}
+
+uint16_t
+fp_packed_publish(struct fake_peer *p, int r)
+{
+	struct fp_ring *ring = &p->ring[r];
+	uint16_t head = ring->avail_pos;
+	struct fp_chain *c = &ring->chains[ring->last_id];
+
+	if (ring->staged == 0)
+		return head;
+	ring->avail_pos = fp_pos_add(p, head, ring->staged);
+	c->ndesc = ring->staged;
+	c->end = ring->avail_pos;
+	ring->staged = 0;
+	/* The rest of the chain and the buffers before the head's flags. */
+	__atomic_store_n(&ring->pdesc[FP_POS_SLOT(head)].flags,
+		ring->head_flags, __ATOMIC_RELEASE);
+	return head;
+}
+
+uint16_t
+fp_packed_post_tx(struct fake_peer *p, const void *frame, uint32_t len)
+{
+	uint16_t id = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
+	uint8_t *buf = fp_buf(p, FP_TXQ, id);
+
+	memset(buf, 0, FP_NET_HDR_LEN);
+	memcpy(buf + FP_NET_HDR_LEN, frame, len);
+	fp_packed_add(p, FP_TXQ, fp_buf_gpa(p, FP_TXQ, id),
+		FP_NET_HDR_LEN + len, id, 0);
+	fp_packed_publish(p, FP_TXQ);
+	return id;
+}
+
+uint16_t
+fp_packed_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill)
+{
+	uint16_t id = FP_POS_SLOT(fp_packed_avail_pos(p, FP_RXQ));
+
+	memset(fp_buf(p, FP_RXQ, id), fill, FP_BUF_SIZE);
+	fp_packed_add(p, FP_RXQ, fp_buf_gpa(p, FP_RXQ, id), len, id,
+		FP_DESC_F_WRITE);
+	fp_packed_publish(p, FP_RXQ);
+	return id;
+}
+
+/* Descriptors from @from up to @to, a whole ring if they are equal. */
+static uint16_t
+pos_distance(const struct fake_peer *p, uint16_t from, uint16_t to)
+{
+	uint16_t n = (FP_POS_SLOT(to) + p->ring_size - FP_POS_SLOT(from)) %
+		p->ring_size;
+
+	return n != 0 ? n : p->ring_size;
+}
+
+int
+fp_packed_used_next(struct fake_peer *p, int r, struct fp_pused *u)
+{
+	struct fp_ring *ring = &p->ring[r];
+	volatile struct fp_pdesc *desc;
+	struct fp_chain *c;
+
+	memset(u, 0, sizeof(*u));
+	u->pos = ring->used_pos;
+	desc = &ring->pdesc[FP_POS_SLOT(u->pos)];
+	/* Pairs with the device's release of the flags: id and len after. */
+	u->flags = __atomic_load_n(&desc->flags, __ATOMIC_ACQUIRE);
+	if (!used_in_lap(u->flags, u->pos))
+		return 0;
+	u->id = desc->id;
+	u->len = desc->len;
+	c = &ring->chains[u->id];
+	if (c->ndesc == 0) {
+		/* Not a buffer we posted: step over this one slot. */
+		ring->used_pos = fp_pos_add(p, u->pos, 1);
+	} else if (p->features & FP_F_IN_ORDER) {
+		/* One used descriptor may stand for a batch up to the id. */
+		u->ndesc = pos_distance(p, u->pos, c->end);
+		ring->used_pos = c->end;
+	} else {
+		u->ndesc = c->ndesc;
+		ring->used_pos = fp_pos_add(p, u->pos, c->ndesc);
+	}
+	c->ndesc = 0;
+	return 1;
+}
+
+void
+fp_packed_set_driver_event(struct fake_peer *p, int r, uint16_t flags,
+		uint16_t off_wrap)
+{
+	p->ring[r].driver_event->off_wrap = off_wrap;
+	p->ring[r].driver_event->flags = flags;
+	/* Seen before the device next decides whether to signal. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+uint16_t
+fp_packed_device_event(const struct fake_peer *p, int r, uint16_t *off_wrap)
+{
+	if (off_wrap != NULL)
+		*off_wrap = p->ring[r].device_event->off_wrap;
+	return p->ring[r].device_event->flags;
 }
 
 /* ---- messages ---- */
@@ -477,15 +688,22 @@ hs_mem(struct fake_peer *p)
 static int
 hs_vring(struct fake_peer *p, int r)
 {
+	/* Packed: the descriptor ring, then the driver and the device event
+	 * suppression areas in the avail and used fields.
+	 */
 	struct wire_addr a = {
 		.index = r,
 		.desc = p->ring[r].desc_gpa,
 		.used = p->ring[r].used_gpa,
 		.avail = p->ring[r].avail_gpa,
 	};
+	/* Packed: last_avail_idx and wrap counter (by default 0 and 1, as
+	 * virtio-user sends for a new ring).
+	 */
+	uint32_t base = packed(p) ? p->packed_base : 0;
 
 	if (msg_state(p, REQ_SET_VRING_NUM, r, p->ring_size) < 0 ||
-			msg_state(p, REQ_SET_VRING_BASE, r, 0) < 0 ||
+			msg_state(p, REQ_SET_VRING_BASE, r, base) < 0 ||
 			fp_msg(p, REQ_SET_VRING_ADDR, 0, &a, sizeof(a), NULL,
 				0) < 0 ||
 			fp_new_eventfd(p, &p->ring[r].kickfd) < 0)
@@ -510,15 +728,40 @@ hs_start(struct fake_peer *p)
 	return read_ack(p, REQ_SET_STATUS);
 }
 
+/*
+ * A packed ring that starts at packed_base: the slots before it were used
+ * in the current lap, the others in the previous one (for the default
+ * base, slot 0 in lap 1, that is the zeroed ring).
+ */
 static void
-rings_reset(struct fake_peer *p)
+packed_prefill(struct fake_peer *p, struct fp_ring *ring)
+{
+	uint16_t both = FP_PDESC_F_AVAIL | FP_PDESC_F_USED;
+	uint16_t cur = (p->packed_base & FP_POS_WRAP) ? both : 0;
+	uint16_t s;
+
+	for (s = 0; s < p->ring_size; s++)
+		ring->pdesc[s].flags = s < FP_POS_SLOT(p->packed_base) ?
+			cur : cur ^ both;
+}
+
+static void
+rings_reset(struct fake_peer *p, bool is_packed)
 {
 	int r;
 
 	memset(p->mem, 0, BUF_OFF);
 	for (r = 0; r < FP_NRINGS; r++) {
-		p->ring[r].avail_idx = 0;
-		p->ring[r].used_idx = 0;
+		struct fp_ring *ring = &p->ring[r];
+
+		ring->avail_idx = 0;
+		ring->used_idx = 0;
+		ring->avail_pos = p->packed_base;
+		ring->used_pos = p->packed_base;
+		ring->staged = 0;
+		memset(ring->chains, 0, NB_IDS * sizeof(*ring->chains));
+		if (is_packed)
+			packed_prefill(p, ring);
 	}
 }
 
@@ -540,10 +783,16 @@ sock_connect(struct fake_peer *p, const char *path)
 int
 fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features)
 {
+	bool is_packed = (extra_features & FP_F_RING_PACKED) != 0;
 	int r;
 
 	fp_disconnect(p);
-	rings_reset(p);
+	if (!is_packed && (p->ring_size & (p->ring_size - 1)) != 0)
+		return fp_fail(p, "split rings are a power of two in size");
+	if (FP_POS_SLOT(p->packed_base) >= p->ring_size)
+		return fp_fail(p, "vring base slot %u past the ring",
+			FP_POS_SLOT(p->packed_base));
+	rings_reset(p, is_packed);
 	if (sock_connect(p, path) < 0 || hs_features(p, extra_features) < 0 ||
 			hs_calls(p) < 0 ||
 			msg_u64(p, REQ_SET_FEATURES, p->features, -1) < 0 ||

@@ -10,13 +10,14 @@
  * A fake virtio-net front-end for datapath tests.
  *
  * It connects to a vhost-pci socket, performs the vhost-user v1 handshake
- * the way net_virtio_user does, and shares one memfd holding the split
- * vrings of queue pair 0 and their buffers. The test reads and writes those
- * rings byte by byte through the helpers below.
+ * the way net_virtio_user does, and shares one memfd holding the vrings of
+ * queue pair 0 (split, or packed with FP_F_RING_PACKED) and their buffers.
+ * The test reads and writes those rings byte by byte through the helpers
+ * below.
  *
  * Vring 0 is the front-end's RX ring (the device writes into its buffers),
- * vring 1 its TX ring (the device reads them). Descriptor d of ring r owns
- * the fixed buffer fp_buf_gpa(p, r, d) of FP_BUF_SIZE bytes.
+ * vring 1 its TX ring (the device reads them). Descriptor (packed: slot) d
+ * of ring r owns the fixed buffer fp_buf_gpa(p, r, d) of FP_BUF_SIZE bytes.
  *
  * Wire constants and ring layouts are written here from the vhost-user and
  * virtio specifications, not taken from the library.
@@ -41,7 +42,32 @@
 
 /* Feature bits a test may add to VERSION_1 | PROTOCOL_FEATURES. */
 #define FP_F_MRG_RXBUF		(1ull << 15)
+#define FP_F_INDIRECT		(1ull << 28)
 #define FP_F_EVENT_IDX		(1ull << 29)
+#define FP_F_RING_PACKED	(1ull << 34)
+#define FP_F_IN_ORDER		(1ull << 35)
+
+/*
+ * Packed ring (virtio 1.1, 2.8). A descriptor is available when its AVAIL
+ * bit equals the driver's wrap counter and its USED bit does not; used
+ * when both equal the device's wrap counter.
+ */
+#define FP_DESC_F_INDIRECT	4
+#define FP_PDESC_F_AVAIL	(1u << 7)
+#define FP_PDESC_F_USED		(1u << 15)
+
+/* Event suppression flags (2.8.10). */
+#define FP_EVENT_F_ENABLE	0
+#define FP_EVENT_F_DISABLE	1
+#define FP_EVENT_F_DESC		2
+
+/*
+ * A position on a packed ring: the slot, and in bit 15 the wrap counter of
+ * the lap it belongs to; the encoding of off_wrap.
+ */
+#define FP_POS_WRAP		0x8000u
+#define FP_POS_SLOT(pos)	((uint16_t)((pos) & 0x7fffu))
+#define FP_POS_WRAP_BIT(pos)	(((pos) & FP_POS_WRAP) ? 1u : 0u)
 
 struct fp_desc {
 	uint64_t addr;
@@ -67,6 +93,35 @@ struct fp_used {
 	struct fp_used_elem ring[];	/* size entries, then avail_event */
 };
 
+/* A packed ring descriptor, as the driver writes it and the device uses it. */
+struct fp_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+/* Driver and device event suppression areas. */
+struct fp_event {
+	uint16_t off_wrap;
+	uint16_t flags;
+};
+
+/* What the driver remembers of a buffer it made available, by id. */
+struct fp_chain {
+	uint16_t ndesc;		/* descriptors of its chain; 0: none posted */
+	uint16_t end;		/* position just after the chain */
+};
+
+/* A used descriptor read off a packed ring. */
+struct fp_pused {
+	uint16_t pos;		/* where it was found */
+	uint16_t id;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t ndesc;		/* see fp_packed_used_next() */
+};
+
 struct fp_ring {
 	uint64_t desc_gpa;
 	uint64_t avail_gpa;
@@ -78,6 +133,17 @@ struct fp_ring {
 	uint16_t used_idx;	/* next used entry the peer reads */
 	int callfd;		/* the device signals used buffers here */
 	int kickfd;
+
+	/* The same three areas laid out as a packed ring. */
+	volatile struct fp_pdesc *pdesc;	/* at desc_gpa */
+	volatile struct fp_event *driver_event;	/* at avail_gpa */
+	volatile struct fp_event *device_event;	/* at used_gpa */
+	uint16_t avail_pos;	/* where the next chain starts */
+	uint16_t used_pos;	/* where the next used one is looked for */
+	uint16_t staged;	/* descriptors written, not yet published */
+	uint16_t head_flags;	/* flags of the first one, held back */
+	uint16_t last_id;	/* id of the last one: the buffer id */
+	struct fp_chain *chains;	/* 65536 entries, by buffer id */
 };
 
 struct fake_peer {
@@ -90,11 +156,17 @@ struct fake_peer {
 	uint64_t features;	/* acked with SET_FEATURES */
 	uint64_t offered;	/* GET_FEATURES answered this */
 	uint64_t protocol_features;
+	/* SET_VRING_BASE of packed rings: slot | wrap counter << 15, where
+	 * both rings start. fp_init() sets slot 0, wrap 1.
+	 */
+	uint16_t packed_base;
 	struct fp_ring ring[FP_NRINGS];
 	char err[256];		/* why the last call failed */
 };
 
-/* Create the shared memory for rings of @ring_size (power of two). */
+/* Create the shared memory for rings of @ring_size (a power of two for
+ * split rings).
+ */
 int fp_init(struct fake_peer *p, uint16_t ring_size);
 /* Disconnect and release everything. */
 void fp_fini(struct fake_peer *p);
@@ -102,7 +174,8 @@ void fp_fini(struct fake_peer *p);
 /*
  * Zero the rings, connect to @path and run the whole handshake, acking
  * VERSION_1 | PROTOCOL_FEATURES | @extra_features. Returns once SET_STATUS
- * is acked, or -1 with p->err set.
+ * is acked, or -1 with p->err set. Packed rings start at p->packed_base,
+ * the descriptors before it used in that lap, the others in the previous.
  */
 int fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features);
 /* Close the socket (the device sees the front-end go away). */
@@ -141,5 +214,63 @@ uint16_t fp_used_flags(const struct fake_peer *p, int r);
 uint64_t fp_calls(struct fake_peer *p, int r);
 void fp_set_avail_flags(struct fake_peer *p, int r, uint16_t flags);
 void fp_set_used_event(struct fake_peer *p, int r, uint16_t idx);
+
+/*
+ * Packed rings: fp_connect() with FP_F_RING_PACKED in @extra_features lays
+ * every vring out as a descriptor ring (at desc_gpa), a driver event
+ * suppression area (at avail_gpa) and a device one (at used_gpa), and
+ * starts them at p->packed_base (slot 0, wrap counters 1, unless a test
+ * says otherwise). Buffer ids are the test's to choose; the
+ * fp_packed_post_* helpers use the slot of the descriptor.
+ */
+
+/* @pos moved on by @n slots, the wrap counter toggled at each ring end. */
+uint16_t fp_pos_add(const struct fake_peer *p, uint16_t pos, uint32_t n);
+/* Where the next descriptor fp_packed_add() writes goes. */
+uint16_t fp_packed_avail_pos(const struct fake_peer *p, int r);
+/* Where the driver expects the next used descriptor. */
+uint16_t fp_packed_used_pos(const struct fake_peer *p, int r);
+
+/* Write slot @slot exactly as given, @flags last (for hostile tests). */
+void fp_packed_set_desc(struct fake_peer *p, int r, uint16_t slot,
+		uint64_t addr, uint32_t len, uint16_t id, uint16_t flags);
+/*
+ * Write the next descriptor of a chain at the next free slot: @flags
+ * (NEXT, WRITE, INDIRECT) with the AVAIL/USED bits of that slot's lap.
+ * The chain's first descriptor stays unavailable until fp_packed_publish().
+ * Returns the slot.
+ */
+uint16_t fp_packed_add(struct fake_peer *p, int r, uint64_t addr,
+		uint32_t len, uint16_t id, uint16_t flags);
+/*
+ * Make the chain written since the last publish available: the flags of
+ * its first descriptor are stored last, with release. Remembers its
+ * descriptor count under the id of its last descriptor. Returns the
+ * position of the first descriptor.
+ */
+uint16_t fp_packed_publish(struct fake_peer *p, int r);
+
+/* As fp_post_tx(): one descriptor, id = its slot. Returns the id. */
+uint16_t fp_packed_post_tx(struct fake_peer *p, const void *frame,
+		uint32_t len);
+/* As fp_post_rx(): one writable descriptor, id = its slot. */
+uint16_t fp_packed_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill);
+
+/*
+ * The used descriptor at the driver's used position: 1 and *u, and the
+ * position moves past the buffer's chain; or 0 if that slot is not used
+ * in the current lap (u->pos and u->flags then say what is there).
+ * u->ndesc is the number of descriptors the driver takes back: the id's
+ * chain length (0 for an id never posted; the position then moves by 1),
+ * or with IN_ORDER acked, everything up to the end of the id's chain.
+ */
+int fp_packed_used_next(struct fake_peer *p, int r, struct fp_pused *u);
+
+/* Driver event suppression of ring @r: @flags, and @off_wrap for DESC. */
+void fp_packed_set_driver_event(struct fake_peer *p, int r, uint16_t flags,
+		uint16_t off_wrap);
+/* Device event suppression of ring @r: its flags (and *off_wrap). */
+uint16_t fp_packed_device_event(const struct fake_peer *p, int r,
+		uint16_t *off_wrap);
 
 #endif /* FAKE_PEER_H */

@@ -57,7 +57,7 @@ struct rte_vhost_pci_region {
 
 /** One vring, addresses in front-end (guest) address space. */
 struct rte_vhost_pci_vring {
-	uint32_t size;		/**< descriptors; a power of two */
+	uint32_t size;		/**< descriptors; split: a power of two */
 	uint32_t flags;		/**< RTE_VHOST_PCI_VRING_F_* */
 	uint64_t desc;		/**< descriptor table */
 	uint64_t avail;		/**< driver (available) ring */

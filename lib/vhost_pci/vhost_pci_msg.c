@@ -240,9 +240,14 @@ h_set_vring_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	struct rte_vhost_pci_device *dev = msg_dev(conn);
 	uint32_t num = msg->payload.state.num;
 
-	/* Split rings are a power of two in size (virtio 1.x, 2.6). */
+	/* Split rings are a power of two in size (virtio 1.x, 2.6); packed
+	 * ones need not be (2.8.10). Features precede the rings.
+	 */
+	bool packed = !!(dev->features &
+		RTE_BIT64(VHOST_PCI_VIRTIO_F_RING_PACKED));
+
 	if (num == 0 || num > RTE_VHOST_PCI_MAX_RING_SIZE ||
-			!rte_is_power_of_2(num)) {
+			(!packed && !rte_is_power_of_2(num))) {
 		VHOST_PCI_LOG(ERR, "%s: vring %u: invalid size %u", dev->ep->path,
 			msg->payload.state.index, num);
 		return VH_ERR;

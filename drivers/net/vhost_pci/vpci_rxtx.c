@@ -66,7 +66,9 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	uint64_t n = meta->size;
 	bool packed = !!(features & RTE_BIT64(VPCI_F_RING_PACKED_BIT));
 
-	if (n == 0 || n > RTE_VHOST_PCI_MAX_RING_SIZE || !rte_is_power_of_2(n))
+	/* Packed rings may have any size (virtio 1.1, 2.8.10). */
+	if (n == 0 || n > RTE_VHOST_PCI_MAX_RING_SIZE ||
+			(!packed && !rte_is_power_of_2(n)))
 		return -1;
 	vr->desc = rte_vhost_pci_translate(map, meta->desc, 16 * n);
 	vr->avail = rte_vhost_pci_translate(map, meta->avail,
@@ -338,7 +340,12 @@ vpci_pchain_next(const struct vpci_vring *vr,
 		}
 		if (!(flags & VPCI_DESC_F_NEXT))
 			break;
+		/* The driver makes the head available last: a later
+		 * descriptor that is not is a broken ring.
+		 */
 		flags = vr->pdesc[pos].flags;
+		if (unlikely(!vpci_pdesc_avail(flags, wrap)))
+			return VPCI_CHAIN_BROKEN;
 	}
 	cur->idx = pos;
 	cur->wrap = wrap;
@@ -472,13 +479,15 @@ vpci_used_flush_split(struct vpci_vring *vr, uint16_t n)
 }
 
 /* The staged entries into a packed ring: one used descriptor per buffer,
- * each then skipping the descriptors the buffer took. The flags go last,
- * released: they hand the descriptor to the peer.
+ * each then skipping the descriptors the buffer took. The flags hand a
+ * descriptor to the peer, so they go last, released; the first entry's go
+ * after all the others, so the peer never sees the head buffer of a
+ * multi-buffer packet before the rest.
  */
 static inline void
 vpci_used_flush_packed(struct vpci_vring *vr, uint16_t n)
 {
-	uint16_t i, pos = vr->last_used_idx, flags;
+	uint16_t i, pos = vr->last_used_idx, flags, first = 0, head = pos;
 	bool wrap = vr->used_wrap;
 
 	for (i = 0; i < n; i++) {
@@ -489,14 +498,20 @@ vpci_used_flush_packed(struct vpci_vring *vr, uint16_t n)
 		flags = wrap ? VPCI_PDESC_F_AVAIL | VPCI_PDESC_F_USED : 0;
 		if (s->len != 0)
 			flags |= VPCI_DESC_F_WRITE;
-		__atomic_store_n(&vr->pdesc[pos].flags, flags,
-			__ATOMIC_RELEASE);
+		if (i == 0)
+			first = flags;
+		else
+			__atomic_store_n(&vr->pdesc[pos].flags, flags,
+				__ATOMIC_RELEASE);
 		pos += s->ndesc;
 		if (pos >= vr->size) {
 			pos -= vr->size;
 			wrap = !wrap;
 		}
 	}
+	if (n != 0)
+		__atomic_store_n(&vr->pdesc[head].flags, first,
+			__ATOMIC_RELEASE);
 	vr->last_used_idx = pos;
 	vr->used_wrap = wrap;
 }
