@@ -50,6 +50,10 @@ long first_diff(const uint8_t *a, const uint8_t *b, uint32_t len);
 void free_all(struct rte_mbuf **pkts, uint16_t n);
 /* rx_burst must give exactly one packet, equal to @f. */
 int expect_rx(struct dp *d, const uint8_t *f, uint32_t len, uint16_t *nb_segs);
+/* rx_burst must give nothing. */
+int expect_no_rx(struct dp *d, const char *what);
+/* One packet out of rx_burst, within a second, or NULL. */
+struct rte_mbuf *rx_one(struct dp *d);
 /* tx_burst must take a frame of the @len bytes of @f. */
 int tx_frame(struct dp *d, const uint8_t *f, uint32_t len);
 

@@ -171,16 +171,6 @@ expect_no_pused(struct dp *d, int r, const char *when)
 	return 0;
 }
 
-static int
-expect_no_rx(struct dp *d, const char *what)
-{
-	struct rte_mbuf *pkts[BURST];
-	uint16_t n = rte_eth_rx_burst(d->port, 0, pkts, BURST);
-
-	free_all(pkts, n);
-	EXPECTR(n == 0, "rx_burst returned %u packets %s", n, what);
-	return 0;
-}
 
 /* @b must hold a zero virtio-net header with num_buffers = @nbufs. */
 static int
@@ -1293,20 +1283,6 @@ t_pk_odd_size(struct dp *d)
 
 /* ---- zero-copy RX on net_vhost_pci1 ---- */
 
-/* One packet out of rx_burst, within a second. */
-static struct rte_mbuf *
-rx_one(struct dp *d)
-{
-	struct rte_mbuf *m = NULL;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (rte_eth_rx_burst(d->port, 0, &m, 1) == 1)
-			return m;
-		rte_delay_ms(10);
-	}
-	return NULL;
-}
 
 /*
  * The file offset @addr maps, if it lies in a mapping of the same file as

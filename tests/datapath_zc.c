@@ -25,20 +25,6 @@
 #define F_IN_ORDER	(1ull << 35)
 static char zc_sock[256];
 
-/* One packet out of rx_burst, within a second. */
-static struct rte_mbuf *
-rx_one(struct dp *d)
-{
-	struct rte_mbuf *m = NULL;
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (rte_eth_rx_burst(d->port, 0, &m, 1) == 1)
-			return m;
-		rte_delay_ms(10);
-	}
-	return NULL;
-}
 
 static int
 zc_payload_ok(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)

@@ -171,7 +171,22 @@ expect_rx(struct dp *d, const uint8_t *f, uint32_t len, uint16_t *nb_segs)
 	return rc;
 }
 
-static int
+/* One packet out of rx_burst, within a second. */
+struct rte_mbuf *
+rx_one(struct dp *d)
+{
+	struct rte_mbuf *m = NULL;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (rte_eth_rx_burst(d->port, 0, &m, 1) == 1)
+			return m;
+		rte_delay_ms(10);
+	}
+	return NULL;
+}
+
+int
 expect_no_rx(struct dp *d, const char *what)
 {
 	struct rte_mbuf *pkts[BURST];
