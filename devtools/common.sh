@@ -72,7 +72,11 @@ vpci_stage_pmd() {
 	for f in "$VPCI_BUILD"/drivers/librte_net_vhost_pci.so* \
 			"$VPCI_BUILD"/lib/librte_vhost_pci.so*; do
 		[ -d "$f" ] && continue
-		cp -P "$f" "$VPCI_RUN/$(basename "$(dirname "$f")")/"
+		# Copy, then rename: a running process keeps the file it
+		# mapped (rewriting it in place would SIGBUS that process).
+		local dst
+		dst="$VPCI_RUN/$(basename "$(dirname "$f")")/$(basename "$f")"
+		cp -P "$f" "$dst.new" && mv -f "$dst.new" "$dst"
 	done
 	VPCI_PMD="$VPCI_RUN/drivers/librte_net_vhost_pci.so"
 }

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_bus_vdev.h>
@@ -180,6 +181,62 @@ t_zc_repost(struct dp *d)
 	return 0;
 }
 
+/* A port without zero_copy= lends (no DMA port in this process), with the
+ * default zc_min_len of 512. (test_virtio_paths.sh shows zero_copy=0
+ * offering IN_ORDER: virtio-user takes its in-order paths.)
+ */
+static int
+t_zc_default(struct dp *d)
+{
+	struct dp e = { .mp = d->mp };
+	struct fake_peer fp = { .sock = -1 };
+	struct rte_mbuf *m = NULL;
+	char sock[256], args[300];
+	int rc = -1, i, lent = -1, copied = -1;
+
+	EXPECTR(d->peer.offered != 0, "no offer recorded");
+	snprintf(sock, sizeof(sock), "%s.def", d->sock);
+	snprintf(args, sizeof(args), "path=%s", sock);
+	EXPECTR(rte_vdev_init("net_vhost_pci2", args) == 0, "vdev refused");
+	if (rte_eth_dev_get_port_by_name("net_vhost_pci2", &e.port) != 0 ||
+			port_setup(&e) < 0 || fp_init(&fp, RING_SIZE) < 0 ||
+			fp_connect(&fp, sock, 0) < 0) {
+		FAIL("default port setup: %s", fp.err);
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		make_frame(frame_a, i == 0 ? 600 : 400, 70 + i);
+		fp_post_tx(&fp, frame_a, i == 0 ? 600 : 400);
+		m = rx_one(&e);
+		if (m == NULL) {
+			FAIL("no packet on the default port");
+			goto out;
+		}
+		if (i == 0)
+			lent = RTE_MBUF_HAS_EXTBUF(m) &&
+				zc_payload_ok(m, frame_a, 600);
+		else
+			copied = !RTE_MBUF_HAS_EXTBUF(m) &&
+				zc_payload_ok(m, frame_a, 400);
+		rte_pktmbuf_free(m);
+	}
+	if (fp.offered & F_IN_ORDER)
+		FAIL("default port offers IN_ORDER: zero-copy is off");
+	else if (lent != 1)
+		FAIL("default port: a 600-byte frame was not lent");
+	else if (copied != 1)
+		FAIL("default port: a 400-byte frame (under 512) was lent");
+	else
+		rc = 0;
+out:
+	fp_fini(&fp);
+	rte_eth_dev_stop(e.port);
+	rte_eth_dev_close(e.port);
+	rte_vdev_uninit("net_vhost_pci2");
+	unlink(sock);
+	return rc;
+}
+
 const struct dp_check phase_zc[] = {
 	{ "zero-copy: a port with zero_copy=1 comes up", t_zc_setup },
 	{ "zero-copy: IN_ORDER is not offered (buffers complete out of order)",
@@ -194,6 +251,8 @@ const struct dp_check phase_zc[] = {
 		t_zc_survives_disconnect },
 	{ "zero-copy: the peer re-posting a lent head stops the queue with ierrors +1",
 		t_zc_repost },
+	{ "zero-copy is the default: a port without zero_copy= offers no IN_ORDER, lends a 600-byte frame and copies a 400-byte one (zc_min_len 512)",
+		t_zc_default },
 };
 
 const size_t phase_zc_len = RTE_DIM(phase_zc);

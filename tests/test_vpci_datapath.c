@@ -847,8 +847,9 @@ eal_start(const char *pmd, const char *sock)
 	/* Parallel runs need their own EAL runtime directory. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s",
 		env != NULL ? env : "vpci-dp");
-	if ((size_t)snprintf(vdev, sizeof(vdev), VDEV_NAME ",path=%s", sock)
-			>= sizeof(vdev))
+	/* Copy mode: the zero-copy phases use a port of their own. */
+	if ((size_t)snprintf(vdev, sizeof(vdev),
+			VDEV_NAME ",path=%s,zero_copy=0", sock) >= sizeof(vdev))
 		return FAIL("socket path too long");
 	if (rte_eal_init(argc, argv) < 0)
 		return FAIL("rte_eal_init: %s", rte_strerror(rte_errno));

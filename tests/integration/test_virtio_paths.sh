@@ -8,17 +8,21 @@
 # a different peer. pktcheck sends on the virtio-user side and verifies
 # every byte that comes back through a testpmd with net_vhost_pci swapping
 # MACs. Each check also asserts, from virtio's own log, that the intended
-# RX path was the one used.
+# RX path was the one used. The ten paths run against the copy datapath
+# (zero_copy=0), where IN_ORDER is offered; the paths without IN_ORDER run
+# again against zero-copy RX (the default), which does not offer it.
 . "$(dirname "$0")/lib.sh"
 
 sock=$VPCI_RUN/t-paths.sock
 
-# path NAME DEVARGS SIZE RX-PATH-LOG [EAL-ARGS]
+# path NAME DEVARGS SIZE RX-PATH-LOG [EAL-ARGS]; $ZC: our devargs.
 path() {
 	local name=$1 args=$2 size=$3 want=$4 eal=${5:-}
-	local a=$LOGS/paths-$name-$size.vpci.log p=$LOGS/paths-$name-$size.pktcheck.log
+	local a=$LOGS/paths-$name-$size${ZC:+-zc}.vpci.log
+	local p=$LOGS/paths-$name-$size${ZC:+-zc}.pktcheck.log
 	local check="virtio-user-$name-${size}B"
-	start_vpci_testpmd "$sock" "" macswap "$a"
+	[ -z "${ZC:-}" ] || check="$check-zero-copy"
+	start_vpci_testpmd "$sock" "${ZC:-,zero_copy=0}" macswap "$a"
 	vpci_wait_log "$a" 'forwards packets' 20
 	# shellcheck disable=SC2086
 	timeout 60 "$PKTCHECK" -l 0 --file-prefix=vpci-t-p $VPCI_EAL_MEM \
@@ -67,3 +71,14 @@ path split-mrg-inorder ",packed_vq=0,mrg_rxbuf=1,in_order=1" 9000 inorder
 path split-mrg ",packed_vq=0,mrg_rxbuf=1,in_order=0" 9000 "mergeable buffer"
 path packed-mrg ",packed_vq=1,mrg_rxbuf=1,in_order=0" 9000 \
 	"packed ring mergeable buffer"
+
+# Zero-copy RX, with a low threshold so that every frame is lent.
+ZC=",zc_min_len=0"
+for size in 64 1518; do
+	path split-mrg ",packed_vq=0,mrg_rxbuf=1,in_order=0" $size "mergeable buffer"
+	path split-nonmrg ",packed_vq=0,mrg_rxbuf=0,in_order=0" $size standard
+	path packed-mrg ",packed_vq=1,mrg_rxbuf=1,in_order=0" $size \
+		"packed ring mergeable buffer"
+	path packed-nonmrg ",packed_vq=1,mrg_rxbuf=0,in_order=0" $size \
+		"packed ring standard"
+done

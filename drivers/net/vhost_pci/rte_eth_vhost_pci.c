@@ -21,6 +21,8 @@
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 
@@ -35,7 +37,10 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_UUID	"uuid"
 #define VPCI_ARG_ZC	"zero_copy"
 #define VPCI_ARG_ZC_MIN	"zc_min_len"
-/* Payloads shorter than this are copied even with zero_copy=1. */
+/* Payloads shorter than this are copied even with zero-copy on: below it
+ * copying costs the PMD core less than lending, even with the payload in
+ * this core's cache (tests/tools/vpci_rxcost.c; doc/guides/nics).
+ */
 #define VPCI_ZC_MIN_LEN_DEFAULT	512
 
 static const char * const vpci_valid_args[] = {
@@ -541,6 +546,7 @@ struct vpci_args {
 	bool uuid_pinned;
 	uint8_t uuid[16];
 	bool zero_copy;
+	bool zero_copy_set;		/* given, not defaulted */
 	uint32_t zc_min_len;
 };
 
@@ -601,6 +607,7 @@ vpci_arg_zc(const char *key __rte_unused, const char *value, void *opaque)
 	if (vpci_arg_uint(value, 1, &v) < 0)
 		return -EINVAL;
 	a->zero_copy = v;
+	a->zero_copy_set = true;
 	return 0;
 }
 
@@ -639,6 +646,31 @@ vpci_arg_uuid(const char *key __rte_unused, const char *value, void *opaque)
 		return -EINVAL;
 	a->uuid_pinned = true;
 	return 0;
+}
+
+/*
+ * Zero-copy unless asked otherwise, where it is safe: the BAR is not
+ * DMA-mapped for devices, and a lent mbuf's IOVA is its virtual address
+ * (RTE_BAD_IOVA unless EAL runs IOVA as VA). So a port that DMAs (any port
+ * not on the vdev bus) could be handed lent mbufs it cannot reach; vdev
+ * ports only use virtual addresses.
+ */
+static bool
+vpci_zero_copy_default(const char *name)
+{
+	uint16_t pid;
+
+	RTE_ETH_FOREACH_DEV(pid) {
+		const struct rte_device *d = rte_eth_devices[pid].device;
+
+		if (d != NULL &&
+				strcmp(rte_bus_name(rte_dev_bus(d)), "vdev") != 0) {
+			VPCI_LOG(NOTICE, "%s: zero-copy RX off: port %u (%s) may DMA from lent mbufs; zero_copy=1 forces it",
+				name, pid, rte_dev_name(d));
+			return false;
+		}
+	}
+	return true;
 }
 
 static int
@@ -754,10 +786,11 @@ vpci_probe(struct rte_vdev_device *vdev)
 	internal->flags = args.flags;
 	internal->port_id = eth_dev->data->port_id;
 	internal->uuid_pinned = args.uuid_pinned;
-	internal->zero_copy = args.zero_copy;
+	internal->zero_copy = args.zero_copy_set ? args.zero_copy :
+		vpci_zero_copy_default(name);
 	internal->zc_min_len = args.zc_min_len;
 	/* Lent buffers come back in any order. */
-	if (args.zero_copy)
+	if (internal->zero_copy)
 		internal->flags |= RTE_VHOST_PCI_F_NO_IN_ORDER;
 	memcpy(internal->uuid, args.uuid, sizeof(internal->uuid));
 	vpci_init_queues(internal);
