@@ -105,6 +105,56 @@ t_zc_small_copied(struct dp *d)
 	return 0;
 }
 
+/* A payload over two descriptors is lent as two segments, and its head
+ * returns only once both are freed, one at a time.
+ */
+static int
+t_zc_chain(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	uint16_t s = fp_next_slot(p, FP_TXQ), before = fp_used_idx(p, FP_TXQ);
+	uint16_t n1 = (s + 1) & (RING_SIZE - 1), n2 = (s + 2) & (RING_SIZE - 1);
+	struct rte_mbuf *m, *m2, *none;
+
+	make_frame(frame_a, 700, 63);
+	memset(fp_buf(p, FP_TXQ, s), 0, FP_NET_HDR_LEN);
+	memcpy(fp_buf(p, FP_TXQ, n1), frame_a, 300);
+	memcpy(fp_buf(p, FP_TXQ, n2), frame_a + 300, 400);
+	fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), FP_NET_HDR_LEN,
+		FP_DESC_F_NEXT, n1);
+	fp_set_desc(p, FP_TXQ, n1, fp_buf_gpa(p, FP_TXQ, n1), 300,
+		FP_DESC_F_NEXT, n2);
+	fp_set_desc(p, FP_TXQ, n2, fp_buf_gpa(p, FP_TXQ, n2), 400, 0, 0);
+	fp_publish(p, FP_TXQ, s);
+	m = rx_one(d);
+	EXPECTR(m != NULL, "no packet");
+	m2 = m->next;
+	EXPECTR(m->nb_segs == 2 && m->pkt_len == 700 && m2 != NULL &&
+		RTE_MBUF_HAS_EXTBUF(m) && RTE_MBUF_HAS_EXTBUF(m2) &&
+		m->data_len == 300 && m2->data_len == 400 &&
+		memcmp(rte_pktmbuf_mtod(m, void *), frame_a, 300) == 0 &&
+		memcmp(rte_pktmbuf_mtod(m2, void *), frame_a + 300, 400) == 0,
+		"not lent as 2 segments of 300 + 400 bytes (segs %u, len %u)",
+		m->nb_segs, m->pkt_len);
+	/* Free the segments apart: the head waits for the second. */
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->pkt_len = 300;
+	rte_pktmbuf_free(m);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	EXPECTR(fp_used_idx(p, FP_TXQ) == before,
+		"the head came back with one segment still out");
+	rte_pktmbuf_free(m2);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	EXPECTR(fp_used_idx(p, FP_TXQ) == (uint16_t)(before + 1),
+		"used idx %u after both frees, want %u", fp_used_idx(p, FP_TXQ),
+		(uint16_t)(before + 1));
+	EXPECTR(p->ring[FP_TXQ].used->ring[before & (RING_SIZE - 1)].id == s,
+		"used entry %u is id %u, want head %u", before,
+		p->ring[FP_TXQ].used->ring[before & (RING_SIZE - 1)].id, s);
+	return 0;
+}
+
 /* Past half the ring in flight, RX copies: the peer never starves. */
 static int
 t_zc_cap(struct dp *d)
@@ -245,6 +295,8 @@ const struct dp_check phase_zc[] = {
 		t_zc_lend },
 	{ "zero-copy: a frame under zc_min_len is copied and its head returns at once",
 		t_zc_small_copied },
+	{ "zero-copy: a payload over 2 descriptors is lent as 2 segments; its head returns only after both are freed, one at a time",
+		t_zc_chain },
 	{ "zero-copy: past half the ring lent, RX copies; every head returns after the frees",
 		t_zc_cap },
 	{ "zero-copy: a lent mbuf stays readable after the peer disconnects (BAR held), no fault",

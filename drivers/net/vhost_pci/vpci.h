@@ -145,6 +145,12 @@ struct vpci_vring {
 	struct vpci_shadow shadow[VPCI_SHADOW_USED];
 };
 
+/* A piece of a descriptor chain, translated into the BAR. */
+struct vpci_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
 struct vpci_stats {
 	uint64_t pkts;
 	uint64_t bytes;
@@ -211,8 +217,9 @@ int vpci_zc_attach(struct vpci_queue *q);
 void vpci_zc_free(struct vpci_queue *q);
 uint32_t vpci_zc_inflight(const struct vpci_queue *q);
 uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);
+bool vpci_zc_busy(const struct vpci_queue *q, uint16_t head);
 int vpci_zc_lend(struct vpci_queue *q, uint16_t id, uint16_t ndesc,
-		uint8_t *data, uint32_t len, struct rte_mbuf *m);
+		const struct vpci_iov *p, uint16_t n, struct rte_mbuf *m);
 
 /* virtio-net header offloads (vpci_offload.c). */
 int vpci_offload_rx(const struct pmd_internal *internal,

@@ -32,11 +32,6 @@
 /* Heads one mergeable packet may use. */
 #define VPCI_MAX_MRG_BUFS	VPCI_MAX_IOV
 
-struct vpci_iov {
-	uint8_t *base;
-	uint32_t len;
-};
-
 struct vpci_chain {
 	uint16_t head;		/* split: head index; packed: buffer id */
 	uint16_t ndesc;		/* ring descriptors it took (packed) */
@@ -633,20 +628,23 @@ vpci_chain_to_mbuf(struct vpci_queue *q, const struct vpci_chain *c,
 	return 0;
 }
 
-/* The payload after the header, if it lies in one piece: its length (and
- * *data), else 0.
+/* The payload after the header, as pieces of the chain (into @p, at most
+ * VPCI_MAX_IOV): their number.
  */
-static uint32_t
-vpci_chain_payload(const struct vpci_chain *c, uint32_t hdr, uint8_t **data)
+static uint16_t
+vpci_chain_payload(const struct vpci_chain *c, uint32_t hdr,
+		struct vpci_iov *p)
 {
-	uint16_t i;
+	uint16_t i, n = 0;
 
 	for (i = 0; i < c->niov && hdr >= c->iov[i].len; i++)
 		hdr -= c->iov[i].len;
-	if (i != c->niov - 1 || hdr >= c->iov[i].len)
-		return 0;
-	*data = c->iov[i].base + hdr;
-	return c->iov[i].len - hdr;
+	for (; i < c->niov; i++, hdr = 0) {
+		p[n].base = c->iov[i].base + hdr;
+		p[n].len = c->iov[i].len - hdr;
+		n++;
+	}
+	return n;
 }
 
 /* The virtio-net header at the chain's start, wherever its pieces lie. */
@@ -678,16 +676,19 @@ static int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 		struct rte_mbuf *m)
 {
-	uint8_t *data;
-	uint32_t len;
+	struct vpci_iov p[VPCI_MAX_IOV];
+	uint16_t n;
 	int ret;
 
 	if (q->zc_active) {
-		len = vpci_chain_payload(c, q->internal->hdr_len, &data);
-		if (len != 0) {
-			ret = vpci_zc_lend(q, c->head, c->ndesc, data, len, m);
+		if (c->len - q->internal->hdr_len >= q->internal->zc_min_len) {
+			n = vpci_chain_payload(c, q->internal->hdr_len, p);
+			ret = vpci_zc_lend(q, c->head, c->ndesc, p, n, m);
 			if (ret != 0)
 				return ret > 0 ? VPCI_RX_LENT : VPCI_RX_BROKEN;
+		} else if (unlikely(vpci_zc_busy(q, c->head))) {
+			/* Copied, it would be returned twice. */
+			return VPCI_RX_BROKEN;
 		}
 	}
 	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED : -1;

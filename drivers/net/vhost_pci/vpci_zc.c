@@ -6,8 +6,8 @@
  * Zero-copy RX: an mbuf gets the peer's buffer as an external buffer.
  *
  * Each descriptor head (packed ring: buffer id) of the peer's TX ring has a
- * slot with its shared info, so attaching costs no allocation. The head stays out of the used
- * ring until the mbuf is freed; the free callback (any lcore) posts it to
+ * slot with its shared info, so attaching costs no allocation. The head
+ * stays out of the used ring until the mbuf is freed; the free callback (any lcore) posts it to
  * the queue's completion ring and drops the mbuf's hold on the BAR, which
  * keeps the peer's memory mapped past a disconnect. The RX burst drains
  * completions into used entries. Completions are out of order, so
@@ -26,6 +26,9 @@
 #include <rte_ring.h>
 
 #include "vpci.h"
+
+/* Pieces one lent packet may have; a chain of more is copied. */
+#define VPCI_ZC_MAX_SEGS	16
 
 struct vpci_zc_slot {
 	struct rte_mbuf_ext_shared_info shinfo;
@@ -179,43 +182,77 @@ vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room)
 	return n;
 }
 
+/* Whether @head is lent in this attach: the peer may not post it again. */
+bool
+vpci_zc_busy(const struct vpci_queue *q, uint16_t head)
+{
+	return q->zc->slot[head].gen == q->zc->gen;
+}
+
 /*
- * Lend the peer's buffer @data/@len of chain @head (split head index or
- * packed buffer id, which took @ndesc descriptors) to @m. Returns 1 if
- * lent, 0 to copy instead (small, over the cap, or the slot still out from
- * an earlier attach), -1 if the peer posted a head that is still out in
- * this attach: a broken or hostile peer.
+ * Lend the payload of chain @head (split head index or packed buffer id,
+ * which took @ndesc descriptors), in @n pieces @p, to @m: one external
+ * buffer per piece, the first in @m and the others in mbufs chained to it.
+ * All share the slot's shared info, whose count is the number of pieces:
+ * the chain is pinned until every segment is freed, whatever the order or
+ * the lcore. Returns 1 if lent, 0 to copy instead (small, over the cap, no
+ * mbufs for the segments, or the slot still out from an earlier attach),
+ * -1 if the peer posted a head that is still out in this attach: a broken
+ * or hostile peer.
  */
 int
 vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
-		uint8_t *data, uint32_t len, struct rte_mbuf *m)
+		const struct vpci_iov *p, uint16_t n, struct rte_mbuf *m)
 {
+	struct rte_mbuf *seg[VPCI_ZC_MAX_SEGS], *prev;
 	struct vpci_zc *zc = q->zc;
 	struct vpci_zc_slot *s = &zc->slot[head];
+	uint32_t len = 0;
 	rte_iova_t iova;
+	uint16_t i;
 
-	if (len < q->internal->zc_min_len || len > UINT16_MAX)
-		return 0;
 	if (s->gen == zc->gen)
 		return -1;
-	if (s->gen != 0 ||
+	if (n == 0 || n > VPCI_ZC_MAX_SEGS || s->gen != 0 ||
 			__atomic_load_n(&zc->inflight, __ATOMIC_RELAXED) >= zc->cap)
 		return 0;
-	s->hold = rte_vhost_pci_dev_bar_hold(q->internal->dev);
-	if (s->hold == NULL)
+	for (i = 0; i < n; i++) {
+		if (p[i].len > UINT16_MAX)
+			return 0;
+		len += p[i].len;
+	}
+	if (len < q->internal->zc_min_len)
 		return 0;
+	seg[0] = m;
+	if (n > 1 && rte_pktmbuf_alloc_bulk(q->mp, &seg[1], n - 1) != 0)
+		return 0;
+	s->hold = rte_vhost_pci_dev_bar_hold(q->internal->dev);
+	if (s->hold == NULL) {
+		if (n > 1)
+			rte_pktmbuf_free_bulk(&seg[1], n - 1);
+		return 0;
+	}
 	s->zc = zc;
 	s->head = head;
 	s->ndesc = ndesc;
 	s->gen = zc->gen;
 	s->shinfo.free_cb = vpci_zc_free_cb;
 	s->shinfo.fcb_opaque = s;
-	rte_mbuf_ext_refcnt_set(&s->shinfo, 1);
+	rte_mbuf_ext_refcnt_set(&s->shinfo, n);
 	__atomic_add_fetch(&zc->inflight, 1, __ATOMIC_RELAXED);
-	/* The BAR is not DPDK memory: an IOVA only where IOVA is VA. */
-	iova = zc->iova_va ? (rte_iova_t)(uintptr_t)data : RTE_BAD_IOVA;
-	rte_pktmbuf_attach_extbuf(m, data, iova, len, &s->shinfo);
-	m->data_len = len;
+	prev = NULL;
+	for (i = 0; i < n; i++) {
+		/* The BAR is not DPDK memory: an IOVA only where IOVA is VA. */
+		iova = zc->iova_va ? (rte_iova_t)(uintptr_t)p[i].base :
+			RTE_BAD_IOVA;
+		rte_pktmbuf_attach_extbuf(seg[i], p[i].base, iova, p[i].len,
+			&s->shinfo);
+		seg[i]->data_len = p[i].len;
+		if (prev != NULL)
+			prev->next = seg[i];
+		prev = seg[i];
+	}
+	m->nb_segs = n;
 	m->pkt_len = len;
 	return 1;
 }
