@@ -62,7 +62,8 @@ mkdir -p "$out"
 results=$out/results.tsv
 : > "$results"
 
-# Jumbo frames ride mergeable buffers; testpmd needs room for them.
+# Jumbo frames ride mergeable buffers; testpmd needs room for them, and
+# checks --txpkts against --mbuf-size in argument order: size args first.
 size_args() {
 	if [ "$1" -gt 1518 ]; then
 		echo "--max-pkt-len=9600 --mbuf-size=10240"
@@ -123,7 +124,7 @@ run_one() {
 		--file-prefix=vpci-bench-a $VPCI_EAL_MEM --no-pci \
 		-d "$VPCI_PMD" $(pmd_vdevs "$pmd" $nports) -- \
 		--forward-mode=$amode --auto-start --stats-period 1 \
-		--record-core-cycles --txpkts="$size" $sz
+		--record-core-cycles $sz --txpkts="$size"
 	apid=$VPCI_LAST_PID
 	vpci_wait_log "$a" 'forwards packets' 20 || { echo "$pmd $sc $size: PMD side did not start" >&2; return 1; }
 	[ "$sc" = vm2vm ] || [ "$sc" = loopback ] || extra="--auto-start"
@@ -132,7 +133,7 @@ run_one() {
 	vpci_testpmd_fifo peer "$b" vpci-bench-b -l 0-1 --main-lcore 1 \
 		--file-prefix=vpci-bench-b $VPCI_EAL_MEM --no-pci \
 		--single-file-segments $(peer_vdevs $nports) -- -i \
-		--forward-mode=$bmode --txpkts="$size" $sz \
+		--forward-mode=$bmode $sz --txpkts="$size" \
 		$([ "$size" -gt 1518 ] && echo --enable-scatter)
 	bpid=$VPCI_LAST_PID
 	vpci_wait_log "$b" 'testpmd>' 20 || { echo "$pmd $sc $size: peer did not start" >&2; return 1; }

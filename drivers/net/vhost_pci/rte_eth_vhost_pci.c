@@ -38,8 +38,8 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_ZC	"zero_copy"
 #define VPCI_ARG_ZC_MIN	"zc_min_len"
 /* Payloads shorter than this are copied even with zero-copy on: below it
- * copying costs the PMD core less than lending, even with the payload in
- * this core's cache (tests/tools/vpci_rxcost.c; doc/guides/nics).
+ * copying costs the PMD core less than lending, unless the payload is out
+ * of cache (tests/tools/vpci_pmdcost.c; doc/guides/nics/vhost_pci.rst).
  */
 #define VPCI_ZC_MIN_LEN_DEFAULT	512
 

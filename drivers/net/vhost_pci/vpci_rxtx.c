@@ -22,6 +22,7 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_memcpy.h>
+#include <rte_prefetch.h>
 
 #include "vpci.h"
 
@@ -374,6 +375,42 @@ vpci_packed_count(const struct vpci_vring *vr, uint16_t max)
 }
 
 /* ---- both formats ---- */
+
+/* Bytes of the next chain's first buffer that RX prefetches. */
+#define VPCI_PREFETCH_MAX	512
+
+/*
+ * Start loading the first buffer of the next available chain (virtio-net
+ * header and frame), so that the copy of this one overlaps the misses.
+ * Only a hint: nothing is checked or kept, and a bad address is skipped.
+ */
+static inline void
+vpci_prefetch_next(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur)
+{
+	const uint8_t *p;
+	uint64_t addr;
+	uint32_t len, off;
+
+	if (vr->packed) {
+		addr = vr->pdesc[cur->idx].addr;
+		len = vr->pdesc[cur->idx].len;
+	} else {
+		uint16_t d;
+
+		if (cur->left == 0)
+			return;
+		d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
+		addr = vr->desc[d].addr;
+		len = vr->desc[d].len;
+	}
+	len = RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX);
+	p = rte_vhost_pci_translate(map, addr, len);
+	if (p == NULL)
+		return;
+	for (off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + off);
+}
 
 static inline void
 vpci_cursor_start(const struct vpci_vring *vr, struct vpci_cursor *cur,
@@ -776,6 +813,8 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			vpci_used_put(&q->vr, used++, &c, 0);
 			continue;
 		}
+		if (i + 1 < n)
+			vpci_prefetch_next(&q->vr, &q->internal->map, &cur);
 		ret = vpci_rx_one(q, &c, mb[got], &used);
 		if (unlikely(ret == VPCI_RX_BROKEN)) {
 			cur = prev;	/* that chain stays unconsumed */
