@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rte_vhost_pci_bar.h"
 
@@ -80,6 +81,29 @@ struct rte_vhost_pci_ops {
 int rte_vhost_pci_server_register(const char *path, uint32_t flags,
 		uint16_t max_queue_pairs, const struct rte_vhost_pci_ops *ops,
 		void *ctx);
+
+/** Connections one socket accepts unless told otherwise. */
+#define RTE_VHOST_PCI_MAX_CLIENTS_DEFAULT	64
+
+/**
+ * Bound the connections of a registered server socket: past @p max, a new
+ * connection is closed at once, with an error log line. Each client can
+ * map all of its memory into this process, so the bound is a resource
+ * limit. Connections already there stay.
+ *
+ * @return 0, -EINVAL if @p max is 0, -ENOENT if @p path is not registered.
+ */
+int rte_vhost_pci_server_set_max_clients(const char *path, uint32_t max);
+
+/**
+ * Owner, group and mode of a registered server's socket file. The library
+ * creates it with mode 0600: only its owner may connect.
+ *
+ * @return 0, -ENOENT if @p path is not registered, -ENOTSOCK in client
+ *   mode, or the negative errno of chown() or chmod().
+ */
+int rte_vhost_pci_server_set_owner(const char *path, uid_t uid, gid_t gid,
+		mode_t mode);
 
 /**
  * Close the socket and every connection on it. Devices in use get

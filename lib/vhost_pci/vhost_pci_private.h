@@ -170,6 +170,8 @@ struct vhost_pci_endpoint {
 	uint64_t sock_ino;
 	uint64_t token;
 	uint64_t next_conn_id;
+	uint32_t nconns;	/* connections in conns */
+	uint32_t max_clients;	/* past it, a new connection is refused */
 	struct vhost_pci_conn_list conns;
 };
 

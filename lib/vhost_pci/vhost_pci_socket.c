@@ -165,6 +165,7 @@ vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 	ep->ctx = ctx;
 	ep->listen_fd = -1;
 	ep->next_conn_id = 1;
+	ep->max_clients = RTE_VHOST_PCI_MAX_CLIENTS_DEFAULT;
 	TAILQ_INIT(&ep->conns);
 }
 
@@ -183,6 +184,7 @@ vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
 	vhost_pci_dev_init(&conn->dev, ep);
 	conn->dev.conn_id = ep->next_conn_id++;
 	TAILQ_INSERT_TAIL(&ep->conns, conn, next);
+	ep->nconns++;
 	return conn;
 }
 
@@ -227,6 +229,7 @@ vhost_pci_conn_free(struct vhost_pci_conn *conn)
 {
 	vhost_pci_conn_close(conn);
 	TAILQ_REMOVE(&conn->dev.ep->conns, conn, next);
+	conn->dev.ep->nconns--;
 	free(conn);
 }
 
@@ -520,7 +523,11 @@ endpoint_listen(struct vhost_pci_endpoint *ep)
 			close(probe);
 		unlink(ep->path);
 	}
+	/* Only the owner may connect until told otherwise (umask leaves
+	 * others without write permission meanwhile).
+	 */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			chmod(ep->path, 0600) < 0 ||
 			listen(fd, 128) < 0 || set_nonblock(fd) < 0) {
 		int err = -errno;
 
@@ -555,6 +562,13 @@ endpoint_accept(struct vhost_pci_endpoint *ep)
 	fd = accept4(ep->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
+	/* Each client may map all of its memory here: a bounded number. */
+	if (ep->nconns >= ep->max_clients) {
+		VHOST_PCI_LOG(ERR, "%s: connection refused: %u clients already, the maximum",
+			ep->path, ep->nconns);
+		close(fd);
+		return;
+	}
 	endpoint_add_conn(ep, fd);
 }
 
@@ -800,6 +814,46 @@ rte_vhost_pci_server_register(const char *path, uint32_t flags,
 		max_queue_pairs);
 out:
 	vhost_pci_lock_release();
+	return ret;
+}
+
+int
+rte_vhost_pci_server_set_max_clients(const char *path, uint32_t max)
+{
+	struct vhost_pci_endpoint *ep;
+	int ret = -ENOENT;
+
+	if (max == 0)
+		return -EINVAL;
+	vhost_pci_lock_take();
+	ep = endpoint_find(path);
+	if (ep != NULL) {
+		ep->max_clients = max;
+		ret = 0;
+	}
+	vhost_pci_lock_release();
+	return ret;
+}
+
+int
+rte_vhost_pci_server_set_owner(const char *path, uid_t uid, gid_t gid,
+		mode_t mode)
+{
+	struct vhost_pci_endpoint *ep;
+	int ret = -ENOENT;
+
+	vhost_pci_lock_take();
+	ep = endpoint_find(path);
+	if (ep != NULL && ep->listen_fd < 0)
+		ret = -ENOTSOCK;	/* client mode: no socket of ours */
+	else if (ep != NULL)
+		ret = (chown(path, uid, gid) < 0 ||
+			chmod(path, mode & 0777) < 0) ? -errno : 0;
+	vhost_pci_lock_release();
+	if (ret < 0 && ret != -ENOENT)
+		VHOST_PCI_LOG(ERR, "%s: cannot set owner %d:%d mode %o: %s",
+			path, (int)uid, (int)gid, (unsigned int)mode,
+			strerror(-ret));
 	return ret;
 }
 

@@ -13,6 +13,8 @@
  */
 
 #include <ctype.h>
+#include <grp.h>
+#include <pwd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,9 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_UUID	"uuid"
 #define VPCI_ARG_ZC	"zero_copy"
 #define VPCI_ARG_ZC_MIN	"zc_min_len"
+#define VPCI_ARG_OWNER	"owner"
+#define VPCI_ARG_GROUP	"group"
+#define VPCI_ARG_MAX_CLIENTS "max_clients"
 /* Payloads shorter than this are copied even with zero-copy on: below it
  * copying costs the PMD core less than lending, unless the payload is out
  * of cache (tests/tools/vpci_pmdcost.c; doc/guides/nics/vhost_pci.rst).
@@ -50,6 +55,9 @@ static const char * const vpci_valid_args[] = {
 	VPCI_ARG_UUID,
 	VPCI_ARG_ZC,
 	VPCI_ARG_ZC_MIN,
+	VPCI_ARG_OWNER,
+	VPCI_ARG_GROUP,
+	VPCI_ARG_MAX_CLIENTS,
 	NULL
 };
 
@@ -545,6 +553,9 @@ struct vpci_args {
 	uint32_t flags;
 	bool uuid_pinned;
 	uint8_t uuid[16];
+	int64_t owner;			/* -1: not given */
+	int64_t group;
+	uint32_t max_clients;
 	bool zero_copy;
 	bool zero_copy_set;		/* given, not defaulted */
 	uint32_t zc_min_len;
@@ -673,6 +684,51 @@ vpci_zero_copy_default(const char *name)
 	return true;
 }
 
+/* A user or group: a name, or a number. */
+static int
+vpci_arg_id(const char *key, const char *value, void *opaque)
+{
+	int64_t *id = opaque;
+	char buf[1024], *end;
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (*value != '\0' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
+		*id = v;
+		return 0;
+	}
+	if (strcmp(key, VPCI_ARG_OWNER) == 0) {
+		if (getpwnam_r(value, &pw, buf, sizeof(buf), &pwp) == 0 &&
+				pwp != NULL) {
+			*id = pw.pw_uid;
+			return 0;
+		}
+	} else if (getgrnam_r(value, &gr, buf, sizeof(buf), &grp) == 0 &&
+			grp != NULL) {
+		*id = gr.gr_gid;
+		return 0;
+	}
+	VPCI_LOG(ERR, "%s=%s: no such %s", key, value,
+		strcmp(key, VPCI_ARG_OWNER) == 0 ? "user" : "group");
+	return -EINVAL;
+}
+
+static int
+vpci_arg_max_clients(const char *key __rte_unused, const char *value,
+		void *opaque)
+{
+	struct vpci_args *a = opaque;
+	unsigned long v;
+
+	if (vpci_arg_uint(value, UINT16_MAX, &v) < 0 || v == 0)
+		return -EINVAL;
+	a->max_clients = v;
+	return 0;
+}
+
 static int
 vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 {
@@ -682,6 +738,9 @@ vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 	memset(a, 0, sizeof(*a));
 	a->queues = 1;
 	a->zc_min_len = VPCI_ZC_MIN_LEN_DEFAULT;
+	a->owner = -1;
+	a->group = -1;
+	a->max_clients = RTE_VHOST_PCI_MAX_CLIENTS_DEFAULT;
 	/* An unknown key makes rte_kvargs_parse() fail. */
 	kv = rte_kvargs_parse(params != NULL ? params : "", vpci_valid_args);
 	if (kv == NULL) {
@@ -702,7 +761,13 @@ vpci_parse_args(const char *name, const char *params, struct vpci_args *a)
 				a) < 0 ||
 			rte_kvargs_process(kv, VPCI_ARG_ZC, vpci_arg_zc, a) < 0 ||
 			rte_kvargs_process(kv, VPCI_ARG_ZC_MIN, vpci_arg_zc_min,
-				a) < 0) {
+				a) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_OWNER, vpci_arg_id,
+				&a->owner) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_GROUP, vpci_arg_id,
+				&a->group) < 0 ||
+			rte_kvargs_process(kv, VPCI_ARG_MAX_CLIENTS,
+				vpci_arg_max_clients, a) < 0) {
 		VPCI_LOG(ERR, "%s: invalid value in '%s'", name, params);
 		goto out;
 	}
@@ -786,6 +851,9 @@ vpci_probe(struct rte_vdev_device *vdev)
 	internal->flags = args.flags;
 	internal->port_id = eth_dev->data->port_id;
 	internal->uuid_pinned = args.uuid_pinned;
+	internal->owner = args.owner;
+	internal->group = args.group;
+	internal->max_clients = args.max_clients;
 	internal->zero_copy = args.zero_copy_set ? args.zero_copy :
 		vpci_zero_copy_default(name);
 	internal->zc_min_len = args.zc_min_len;
@@ -897,4 +965,7 @@ RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci,
 	VPCI_ARG_CLIENT "=<0|1> "
 	VPCI_ARG_UUID "=<uuid> "
 	VPCI_ARG_ZC "=<0|1> "
-	VPCI_ARG_ZC_MIN "=<bytes>");
+	VPCI_ARG_ZC_MIN "=<bytes> "
+	VPCI_ARG_OWNER "=<user> "
+	VPCI_ARG_GROUP "=<group> "
+	VPCI_ARG_MAX_CLIENTS "=<1-65535>");

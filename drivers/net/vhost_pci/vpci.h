@@ -192,6 +192,9 @@ struct pmd_internal {
 	bool zero_copy;			/* zero_copy= devarg */
 	uint32_t zc_min_len;		/* shorter payloads are copied */
 	bool uuid_pinned;		/* uuid= devarg */
+	int64_t owner;			/* owner= devarg, or -1 */
+	int64_t group;			/* group= devarg, or -1 */
+	uint32_t max_clients;		/* max_clients= devarg */
 	uint8_t uuid[16];
 	struct vpci_queue rxq[VPCI_MAX_QUEUE_PAIRS];
 	struct vpci_queue txq[VPCI_MAX_QUEUE_PAIRS];

@@ -185,7 +185,19 @@ vpci_server_add(struct pmd_internal *internal)
 	pthread_mutex_unlock(&vpci_servers_lock);
 	ret = rte_vhost_pci_server_register(srv->path, srv->flags, srv->queues,
 		&vpci_lib_ops, srv);
+	if (ret == 0)
+		ret = rte_vhost_pci_server_set_max_clients(srv->path,
+			internal->max_clients);
+	/* The socket is 0600; a group given may connect too. */
+	if (ret == 0 && !(srv->flags & RTE_VHOST_PCI_F_CLIENT) &&
+			(internal->owner >= 0 || internal->group >= 0))
+		ret = rte_vhost_pci_server_set_owner(srv->path,
+			internal->owner >= 0 ? (uid_t)internal->owner : (uid_t)-1,
+			internal->group >= 0 ? (gid_t)internal->group : (gid_t)-1,
+			internal->group >= 0 ? 0660 : 0600);
 	if (ret < 0) {
+		if (ret != -EEXIST && ret != -EADDRINUSE)
+			rte_vhost_pci_server_unregister(srv->path);
 		pthread_mutex_lock(&vpci_servers_lock);
 		TAILQ_REMOVE(&vpci_servers, srv, next);
 		pthread_mutex_unlock(&vpci_servers_lock);
