@@ -58,7 +58,9 @@ vpci_hugepages() {
 
 vpci_build() {
 	if [ ! -f "$VPCI_BUILD/build.ninja" ]; then
-		meson setup "$VPCI_BUILD" "$VPCI_TOP" >&2 || vpci_die "meson setup failed"
+		# shellcheck disable=SC2086
+		meson setup "$VPCI_BUILD" "$VPCI_TOP" ${VPCI_MESON_ARGS:-} >&2 ||
+			vpci_die "meson setup failed"
 	fi
 	ninja -C "$VPCI_BUILD" >&2 || vpci_die "build failed"
 }

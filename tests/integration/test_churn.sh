@@ -25,12 +25,14 @@ size=512
 
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
-# The vhost-pci side: two ports on one socket, io between them (lcore 1).
+# The vhost-pci side: two ports on one socket, io between them (lcore 1);
+# room for 64 churning clients besides the two real ones.
 VPCI_SOCKETS="$sock $fe1 $fe2"
 # shellcheck disable=SC2086
 vpci_bg "$a" vpci-ch-a "$TESTPMD" -l 0-1 --file-prefix=vpci-ch-a \
 	$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
-	--vdev "net_vhost_pci0,path=$sock" --vdev "net_vhost_pci1,path=$sock" \
+	--vdev "net_vhost_pci0,path=$sock,max_clients=128" \
+	--vdev "net_vhost_pci1,path=$sock" \
 	--log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=io --auto-start --stats-period 2
 apid=$VPCI_LAST_PID
