@@ -426,7 +426,11 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 		mv->flags |= RTE_VHOST_PCI_VRING_F_ENABLED;
 	if (vr->kickfd < 0)
 		mv->flags |= RTE_VHOST_PCI_VRING_F_NO_KICK;
-	if (n == 0 || !vr->addr_set || !vr->kick_set ||
+	/* A size accepted while RING_PACKED was acked must still suit the
+	 * features now (found by fuzz_msg: packed, size 200, then split).
+	 */
+	if (n == 0 || (!packed && !rte_is_power_of_2(n)) ||
+			!vr->addr_set || !vr->kick_set ||
 			uaddr_to_gpa(&dev->bar, vr->addr.desc_user_addr, 16 * n,
 				&mv->desc) < 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.avail_user_addr,
