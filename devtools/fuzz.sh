@@ -8,7 +8,8 @@
 #
 #   --seconds N   fuzz each target for N seconds (default 600)
 #   --target T    msg (control plane), ring (datapath) or all (default)
-#   --replay      run every seed of tests/fuzz/corpus/<target> once
+#   --replay      run every seed of tests/fuzz/corpus/<target> and every
+#                 saved reproducer tests/fuzz/crashes/<target>-* once
 #
 # New interesting inputs stay in the work directory ($VPCI_FUZZ_WORK,
 # default /tmp/vpci-fuzz), never in the repository; crash reproducers are
@@ -16,7 +17,6 @@
 # to $VPCI_FUZZ_BUILD (default $VPCI_TOP/build-fuzz). The last lines read
 #   fuzz <target>: <executions> execs, <crashes> crashes, <N> s
 # and the exit status is non-zero if any target crashed.
-# VPCI_FUZZ_SKIP=id[,id] passes the harnesses' checks of known findings.
 set -u
 . "$(dirname "$0")/common.sh"
 
@@ -128,7 +128,11 @@ fuzz_one() {
 		rm -rf "$work/replay"
 		mkdir -p "$work/replay"
 		cp "$seeds"/* "$work/replay/"
-		vpci_log "replaying $seeds with fuzz_$t"
+		# Reproducers of fixed findings: they must pass now.
+		for f in "$CRASH_DIR/$t"-*; do
+			[ -e "$f" ] && cp "$f" "$work/replay/"
+		done
+		vpci_log "replaying $seeds and $CRASH_DIR/$t-* with fuzz_$t"
 		"$bin" "${args[@]}" -runs=0 "$work/replay" > "$log" 2>&1
 		rc=$?
 	else

@@ -33,23 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} \
 } while (0)
 
-/*
- * Known findings, reported until fixed. VPCI_FUZZ_SKIP=id[,id...] passes
- * the checks of those ids, so that a long run can look past them.
- */
-static inline bool
-fuzz_skip(const char *id)
-{
-	const char *list = getenv("VPCI_FUZZ_SKIP"), *p;
-	size_t n = strlen(id);
-
-	for (p = list; p != NULL && (p = strstr(p, id)) != NULL; p += n)
-		if ((p == list || p[-1] == ',') &&
-				(p[n] == '\0' || p[n] == ','))
-			return true;
-	return false;
-}
-
 /* A seed being built, at most FUZZ_SEED_MAX bytes. */
 #define FUZZ_SEED_MAX	16384
 

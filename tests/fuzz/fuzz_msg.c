@@ -129,7 +129,6 @@ static int evfd = -1, nullfd = -1, sockfd[2] = { -1, -1 };
 static int fd_baseline = -1;
 static void *holds[MAX_HOLDS];
 static unsigned int nholds;
-static bool skip_split_size;	/* VPCI_FUZZ_SKIP=split-ring-size */
 
 static int
 count_fds(void)
@@ -205,10 +204,9 @@ check_vring(const struct rte_vhost_pci_map *map,
 
 	FUZZ_CHECK(n != 0 && n <= RTE_VHOST_PCI_MAX_RING_SIZE,
 		"vring %u published with size %" PRIu64, i, n);
-	/* Known: crashes/msg-packed-to-split-ring-size. */
-	if (!skip_split_size)
-		FUZZ_CHECK(packed || rte_is_power_of_2(n),
-			"split vring %u published with size %" PRIu64, i, n);
+	/* crashes/msg-packed-to-split-ring-size: sized packed, then split. */
+	FUZZ_CHECK(packed || rte_is_power_of_2(n),
+		"split vring %u published with size %" PRIu64, i, n);
 	check_area(map, v->desc, 16 * n, i, "desc");
 	check_area(map, v->avail, packed ? 4 : 6 + 2 * n, i, "avail");
 	check_area(map, v->used, packed ? 4 : 6 + 8 * n, i, "used");
@@ -983,7 +981,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	if (!fuzz_verbose())
 		rte_log_set_global_level(RTE_LOG_CRIT);
-	skip_split_size = fuzz_skip("split-ring-size");
 	/* Replies carry it: the same bytes in every run. */
 	rte_vhost_pci_set_local_uuid(uuid);
 	for (i = 0; i < MEMFD_POOL; i++) {
