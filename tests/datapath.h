@@ -102,6 +102,15 @@ extern const size_t phase_zc_len;
 /* datapath_packed.c */
 extern const struct dp_check phase_packed[];
 extern const size_t phase_packed_len;
+/* datapath_packed.c, for datapath_packed_order.c */
+struct fp_pused;
+/* The next used descriptor of ring @r must be at @pos, for @id, @len. */
+int expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id,
+		uint32_t len, struct fp_pused *out);
+/* tx_burst must take @len bytes of @f, in 1500-byte segments. */
+int tx_long(struct dp *d, const uint8_t *f, uint32_t len);
+/* datapath_packed_order.c: mergeable buffers marked used head last. */
+int t_pk_mrg_order(struct dp *d);
 /* datapath_offload.c */
 extern const struct dp_check phase_offload[];
 extern const size_t phase_offload_len;

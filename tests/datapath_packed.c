@@ -20,17 +20,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/hw_breakpoint.h>
-#include <linux/perf_event.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_common.h>
@@ -131,7 +127,7 @@ switch_port(struct dp *d, uint16_t port, const char *sock)
  * counter), for buffer @id with length @len. The fake peer only takes it
  * as used if its AVAIL and USED bits both equal @pos's wrap counter.
  */
-static int
+int
 expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id, uint32_t len,
 		struct fp_pused *out)
 {
@@ -323,7 +319,7 @@ frame_chain(struct dp *d, const uint8_t *f, uint32_t len)
 }
 
 /* tx_burst must take @len bytes of @f, in 1500-byte segments. */
-static int
+int
 tx_long(struct dp *d, const uint8_t *f, uint32_t len)
 {
 	struct rte_mbuf *m = frame_chain(d, f, len);
@@ -877,146 +873,6 @@ t_pk_mrg(struct dp *d)
 	EXPECTR(b[0][1024] == 0x33 && b[1][1024] == 0x33 &&
 		b[2][HDR + 3000 - 2048] == 0x33,
 		"a buffer was written past its length or the frame's end");
-	return 0;
-}
-
-/*
- * "Multi-buffer requests" (2.8): a device that spreads one request over
- * several buffers marks the first one used after the rest. A hardware
- * watchpoint on the first used descriptor's flags, as the PMD maps them,
- * stops the PMD right after that store; the handler looks at the later
- * buffers' flags at that instant.
- */
-static struct {
-	volatile struct fp_pdesc *later[2];	/* the peer's view */
-	uint16_t later_pos[2];
-	uint16_t seen[2];		/* their flags at the first hit */
-	volatile int hits;
-} wp;
-
-static void
-wp_trap(int sig, siginfo_t *si, void *uc)
-{
-	int i;
-
-	RTE_SET_USED(sig);
-	RTE_SET_USED(si);
-	RTE_SET_USED(uc);
-	if (wp.hits++ != 0)
-		return;
-	for (i = 0; i < 2; i++)
-		wp.seen[i] = wp.later[i]->flags;
-}
-
-/* The PMD's addresses of file offset @off of the peer's memfd: every
- * mapping of that file but the peer's own. Returns how many.
- */
-static int
-pmd_views(const struct fake_peer *p, uint64_t off, uintptr_t *va, int max)
-{
-	static char line[4352];
-	unsigned long start, end, foff, ino;
-	struct stat st;
-	int n = 0;
-	FILE *f;
-
-	if (fstat(p->memfd, &st) < 0)
-		return 0;
-	f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return 0;
-	while (n < max && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %lu", &start, &end,
-				&foff, &ino) != 4 || ino != st.st_ino ||
-				start == (uintptr_t)p->mem ||
-				off < foff || off - foff >= end - start)
-			continue;
-		va[n++] = start + (off - foff);
-	}
-	fclose(f);
-	return n;
-}
-
-/* A write watchpoint on 2 bytes at @va for this thread, SIGTRAP at once. */
-static int
-watch_u16(uintptr_t va)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_W;
-	a.bp_addr = va;
-	a.bp_len = HW_BREAKPOINT_LEN_2;
-	a.sample_period = 1;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	a.sigtrap = 1;
-	a.remove_on_exec = 1;
-	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
-}
-
-static int
-t_pk_mrg_order(struct dp *d)
-{
-	struct fake_peer *p = &d->peer;
-	struct sigaction sa, old;
-	uint16_t pos, id[3], flags_off;
-	uintptr_t va[4];
-	int fd[4], nva, nfd = 0, err = 0, i, rc;
-
-	pos = fp_packed_avail_pos(p, FP_RXQ);
-	for (i = 0; i < 3; i++)
-		id[i] = fp_packed_post_rx(p, 1024, 0x34);
-	memset(&wp, 0, sizeof(wp));
-	for (i = 0; i < 2; i++) {
-		wp.later_pos[i] = fp_pos_add(p, pos, i + 1);
-		wp.later[i] = &p->ring[FP_RXQ].pdesc[FP_POS_SLOT(
-			wp.later_pos[i])];
-	}
-	flags_off = FP_POS_SLOT(pos) * sizeof(struct fp_pdesc) +
-		offsetof(struct fp_pdesc, flags);
-	nva = pmd_views(p, p->ring[FP_RXQ].desc_gpa - p->base + flags_off,
-		va, RTE_DIM(va));
-	EXPECTR(nva > 0, "the PMD's mapping of the peer's memory not found");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = wp_trap;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGTRAP, &sa, &old);
-	for (i = 0; i < nva; i++) {
-		fd[nfd] = watch_u16(va[i]);
-		if (fd[nfd] >= 0)
-			nfd++;
-		else
-			err = errno;
-	}
-	make_frame(frame_a, 3000, 136);
-	rc = nfd == nva ? tx_long(d, frame_a, 3000) : 0;
-	for (i = 0; i < nfd; i++)
-		close(fd[i]);
-	sigaction(SIGTRAP, &old, NULL);
-	if (nfd != nva) {
-		/* No hardware watchpoint here: nothing to observe with. */
-		printf("# skipped: perf_event_open breakpoint: %s\n",
-			strerror(err));
-		return 0;
-	}
-	TRYR(rc);
-	TRYR(expect_pused(d, FP_RXQ, pos, id[0], 1024, NULL));
-	TRYR(expect_pused(d, FP_RXQ, wp.later_pos[0], id[1], 1024, NULL));
-	TRYR(expect_pused(d, FP_RXQ, wp.later_pos[1], id[2], HDR + 3000 - 2048,
-		NULL));
-	EXPECTR(wp.hits > 0, "the watchpoint never fired");
-	for (i = 0; i < 2; i++) {
-		uint16_t want = (wp.later_pos[i] & FP_POS_WRAP) ?
-			FP_PDESC_F_AVAIL | FP_PDESC_F_USED : 0;
-
-		EXPECTR((wp.seen[i] & (FP_PDESC_F_AVAIL | FP_PDESC_F_USED)) ==
-			want,
-			"buffer 1 (num_buffers 3) was marked used while buffer %d at slot %u was not yet (flags 0x%04x)",
-			i + 2, FP_POS_SLOT(wp.later_pos[i]), wp.seen[i]);
-	}
 	return 0;
 }
 
