@@ -7,6 +7,9 @@
 VPCI_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VPCI_BUILD=${VPCI_BUILD:-$VPCI_TOP/build}
 VPCI_RUN=${VPCI_RUN:-/run/vhost-pci}
+# EAL file prefixes of the test processes start with this: two runs side by
+# side need their own VPCI_RUN and VPCI_PFX.
+VPCI_PFX=${VPCI_PFX:-vpci}
 VPCI_PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang"
 VPCI_DPDK_PKGS="dpdk dpdk-dev libdpdk-dev"
 TESTPMD=${TESTPMD:-/usr/bin/dpdk-testpmd}

@@ -44,7 +44,7 @@ start_vpci_testpmd() {
 	local sock=$1 devargs=$2 mode=$3 log=$4
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_bg "$log" vpci-t-a "$TESTPMD" -l 0-1 --file-prefix=vpci-t-a \
+	vpci_bg "$log" ${VPCI_PFX}-t-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-t-a \
 		$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,path=$sock$devargs" -- \
 		--forward-mode="$mode" --auto-start --stats-period 1 \
@@ -64,8 +64,8 @@ start_virtio_testpmd() {
 	*) jumbo="--max-pkt-len=9600 --enable-scatter" ;;
 	esac
 	# shellcheck disable=SC2086
-	vpci_bg "$log" vpci-t-b "$TESTPMD" -l 0-1 --main-lcore 1 \
-		--file-prefix=vpci-t-b $VPCI_EAL_MEM --no-pci \
+	vpci_bg "$log" ${VPCI_PFX}-t-b "$TESTPMD" -l 0-1 --main-lcore 1 \
+		--file-prefix=${VPCI_PFX}-t-b $VPCI_EAL_MEM --no-pci \
 		--single-file-segments \
 		--vdev "net_virtio_user0,path=$sock$devargs" -- \
 		--forward-mode="$mode" --auto-start --stats-period 1 $jumbo

@@ -29,7 +29,7 @@ fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # room for 64 churning clients besides the two real ones.
 VPCI_SOCKETS="$sock $fe1 $fe2"
 # shellcheck disable=SC2086
-vpci_bg "$a" vpci-ch-a "$TESTPMD" -l 0-1 --file-prefix=vpci-ch-a \
+vpci_bg "$a" ${VPCI_PFX}-ch-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-ch-a \
 	$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 	--vdev "net_vhost_pci0,path=$sock,max_clients=128" \
 	--vdev "net_vhost_pci1,path=$sock" \
@@ -43,15 +43,15 @@ for _ in $(seq 50); do [ -S "$fe1" ] && [ -S "$fe2" ] && break; sleep 0.1; done
 
 # Front-end 2: testpmd swapping MACs (lcore 0).
 # shellcheck disable=SC2086
-vpci_bg "$b" vpci-ch-f2 "$TESTPMD" -l 0-1 --main-lcore 1 \
-	--file-prefix=vpci-ch-f2 $VPCI_EAL_MEM --no-pci --single-file-segments \
+vpci_bg "$b" ${VPCI_PFX}-ch-f2 "$TESTPMD" -l 0-1 --main-lcore 1 \
+	--file-prefix=${VPCI_PFX}-ch-f2 $VPCI_EAL_MEM --no-pci --single-file-segments \
 	--vdev "net_virtio_user0,path=$fe2" -- \
 	--forward-mode=macswap --auto-start --stats-period 1
 wait_count "$a" 'peer connected' 1 20
 # Front-end 1: pktcheck, verifying every frame that comes back (lcore 0).
 # shellcheck disable=SC2086
-vpci_bg "$p" vpci-ch-f1 timeout 300 "$PKTCHECK" -l 0 \
-	--file-prefix=vpci-ch-f1 $VPCI_EAL_MEM --no-pci --single-file-segments \
+vpci_bg "$p" ${VPCI_PFX}-ch-f1 timeout 300 "$PKTCHECK" -l 0 \
+	--file-prefix=${VPCI_PFX}-ch-f1 $VPCI_EAL_MEM --no-pci --single-file-segments \
 	--vdev "net_virtio_user0,path=$fe1" -- \
 	--count "$count" --size $size --expect macswap --timeout 240 \
 	--window "$(window_for $size)" --settle-ms 1000

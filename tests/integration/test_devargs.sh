@@ -11,10 +11,10 @@ VPCI_SOCKETS=$sock
 probe() {
 	# shellcheck disable=SC2086
 	printf 'show port info 0\nquit\n' | timeout 30 "$TESTPMD" -l 0-1 \
-		--file-prefix=vpci-t-d $VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
+		--file-prefix=${VPCI_PFX}-t-d $VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,$1" -- -i --total-num-mbufs=2048 2>&1
 }
-VPCI_PREFIXES=vpci-t-d
+VPCI_PREFIXES=${VPCI_PFX}-t-d
 
 refused() {
 	local name=$1 args=$2 why=$3 out

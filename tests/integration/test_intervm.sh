@@ -27,7 +27,7 @@ start_iv_vpci() {
 	local log=$1 d0=$2 d1=$3
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_bg "$log" vpci-iv-a "$TESTPMD" -l 0-1 --file-prefix=vpci-iv-a \
+	vpci_bg "$log" ${VPCI_PFX}-iv-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-iv-a \
 		$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,path=$sock$d0" \
 		--vdev "net_vhost_pci1,path=$sock$d1" \
@@ -48,7 +48,7 @@ start_proxy() {
 
 # A front-end process per front-end socket at a time: the hugepage prefix
 # follows the socket, so a successor reclaims its predecessor's files.
-fe_prefix() { echo "vpci-iv-$(basename "$1" .sock | sed 's/^t-iv-//')"; }
+fe_prefix() { echo "${VPCI_PFX}-iv-$(basename "$1" .sock | sed 's/^t-iv-//')"; }
 
 # start_fe_testpmd FRONTEND LOG MODE [testpmd args]: lcore 0 forwards.
 start_fe_testpmd() {
@@ -214,7 +214,7 @@ c1=$LOGS/intervm-pin.proxy1.log
 c2=$LOGS/intervm-pin.proxy2.log
 VPCI_SOCKETS="$sock"
 # shellcheck disable=SC2086
-vpci_testpmd_fifo iv "$a" vpci-iv-a -l 0-1 --file-prefix=vpci-iv-a \
+vpci_testpmd_fifo iv "$a" ${VPCI_PFX}-iv-a -l 0-1 --file-prefix=${VPCI_PFX}-iv-a \
 	$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 	--vdev "net_vhost_pci0,path=$sock,uuid=$U2" \
 	--vdev "net_vhost_pci1,path=$sock,uuid=$U1" \

@@ -22,14 +22,14 @@ mq() {
 	local good
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_testpmd_fifo mqa "$a" vpci-t-a -l 0-1 --file-prefix=vpci-t-a \
+	vpci_testpmd_fifo mqa "$a" ${VPCI_PFX}-t-a -l 0-1 --file-prefix=${VPCI_PFX}-t-a \
 		$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,path=$sock,queues=2" -- -i \
 		--rxq=2 --txq=2 --forward-mode="$amode"
 	vpci_wait_log "$a" 'testpmd>' 20
 	# shellcheck disable=SC2086
-	vpci_testpmd_fifo mqb "$b" vpci-t-b -l 0-1 --main-lcore 1 \
-		--file-prefix=vpci-t-b $VPCI_EAL_MEM --no-pci \
+	vpci_testpmd_fifo mqb "$b" ${VPCI_PFX}-t-b -l 0-1 --main-lcore 1 \
+		--file-prefix=${VPCI_PFX}-t-b $VPCI_EAL_MEM --no-pci \
 		--single-file-segments \
 		--vdev "net_virtio_user0,path=$sock,queues=2" -- -i \
 		--rxq=2 --txq=2 --forward-mode="$bmode"

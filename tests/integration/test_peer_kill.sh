@@ -18,7 +18,7 @@ apid=$VPCI_LAST_PID
 vpci_wait_log "$a" 'forwards packets' 20
 # Packets loop: virtio-user puts a first burst out, both sides forward.
 # shellcheck disable=SC2086
-vpci_bg "$b" vpci-t-b "$TESTPMD" -l 0-1 --main-lcore 1 --file-prefix=vpci-t-b \
+vpci_bg "$b" ${VPCI_PFX}-t-b "$TESTPMD" -l 0-1 --main-lcore 1 --file-prefix=${VPCI_PFX}-t-b \
 	$VPCI_EAL_MEM --no-pci --single-file-segments \
 	--vdev "net_virtio_user0,path=$sock" -- \
 	--forward-mode=io --auto-start --tx-first --stats-period 1
@@ -36,10 +36,10 @@ check "no-error-from-vpci-side" bash -c "! grep -qiE 'segmentation|panic|assert'
 
 # A new peer on the same socket: full payload check through the io port.
 # shellcheck disable=SC2086
-timeout 60 "$PKTCHECK" -l 0 --file-prefix=vpci-t-p $VPCI_EAL_MEM --no-pci \
+timeout 60 "$PKTCHECK" -l 0 --file-prefix=${VPCI_PFX}-t-p $VPCI_EAL_MEM --no-pci \
 	--single-file-segments --vdev "net_virtio_user0,path=$sock" -- \
 	--count 20000 --size 512 --expect io --timeout 40 > "$p" 2>&1
-VPCI_PREFIXES="$VPCI_PREFIXES vpci-t-p"
+VPCI_PREFIXES="$VPCI_PREFIXES ${VPCI_PFX}-t-p"
 if pktcheck_passed "$p"; then ok "restarted-peer-passes-verified-traffic"; else
 	not_ok "restarted-peer-passes-verified-traffic" "$(grep '^pktcheck:' "$p" | tail -2 | tr '\n' ' ')"; fi
 check "vpci-testpmd-alive-after-restarted-peer-left" kill -0 "$apid"

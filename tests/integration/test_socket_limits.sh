@@ -12,7 +12,7 @@ sock=$VPCI_RUN/t-limits.sock
 start() {
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_testpmd_fifo lim "$2" vpci-t-a -l 0-1 --file-prefix=vpci-t-a \
+	vpci_testpmd_fifo lim "$2" ${VPCI_PFX}-t-a -l 0-1 --file-prefix=${VPCI_PFX}-t-a \
 		$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,path=$sock$1" -- -i
 	vpci_wait_log "$2" 'testpmd>' 20
@@ -37,10 +37,10 @@ check socket-group-devarg-0660 \
 stop
 
 log=$LOGS/limits-bad-owner.log
-out=$(printf 'quit\n' | timeout 30 "$TESTPMD" -l 0-1 --file-prefix=vpci-t-a \
+out=$(printf 'quit\n' | timeout 30 "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-t-a \
 	$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 	--vdev "net_vhost_pci0,path=$sock,owner=no-such-user-vpci" -- -i 2>&1)
-VPCI_PREFIXES="$VPCI_PREFIXES vpci-t-a"
+VPCI_PREFIXES="$VPCI_PREFIXES ${VPCI_PFX}-t-a"
 check socket-unknown-owner-refused grep -q 'owner=no-such-user-vpci: no such user' <<< "$out"
 vpci_cleanup
 

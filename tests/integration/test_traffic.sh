@@ -16,13 +16,13 @@ virtio_sends() {
 	start_vpci_testpmd "$sock" "$vpci_args" macswap "$a"
 	vpci_wait_log "$a" 'forwards packets' 20
 	# shellcheck disable=SC2086
-	timeout 60 "$PKTCHECK" -l 0 --file-prefix=vpci-t-p $VPCI_EAL_MEM \
+	timeout 60 "$PKTCHECK" -l 0 --file-prefix=${VPCI_PFX}-t-p $VPCI_EAL_MEM \
 		--no-pci --single-file-segments \
 		--vdev "net_virtio_user0,path=$sock$virtio_args" -- \
 		--count $count --size "$size" --expect macswap --timeout 40 \
 		--window "$(window_for "$size")" \
 		> "$p" 2>&1
-	VPCI_PREFIXES="$VPCI_PREFIXES vpci-t-p"
+	VPCI_PREFIXES="$VPCI_PREFIXES ${VPCI_PFX}-t-p"
 	if pktcheck_passed "$p"; then ok "$name"; else
 		not_ok "$name" "$(grep '^pktcheck:' "$p" | tail -2 | tr '\n' ' ')"; fi
 	vpci_cleanup
@@ -34,8 +34,8 @@ vpci_sends() {
 	local b=$LOGS/$name.virtio.log p=$LOGS/$name.pktcheck.log pid
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_bg "$p" vpci-t-p timeout 60 "$PKTCHECK" -l 1 \
-		--file-prefix=vpci-t-p $VPCI_EAL_MEM --no-pci --huge-unlink \
+	vpci_bg "$p" ${VPCI_PFX}-t-p timeout 60 "$PKTCHECK" -l 1 \
+		--file-prefix=${VPCI_PFX}-t-p $VPCI_EAL_MEM --no-pci --huge-unlink \
 		-d "$VPCI_PMD" --vdev "net_vhost_pci0,path=$sock$vpci_args" -- \
 		--count $count --size "$size" --expect macswap --timeout 40 \
 		--window "$(window_for "$size")" --settle-ms 1000

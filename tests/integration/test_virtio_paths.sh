@@ -25,13 +25,13 @@ path() {
 	start_vpci_testpmd "$sock" "${ZC:-,zero_copy=0}" macswap "$a"
 	vpci_wait_log "$a" 'forwards packets' 20
 	# shellcheck disable=SC2086
-	timeout 60 "$PKTCHECK" -l 0 --file-prefix=vpci-t-p $VPCI_EAL_MEM \
+	timeout 60 "$PKTCHECK" -l 0 --file-prefix=${VPCI_PFX}-t-p $VPCI_EAL_MEM \
 		--no-pci --single-file-segments $eal \
 		--log-level=pmd.net.virtio.init:info \
 		--vdev "net_virtio_user0,path=$sock,queues=1$args" -- \
 		--count 20000 --size "$size" --expect macswap --timeout 40 \
 		--window "$(window_for "$size")" > "$p" 2>&1
-	VPCI_PREFIXES="$VPCI_PREFIXES vpci-t-p"
+	VPCI_PREFIXES="$VPCI_PREFIXES ${VPCI_PFX}-t-p"
 	if ! grep -q "virtio: using $want Rx path" "$p"; then
 		not_ok "$check" "virtio-user did not pick its $want Rx path: $(grep -o 'using .* Rx path' "$p" | head -1)"
 	elif pktcheck_passed "$p"; then
