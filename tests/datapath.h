@@ -77,6 +77,13 @@ int peer_connect(struct dp *d, uint64_t features);
  */
 int expect_rx_refused(struct dp *d, uint16_t head);
 
+/* The PMD's addresses of file offset @off of the peer's memfd: every
+ * mapping of that file but the peer's own. Returns how many (at most
+ * @max). (datapath_packed_order.c)
+ */
+int pmd_views(const struct fake_peer *p, uint64_t off, uintptr_t *va,
+		int max);
+
 /* rte_pmd_vhost_pci_get_peer(), from the PMD EAL loaded with -d. */
 typedef int (*get_peer_fn)(uint16_t, struct rte_pmd_vhost_pci_peer *);
 get_peer_fn get_peer_sym(void);

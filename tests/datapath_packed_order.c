@@ -52,10 +52,7 @@ wp_trap(int sig, siginfo_t *si, void *uc)
 		wp.seen[i] = wp.later[i]->flags;
 }
 
-/* The PMD's addresses of file offset @off of the peer's memfd: every
- * mapping of that file but the peer's own. Returns how many.
- */
-static int
+int
 pmd_views(const struct fake_peer *p, uint64_t off, uintptr_t *va, int max)
 {
 	static char line[4352];

@@ -207,6 +207,74 @@ t_zc_survives_disconnect(struct dp *d)
 	return peer_connect(d, 0);
 }
 
+/*
+ * A run-time memory table update (net_virtio_user's, when its process
+ * grows): rings disabled, a grown table, rings enabled. The BAR is
+ * rebuilt while two lent mbufs point into the old one: they stay readable,
+ * the old window stays mapped until the last of them is freed, the used
+ * index does not move past them, and their heads come back on the resumed
+ * ring as they are freed.
+ */
+static int
+t_zc_remap(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	uint16_t before = fp_used_idx(p, FP_TXQ), ha, hb, hc;
+	struct rte_mbuf *ma, *mb, *mc, *none;
+	struct rte_eth_stats s0, s1;
+	uintptr_t va[8];
+	int views0, views1, views2;
+
+	TRYR(get_stats(d, &s0));
+	make_frame(frame_a, 300, 80);
+	make_frame(frame_b, 400, 81);
+	ha = fp_post_tx(p, frame_a, 300);
+	hb = fp_post_tx(p, frame_b, 400);
+	ma = rx_one(d);
+	mb = rx_one(d);
+	EXPECTR(ma != NULL && mb != NULL && RTE_MBUF_HAS_EXTBUF(ma) &&
+		RTE_MBUF_HAS_EXTBUF(mb), "the two frames were not lent");
+	views0 = pmd_views(p, 0, va, RTE_DIM(va));
+	EXPECTR(fp_remap(p, 2u << 20) == 0, "remap: %s", p->err);
+	/* A frame received after the update proves the ring runs again. */
+	make_frame(scratch, 500, 82);
+	hc = fp_post_tx(p, scratch, 500);
+	mc = rx_one(d);
+	EXPECTR(mc != NULL && RTE_MBUF_HAS_EXTBUF(mc) &&
+		zc_payload_ok(mc, scratch, 500),
+		"no lent 500-byte frame after the update");
+	views1 = pmd_views(p, 0, va, RTE_DIM(va));
+	EXPECTR(zc_payload_ok(ma, frame_a, 300) &&
+		zc_payload_ok(mb, frame_b, 400),
+		"lent bytes changed across the update");
+	EXPECTR(views1 == views0 + 1,
+		"%d PMD mappings of the peer memory after the update, want %d (old window held, new one built)",
+		views1, views0 + 1);
+	EXPECTR(fp_used_idx(p, FP_TXQ) == before,
+		"used idx %u with 3 mbufs out, want %u: it moved past lent heads",
+		fp_used_idx(p, FP_TXQ), before);
+	rte_pktmbuf_free(mb);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	TRYR(expect_used(d, FP_TXQ, hb, 0));
+	rte_pktmbuf_free(ma);
+	rte_pktmbuf_free(mc);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	EXPECTR(fp_used_idx(p, FP_TXQ) == (uint16_t)(before + 3),
+		"used idx %u after the frees, want %u",
+		fp_used_idx(p, FP_TXQ), (uint16_t)(before + 3));
+	TRYR(expect_used(d, FP_TXQ, ha, 0));
+	TRYR(expect_used(d, FP_TXQ, hc, 0));
+	views2 = pmd_views(p, 0, va, RTE_DIM(va));
+	EXPECTR(views2 == views0,
+		"%d PMD mappings after the last free, want %d (old window unmapped)",
+		views2, views0);
+	TRYR(get_stats(d, &s1));
+	EXPECTR(s1.ierrors == s0.ierrors && s1.ipackets == s0.ipackets + 3,
+		"ierrors +%" PRIu64 ", ipackets +%" PRIu64 ", want +0 and +3",
+		s1.ierrors - s0.ierrors, s1.ipackets - s0.ipackets);
+	return 0;
+}
+
 /* A head posted again while its mbuf is out: the queue stops. */
 static int
 t_zc_repost(struct dp *d)
@@ -301,6 +369,8 @@ const struct dp_check phase_zc[] = {
 		t_zc_cap },
 	{ "zero-copy: a lent mbuf stays readable after the peer disconnects (BAR held), no fault",
 		t_zc_survives_disconnect },
+	{ "class 13 (zc-lifetime): a memory table update (rings disabled, grown table, rings enabled) with 2 mbufs lent: their bytes stay, the old window stays mapped until the last free, used idx does not pass them, their heads return on the resumed ring as freed",
+		t_zc_remap },
 	{ "zero-copy: the peer re-posting a lent head stops the queue with ierrors +1",
 		t_zc_repost },
 	{ "zero-copy is the default: a port without zero_copy= offers no IN_ORDER, lends a 600-byte frame and copies a 400-byte one (zc_min_len 512)",

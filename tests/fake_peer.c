@@ -672,10 +672,10 @@ hs_calls(struct fake_peer *p)
 }
 
 static int
-hs_mem(struct fake_peer *p)
+hs_mem(struct fake_peer *p, uint64_t size)
 {
 	struct wire_mem m = {
-		.nregions = 1, .gpa = p->base, .size = p->mem_size,
+		.nregions = 1, .gpa = p->base, .size = size,
 		.uaddr = p->base, .mmap_offset = 0,
 	};
 
@@ -796,7 +796,7 @@ fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features)
 	if (sock_connect(p, path) < 0 || hs_features(p, extra_features) < 0 ||
 			hs_calls(p) < 0 ||
 			msg_u64(p, REQ_SET_FEATURES, p->features, -1) < 0 ||
-			hs_mem(p) < 0)
+			hs_mem(p, p->mem_size) < 0)
 		goto fail;
 	for (r = 0; r < FP_NRINGS; r++)
 		if (hs_vring(p, r) < 0)
@@ -807,4 +807,29 @@ fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features)
 fail:
 	fp_disconnect(p);
 	return -1;
+}
+
+/*
+ * What net_virtio_user does when its process gains memory
+ * (virtio_user_mem_event_cb): disable the rings, send the grown table,
+ * enable them again. The memfd grows by @grow bytes; the front-end's own
+ * mapping keeps its size, nothing it uses moves.
+ */
+int
+fp_remap(struct fake_peer *p, uint64_t grow)
+{
+	uint64_t size = p->mem_size + grow;
+	int r;
+
+	if (ftruncate(p->memfd, size) < 0)
+		return fp_fail(p, "memfd grow: %s", strerror(errno));
+	for (r = 0; r < FP_NRINGS; r++)
+		if (msg_state(p, REQ_SET_VRING_ENABLE, r, 0) < 0)
+			return -1;
+	if (hs_mem(p, size) < 0)
+		return -1;
+	for (r = 0; r < FP_NRINGS; r++)
+		if (msg_state(p, REQ_SET_VRING_ENABLE, r, 1) < 0)
+			return -1;
+	return 0;
 }

@@ -180,6 +180,12 @@ void fp_fini(struct fake_peer *p);
 int fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features);
 /* Close the socket (the device sees the front-end go away). */
 void fp_disconnect(struct fake_peer *p);
+/*
+ * A run-time memory table update the way net_virtio_user sends it: both
+ * rings disabled, SET_MEM_TABLE with the memfd grown by @grow bytes, both
+ * rings enabled. The rings go on where they were.
+ */
+int fp_remap(struct fake_peer *p, uint64_t grow);
 
 /* Local pointer to [gpa, gpa + len), or NULL outside the memory. */
 void *fp_ptr(const struct fake_peer *p, uint64_t gpa, uint64_t len);

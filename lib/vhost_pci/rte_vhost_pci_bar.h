@@ -46,6 +46,13 @@ extern "C" {
 #define RTE_VHOST_PCI_VRING_F_READY	(1u << 1)
 /** vring.flags: the front-end wants polling, it set no kick fd. */
 #define RTE_VHOST_PCI_VRING_F_NO_KICK	(1u << 2)
+/**
+ * vring.flags: the ring continues where the driver stopped it (a ring
+ * disable, a memory table update): last_used_idx may trail
+ * last_avail_idx, and buffers the driver held then are still its own to
+ * return. Without it the ring was reset, and such buffers are forfeit.
+ */
+#define RTE_VHOST_PCI_VRING_F_RESUME	(1u << 3)
 
 /** One peer memory region as the driver sees it. */
 struct rte_vhost_pci_region {

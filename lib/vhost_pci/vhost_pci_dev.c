@@ -142,10 +142,13 @@ vhost_pci_dev_reset(struct rte_vhost_pci_device *dev)
 	dev->backend_fd = -1;
 }
 
-/* Stop one ring if the driver uses it; report its index. */
+/* Stop one ring if the driver uses it; report its index. With @reset the
+ * ring's size, addresses or base change, or it ends: it will not continue
+ * where the driver stopped it.
+ */
 int
 vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
-		uint16_t *base)
+		uint16_t *base, bool reset)
 {
 	struct vhost_pci_vring *vr = &dev->vring[idx];
 
@@ -155,6 +158,8 @@ vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
 		dev->ep->ops->vring_state_changed(dev, idx, 0, dev->ep->ctx);
 		vr->active = false;
 	}
+	if (reset)
+		vr->resume = false;
 	if (base != NULL)
 		*base = vr->base;
 	return 0;
@@ -421,7 +426,9 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 	memset(mv, 0, sizeof(*mv));
 	mv->size = vr->num;
 	mv->last_avail_idx = vr->base;
-	mv->last_used_idx = vr->base;
+	mv->last_used_idx = vr->resume ? vr->used_base : vr->base;
+	if (vr->resume)
+		mv->flags |= RTE_VHOST_PCI_VRING_F_RESUME;
 	if (enabled)
 		mv->flags |= RTE_VHOST_PCI_VRING_F_ENABLED;
 	if (vr->kickfd < 0)
@@ -739,6 +746,8 @@ rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
 	if (vring >= RTE_VHOST_PCI_MAX_VRINGS)
 		return;
 	dev->vring[vring].base = last_avail_idx;
+	dev->vring[vring].used_base = last_used_idx;
+	dev->vring[vring].resume = true;
 	if (dev_meta(dev) != NULL) {
 		dev_meta(dev)->vring[vring].last_avail_idx = last_avail_idx;
 		dev_meta(dev)->vring[vring].last_used_idx = last_used_idx;

@@ -160,8 +160,14 @@ h_set_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 			dev->ep->path, extra);
 		return VH_ERR;
 	}
-	if (dev->features_set && f != dev->features)
+	if (dev->features_set && f != dev->features) {
+		uint32_t i;
+
 		vhost_pci_dev_detach(dev);
+		/* The ring format may have changed: no ring continues. */
+		for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
+			dev->vring[i].resume = false;
+	}
 	dev->features = f;
 	dev->features_set = true;
 	return VH_OK;
@@ -252,7 +258,8 @@ h_set_vring_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 			msg->payload.state.index, num);
 		return VH_ERR;
 	}
-	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL);
+	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL,
+		true);
 	dev->vring[msg->payload.state.index].num = num;
 	return VH_OK;
 }
@@ -266,7 +273,7 @@ h_set_vring_addr(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	/* Addresses are checked against the memory table when the ring is
 	 * about to be used: front-ends may send them before SET_MEM_TABLE.
 	 */
-	vhost_pci_dev_vring_stop(dev, msg->payload.addr.index, NULL);
+	vhost_pci_dev_vring_stop(dev, msg->payload.addr.index, NULL, true);
 	vr->addr = msg->payload.addr;
 	vr->addr_set = true;
 	return VH_OK;
@@ -283,7 +290,8 @@ h_set_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 			msg->payload.state.index, num);
 		return VH_ERR;
 	}
-	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL);
+	vhost_pci_dev_vring_stop(dev, msg->payload.state.index, NULL,
+		true);
 	dev->vring[msg->payload.state.index].base = num;
 	return VH_OK;
 }
@@ -296,7 +304,7 @@ h_get_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	struct vhost_pci_vring *vr = &dev->vring[idx];
 	uint16_t base;
 
-	vhost_pci_dev_vring_stop(dev, idx, &base);
+	vhost_pci_dev_vring_stop(dev, idx, &base, true);
 	/* The ring stays stopped until the next kick (vhost-user spec). */
 	if (vr->kickfd >= 0)
 		close(vr->kickfd);
@@ -320,7 +328,7 @@ vring_set_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
 		fd = msg->fds[0];
 		msg->fds[0] = -1;	/* taken */
 	}
-	vhost_pci_dev_vring_stop(dev, idx, NULL);
+	vhost_pci_dev_vring_stop(dev, idx, NULL, false);
 	if (*slot >= 0)
 		close(*slot);
 	*slot = fd;

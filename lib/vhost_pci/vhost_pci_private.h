@@ -60,7 +60,13 @@ struct vhost_pci_msg {
 /* What the library keeps of one vring; ring addresses in front-end VA. */
 struct vhost_pci_vring {
 	uint32_t num;
-	uint16_t base;
+	uint16_t base;		/* next avail index (packed: | wrap << 15) */
+	uint16_t used_base;	/* next used index, valid with resume */
+	/* The driver stopped the ring and wrote its indexes back, and no
+	 * message has reset the ring since: the next attach continues it,
+	 * buffers the driver still holds included.
+	 */
+	bool resume;
 	bool enabled;
 	bool addr_set;
 	struct vhost_pci_vring_addr addr;
@@ -228,6 +234,6 @@ void vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
 void vhost_pci_dev_reset(struct rte_vhost_pci_device *dev);
 void vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr);
 int vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev,
-		uint32_t idx, uint16_t *base);
+		uint32_t idx, uint16_t *base, bool reset);
 
 #endif /* VHOST_PCI_PRIVATE_H */

@@ -138,7 +138,8 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 		q->ready = true;
 		/* RX lends peer buffers when asked to and slots allow. */
 		q->zc_active = internal->zero_copy && (q->vring_idx & 1) &&
-			vpci_zc_attach(q) == 0;
+			vpci_zc_attach(q, !!(mv->flags &
+				RTE_VHOST_PCI_VRING_F_RESUME)) == 0;
 		if (q->intr_enabled)
 			vpci_vring_set_notify(&q->vr, true);
 		vpci_queue_set_efd(internal, q);

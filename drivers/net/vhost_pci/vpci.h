@@ -216,7 +216,7 @@ void vpci_server_unlock(void);
 
 /* Zero-copy RX (vpci_zc.c). */
 struct vpci_zc;
-int vpci_zc_attach(struct vpci_queue *q);
+int vpci_zc_attach(struct vpci_queue *q, bool resume);
 void vpci_zc_free(struct vpci_queue *q);
 uint32_t vpci_zc_inflight(const struct vpci_queue *q);
 uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);

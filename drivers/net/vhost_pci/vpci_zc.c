@@ -15,7 +15,10 @@
  *
  * Slots carry the generation of the attach that lent them: completions of
  * an earlier attach (a reconnected peer, a reset ring) are recognised and
- * never reach the new ring.
+ * never reach the new ring. A ring that resumes (disabled and enabled
+ * again, or a memory table update; RTE_VHOST_PCI_VRING_F_RESUME) keeps its
+ * generation: its lent heads go back to the peer as they are freed, and
+ * the old BAR window stays mapped until the last of them is.
  */
 
 #include <errno.h>
@@ -72,11 +75,14 @@ vpci_zc_idle(const struct vpci_zc *zc)
 	return __atomic_load_n(&zc->inflight, __ATOMIC_ACQUIRE) == 0;
 }
 
-/* (Re)arm zero-copy for an attach of @q's ring. Control thread, queue
- * locked. Returns 0, or -1 to run this attach in copy mode.
+/* (Re)arm zero-copy for an attach of @q's ring. With @resume the ring
+ * continues the previous attach (a ring disable, a memory table update):
+ * the heads lent then are still ours to return, so the generation stays.
+ * Control thread, queue locked. Returns 0, or -1 to run this attach in
+ * copy mode.
  */
 int
-vpci_zc_attach(struct vpci_queue *q)
+vpci_zc_attach(struct vpci_queue *q, bool resume)
 {
 	struct vpci_zc *zc = q->zc;
 	char name[RTE_RING_NAMESIZE];
@@ -107,7 +113,8 @@ vpci_zc_attach(struct vpci_queue *q)
 		if (zc->slot == NULL)
 			return -1;
 	}
-	zc->gen = zc->gen == UINT16_MAX ? 1 : zc->gen + 1;
+	if (!resume || zc->gen == 0)
+		zc->gen = zc->gen == UINT16_MAX ? 1 : zc->gen + 1;
 	zc->cap = size / 2;	/* the peer's TX ring never starves */
 	zc->iova_va = rte_eal_iova_mode() == RTE_IOVA_VA;
 	return 0;
