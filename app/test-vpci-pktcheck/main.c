@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,6 +39,7 @@
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 #include <rte_random.h>
 
@@ -70,6 +72,7 @@ struct pc_cfg {
 	uint32_t window;
 	uint32_t timeout;
 	uint32_t settle_ms;
+	uint32_t grow_mb;
 	uint16_t port;
 	bool macswap;
 };
@@ -87,6 +90,9 @@ struct pc_ctx {
 	struct pc_cfg cfg;
 	struct pc_stats st;
 	struct rte_mempool *pool;
+	struct rte_mempool *tx_pool;	/* pool, or the one grown into */
+	pthread_t grow_thread;
+	bool grow_started;
 	uint64_t *seen;
 	uint32_t run_id;
 	uint32_t next_seq;
@@ -158,7 +164,11 @@ usage(const char *prg)
 		"  --timeout S  overall timeout in seconds (default 20)\n"
 		"  --settle-ms MS  wait after link up before sending (default 0):\n"
 		"               a peer still starting may flush early frames\n"
-		"  --port P     ethdev port id (default 0)\n",
+		"  --port P     ethdev port id (default 0)\n"
+		"  --grow-mb N  after half the frames, send the rest from a new\n"
+		"               pool of about N MiB: the process gains memory at\n"
+		"               run time (a virtio-user port sends a new memory\n"
+		"               table); run without -m so the memory is new\n",
 		prg, PC_MIN_FRAME, PC_MAX_FRAME);
 }
 
@@ -209,6 +219,8 @@ parse_opt(struct pc_cfg *cfg, int opt, const char *arg)
 		return parse_u32(arg, 1, PC_MAX_TIMEOUT, &cfg->timeout);
 	case 'S':
 		return parse_u32(arg, 0, 60000, &cfg->settle_ms);
+	case 'g':
+		return parse_u32(arg, 1, 4096, &cfg->grow_mb);
 	case 'p':
 		ret = parse_u32(arg, 0, RTE_MAX_ETHPORTS - 1, &port);
 		cfg->port = (uint16_t)port;
@@ -229,6 +241,7 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "settle-ms", required_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "grow-mb", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -239,6 +252,7 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 	cfg->window = 128;
 	cfg->timeout = 20;
 	cfg->port = 0;
+	cfg->grow_mb = 0;
 	cfg->macswap = true;
 
 	optind = 1;
@@ -298,6 +312,7 @@ pool_create(struct pc_ctx *c, uint16_t nb_rxd, uint16_t nb_txd, int socket)
 			n, rte_strerror(rte_errno));
 		return -1;
 	}
+	c->tx_pool = c->pool;
 	return 0;
 }
 
@@ -483,6 +498,54 @@ tx_room(const struct pc_ctx *c)
 	return RTE_MIN(room, c->cfg.count - c->next_seq);
 }
 
+static int
+count_seg(const struct rte_memseg_list *msl __rte_unused,
+		const struct rte_memseg *ms __rte_unused, void *arg)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+static unsigned int
+memseg_count(void)
+{
+	unsigned int n = 0;
+
+	rte_memseg_walk(count_seg, &n);
+	return n;
+}
+
+/*
+ * The process gains memory while the port runs: a new pool, which the
+ * rest of the frames come from. A virtio-user port tells its back-end
+ * with a new memory table; frames in the new memory then only come back
+ * if the back-end maps it. A thread of its own, so that traffic goes on
+ * while the table changes.
+ */
+static void *
+grow(void *arg)
+{
+	struct pc_ctx *c = arg;
+	uint32_t n = (uint32_t)(((uint64_t)c->cfg.grow_mb << 20) /
+		(RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf)));
+	unsigned int before = memseg_count();
+	struct rte_mempool *mp;
+
+	mp = rte_pktmbuf_pool_create("pktcheck_grow", n, 0, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(c->cfg.port));
+	if (mp == NULL) {
+		fprintf(stderr, "pktcheck: cannot grow: %s\n",
+			rte_strerror(rte_errno));
+		return NULL;
+	}
+	printf("pktcheck: grew at frame %u: a pool of %u mbufs, memory segments %u -> %u\n",
+		__atomic_load_n(&c->next_seq, __ATOMIC_RELAXED), n, before,
+		memseg_count());
+	fflush(stdout);
+	__atomic_store_n(&c->tx_pool, mp, __ATOMIC_RELEASE);
+	return NULL;
+}
+
 static void
 tx_fill(struct pc_ctx *c)
 {
@@ -490,8 +553,13 @@ tx_fill(struct pc_ctx *c)
 	struct rte_mbuf *m;
 
 	while (n-- > 0) {
+		if (c->cfg.grow_mb != 0 && !c->grow_started &&
+				c->next_seq == c->cfg.count / 2)
+			c->grow_started = pthread_create(&c->grow_thread, NULL,
+				grow, c) == 0;
 		build_frame(c->txbuf, c->cfg.size, c->run_id, c->next_seq);
-		m = mbuf_from_frame(c->pool, c->txbuf, c->cfg.size);
+		m = mbuf_from_frame(__atomic_load_n(&c->tx_pool,
+			__ATOMIC_ACQUIRE), c->txbuf, c->cfg.size);
 		if (m == NULL)
 			return;
 		c->txq[c->tx_n++] = m;
@@ -760,9 +828,13 @@ cleanup(struct pc_ctx *c)
 	}
 	if (c->port_configured)
 		rte_eth_dev_close(c->cfg.port);
+	if (c->grow_started)
+		pthread_join(c->grow_thread, NULL);
+	if (c->tx_pool != c->pool)
+		rte_mempool_free(c->tx_pool);
 	rte_mempool_free(c->pool);
 	free(c->seen);
-	c->pool = NULL;
+	c->pool = c->tx_pool = NULL;
 	c->seen = NULL;
 }
 
