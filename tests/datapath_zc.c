@@ -275,6 +275,43 @@ t_zc_remap(struct dp *d)
 	return 0;
 }
 
+/*
+ * The front-end stops and restarts its rings on the same connection
+ * (GET_VRING_BASE, then size, base and addresses again) while a mbuf is
+ * lent: the mbuf stays readable, and its head, which belonged to the old
+ * ring, never reaches the new one when it is freed.
+ */
+static int
+t_zc_ring_reset(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	struct rte_mbuf *m, *none;
+	uint16_t head;
+
+	make_frame(frame_a, 600, 83);
+	fp_post_tx(p, frame_a, 600);
+	m = rx_one(d);
+	EXPECTR(m != NULL && RTE_MBUF_HAS_EXTBUF(m), "not lent");
+	EXPECTR(fp_restart(p) == 0, "ring restart: %s", p->err);
+	TRYR(wait_link(d, RTE_ETH_LINK_UP));
+	EXPECTR(zc_payload_ok(m, frame_a, 600),
+		"lent bytes changed across the ring restart");
+	rte_pktmbuf_free(m);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	EXPECTR(fp_used_idx(p, FP_TXQ) == 0,
+		"used idx %u on the new ring: the old ring's head came back",
+		fp_used_idx(p, FP_TXQ));
+	/* The new ring works from 0. */
+	make_frame(frame_b, 600, 84);
+	head = fp_post_tx(p, frame_b, 600);
+	m = rx_one(d);
+	EXPECTR(m != NULL && zc_payload_ok(m, frame_b, 600),
+		"no frame on the restarted ring");
+	rte_pktmbuf_free(m);
+	EXPECTR(rte_eth_rx_burst(d->port, 0, &none, 1) == 0, "phantom packet");
+	return expect_used(d, FP_TXQ, head, 0);
+}
+
 /* A head posted again while its mbuf is out: the queue stops. */
 static int
 t_zc_repost(struct dp *d)
@@ -371,6 +408,8 @@ const struct dp_check phase_zc[] = {
 		t_zc_survives_disconnect },
 	{ "class 13 (zc-lifetime): a memory table update (rings disabled, grown table, rings enabled) with 2 mbufs lent: their bytes stay, the old window stays mapped until the last free, used idx does not pass them, their heads return on the resumed ring as freed",
 		t_zc_remap },
+	{ "class 13 (zc-lifetime): rings stopped (GET_VRING_BASE) and set up again on the same connection with a mbuf lent: its bytes stay, its head never reaches the new ring, which runs from 0",
+		t_zc_ring_reset },
 	{ "zero-copy: the peer re-posting a lent head stops the queue with ierrors +1",
 		t_zc_repost },
 	{ "zero-copy is the default: a port without zero_copy= offers no IN_ORDER, lends a 600-byte frame and copies a 400-byte one (zc_min_len 512)",

@@ -35,6 +35,7 @@
 #define REQ_SET_VRING_NUM		8u
 #define REQ_SET_VRING_ADDR		9u
 #define REQ_SET_VRING_BASE		10u
+#define REQ_GET_VRING_BASE		11u
 #define REQ_SET_VRING_KICK		12u
 #define REQ_SET_VRING_CALL		13u
 #define REQ_GET_PROTOCOL_FEATURES	15u
@@ -832,4 +833,29 @@ fp_remap(struct fake_peer *p, uint64_t grow)
 		if (msg_state(p, REQ_SET_VRING_ENABLE, r, 1) < 0)
 			return -1;
 	return 0;
+}
+
+/*
+ * The rings stopped and set up again on the same connection, the way a
+ * front-end's port stop and start does: GET_VRING_BASE on both, rings
+ * zeroed, the whole ring set-up again from base 0 (packed: packed_base).
+ */
+int
+fp_restart(struct fake_peer *p)
+{
+	struct wire_state s;
+	int r;
+
+	for (r = 0; r < FP_NRINGS; r++) {
+		if (msg_state(p, REQ_GET_VRING_BASE, r, 0) < 0 ||
+				fp_reply(p, REQ_GET_VRING_BASE, &s,
+					sizeof(s)) < 0)
+			return -1;
+		close_fd(&p->ring[r].kickfd);
+	}
+	rings_reset(p, packed(p));
+	for (r = 0; r < FP_NRINGS; r++)
+		if (hs_vring(p, r) < 0)
+			return -1;
+	return hs_start(p);
 }

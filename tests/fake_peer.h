@@ -186,6 +186,11 @@ void fp_disconnect(struct fake_peer *p);
  * rings enabled. The rings go on where they were.
  */
 int fp_remap(struct fake_peer *p, uint64_t grow);
+/*
+ * Both rings stopped (GET_VRING_BASE) and set up again from scratch on the
+ * same connection, as a front-end's port stop and start do.
+ */
+int fp_restart(struct fake_peer *p);
 
 /* Local pointer to [gpa, gpa + len), or NULL outside the memory. */
 void *fp_ptr(const struct fake_peer *p, uint64_t gpa, uint64_t len);
