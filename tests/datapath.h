@@ -118,6 +118,7 @@ int expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id,
 int tx_long(struct dp *d, const uint8_t *f, uint32_t len);
 /* datapath_packed_order.c: mergeable buffers marked used head last. */
 int t_pk_mrg_order(struct dp *d);
+int t_pk_zc_remap(struct dp *d);
 /* datapath_offload.c */
 extern const struct dp_check phase_offload[];
 extern const size_t phase_offload_len;

@@ -1420,6 +1420,8 @@ const struct dp_check phase_packed[] = {
 		t_pk_zc_lend },
 	{ "packed zero-copy: two lent mbufs freed in reverse order are used in that order (B's id at A's slot, A's id next), and the ring goes on after A's 2 + B's 1 descriptors",
 		t_pk_zc_reverse },
+	{ "class 13 (zc-lifetime): packed: a memory table update with 2 mbufs lent: a 3rd is lent after it, and the used descriptors follow the frees from the first lent one's slot (none skipped, none forfeit)",
+		t_pk_zc_remap },
 	{ "packed: the front-end leaves, d->port and d->sock are given back (a zero-copy vdev created here is removed); net_vhost_pci0 is link down",
 		t_pk_restore },
 };

@@ -161,3 +161,62 @@ t_pk_mrg_order(struct dp *d)
 	return 0;
 }
 
+
+/* A lent packed mbuf has exactly the bytes of @f. */
+static bool
+lent_ok(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)
+{
+	return m != NULL && RTE_MBUF_HAS_EXTBUF(m) && m->nb_segs == 1 &&
+		m->pkt_len == len &&
+		memcmp(rte_pktmbuf_mtod(m, const void *), f, len) == 0;
+}
+
+/*
+ * The memory table update of net_virtio_user (rings disabled, a grown
+ * table, rings enabled) on a packed ring with A and B lent: after it C is
+ * lent too, and the used descriptors come in free order from the slot
+ * where A was, B's first: nothing was skipped, nothing forfeit.
+ */
+int
+t_pk_zc_remap(struct dp *d)
+{
+	struct fake_peer *p = &d->peer;
+	uint16_t pos = fp_packed_avail_pos(p, FP_TXQ), ida, idb, idc = 0, n;
+	struct rte_mbuf *m[3] = { NULL, NULL, NULL }, *none[4];
+	int rc = 0, i;
+
+	make_frame(frame_a, 300, 150);
+	make_frame(frame_b, 400, 151);
+	make_frame(scratch, 500, 152);
+	ida = fp_packed_post_tx(p, frame_a, 300);
+	idb = fp_packed_post_tx(p, frame_b, 400);
+	m[0] = rx_one(d);
+	m[1] = rx_one(d);
+	if (!lent_ok(m[0], frame_a, 300) || !lent_ok(m[1], frame_b, 400))
+		rc = FAIL("A and B were not lent");
+	else if (fp_remap(p, 2u << 20) < 0)
+		rc = FAIL("remap: %s", p->err);
+	if (rc == 0) {
+		idc = fp_packed_post_tx(p, scratch, 500);
+		m[2] = rx_one(d);
+		if (!lent_ok(m[2], scratch, 500))
+			rc = FAIL("C was not lent after the update");
+		else if (!lent_ok(m[0], frame_a, 300) ||
+				!lent_ok(m[1], frame_b, 400))
+			rc = FAIL("lent bytes changed across the update");
+	}
+	/* B, then A and C: their used descriptors in that order. */
+	rte_pktmbuf_free(m[1]);
+	n = rte_eth_rx_burst(d->port, 0, none, 4);
+	free_all(none, n);
+	if (rc == 0)
+		rc = expect_pused(d, FP_TXQ, pos, idb, 0, NULL);
+	for (i = 0; i < 3; i += 2)
+		rte_pktmbuf_free(m[i]);
+	TRYR(rc);
+	n = rte_eth_rx_burst(d->port, 0, none, 4);
+	free_all(none, n);
+	EXPECTR(n == 0, "%u phantom packets", n);
+	TRYR(expect_pused(d, FP_TXQ, fp_pos_add(p, pos, 1), ida, 0, NULL));
+	return expect_pused(d, FP_TXQ, fp_pos_add(p, pos, 2), idc, 0, NULL);
+}
