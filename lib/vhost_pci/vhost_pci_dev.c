@@ -436,8 +436,15 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 	/* A size accepted while RING_PACKED was acked must still suit the
 	 * features now (found by fuzz_msg: packed, size 200, then split).
 	 */
+	/* Alignments of virtio 1.1, 2.6 and 2.8.10.1: a misaligned index
+	 * would make the driver's atomic accesses split across cache lines
+	 * (a bus lock, or SIGBUS where split-lock detection is fatal).
+	 */
 	if (n == 0 || (!packed && !rte_is_power_of_2(n)) ||
 			!vr->addr_set || !vr->kick_set ||
+			(vr->addr.desc_user_addr & 15) != 0 ||
+			(vr->addr.avail_user_addr & (packed ? 3 : 1)) != 0 ||
+			(vr->addr.used_user_addr & 3) != 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.desc_user_addr, 16 * n,
 				&mv->desc) < 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.avail_user_addr,
