@@ -10,7 +10,9 @@ VPCI_RUN=${VPCI_RUN:-/run/vhost-pci}
 # EAL file prefixes of the test processes start with this: two runs side by
 # side need their own VPCI_RUN and VPCI_PFX.
 VPCI_PFX=${VPCI_PFX:-vpci}
-VPCI_PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang"
+# libclang-rt-dev: clang's sanitizer and libFuzzer runtimes (tests/fuzz),
+# which the clang package only recommends.
+VPCI_PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang libclang-rt-dev"
 VPCI_DPDK_PKGS="dpdk dpdk-dev libdpdk-dev"
 TESTPMD=${TESTPMD:-/usr/bin/dpdk-testpmd}
 

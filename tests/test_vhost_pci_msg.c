@@ -10,6 +10,10 @@
  * thread. Every check runs in a child process of its own, so that a crash
  * in the library shows up as "not ok" for that check and the run goes on.
  *
+ * The test front-end and its helpers are in msg_common.c; SET_LOG_BASE
+ * and the floods in test_vhost_pci_msg_flood.c. Checks of checklist class
+ * 14 (message level) are named "class 14 (messages): ...".
+ *
  * Output: one "ok - <name>" or "not ok - <name>" line per check (with a
  * "# reason" line on failure), then "# <n> passed, <m> failed".
  */
@@ -25,409 +29,7 @@
 
 #include <rte_common.h>
 
-#include "harness.h"
-#include "vhost_pci_private.h"
-
-/* Header flags, feature bits and metadata values, from the specifications
- * rather than from the library, so that a wrong library constant shows.
- */
-#define V1			0x1u
-#define F_REPLY			0x4u
-#define F_NEED_REPLY		0x8u
-#define F_MRG_RXBUF		15
-#define F_PROTOCOL_FEATURES	30
-#define F_VERSION_1		32
-#define F_CTRL_VQ		17	/* never offered */
-#define PF_MQ			0
-#define PF_REPLY_ACK		3
-#define PF_STATUS		16
-#define VRING_NOFD		0x100u
-#define META_MAGIC		0x49435056u
-
-#define FE_FEATURES	(RTE_BIT64(F_VERSION_1) | RTE_BIT64(F_MRG_RXBUF) | \
-			 RTE_BIT64(F_PROTOCOL_FEATURES))
-#define FE_PFEATURES	(RTE_BIT64(PF_MQ) | RTE_BIT64(PF_REPLY_ACK) | \
-			 RTE_BIT64(PF_STATUS))
-
-#define GPA		0x100000000ull
-#define MIB		(1ull << 20)
-#define RING_SIZE	256u
-#define RING_STRIDE	0x10000u	/* ring i at uaddr + i * stride */
-#define MEMFD_NAME	"vhost-pci-test"
-
-/* ---- callbacks ---- */
-
-struct cb_log {
-	int new_device;
-	int destroy_device;
-	int vring_state_changed;
-	int new_device_ret;	/* what new_device returns */
-	int writeback;		/* >= 0: vring 0 index destroy_device writes back */
-};
-
-static int
-cb_new_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
-{
-	struct cb_log *log = ctx;
-
-	log->new_device++;
-	return log->new_device_ret;
-}
-
-static void
-cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
-{
-	struct cb_log *log = ctx;
-
-	log->destroy_device++;
-	if (log->writeback >= 0)
-		rte_vhost_pci_vring_writeback(dev, 0, log->writeback,
-			log->writeback);
-}
-
-static void
-cb_vring_state_changed(struct rte_vhost_pci_device *dev __rte_unused,
-		uint16_t vring __rte_unused, int enable __rte_unused, void *ctx)
-{
-	struct cb_log *log = ctx;
-
-	log->vring_state_changed++;
-}
-
-static const struct rte_vhost_pci_ops test_ops = {
-	.new_device = cb_new_device,
-	.destroy_device = cb_destroy_device,
-	.vring_state_changed = cb_vring_state_changed,
-};
-
-/* ---- the test front-end ---- */
-
-struct fe {
-	struct vhost_pci_endpoint ep;
-	struct vhost_pci_conn *c;
-	int sock;		/* front-end end of the socketpair */
-	uint32_t last_req;
-	uint8_t *mem;		/* the test's own mapping of the memfd */
-	size_t mem_len;
-	struct cb_log log;
-};
-
-static int
-fe_init(struct fe *f, uint16_t max_queue_pairs)
-{
-	int sv[2];
-
-	memset(f, 0, sizeof(*f));
-	f->sock = -1;
-	f->log.writeback = -1;
-	vhost_pci_endpoint_init(&f->ep, "test", 0, max_queue_pairs,
-		&test_ops, &f->log);
-	/* Listed as a registered server's would be (each check is a child
-	 * process of its own, so the list dies with it).
-	 */
-	vhost_pci_endpoint_add(&f->ep);
-	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
-	f->c = vhost_pci_conn_create(&f->ep, sv[0]);
-	if (f->c == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		return FAIL("vhost_pci_conn_create failed");
-	}
-	f->sock = sv[1];
-	return 0;
-}
-
-static void
-fe_fini(struct fe *f)
-{
-	if (f->c != NULL)
-		vhost_pci_conn_free(f->c);
-	if (f->sock >= 0)
-		close(f->sock);
-	if (f->mem != NULL)
-		munmap(f->mem, f->mem_len);
-	f->c = NULL;
-	f->sock = -1;
-	f->mem = NULL;
-}
-
-/* The one message builder: a v1 header and @len bytes of payload. The
- * test's copies of the fds are closed in any case: from here on they
- * belong to the library.
- */
-static int
-fe_send(struct fe *f, uint32_t req, uint32_t flags, const void *pl,
-		uint32_t len, const int *fds, unsigned int nfds)
-{
-	struct vhost_pci_hdr_v1 h = {
-		.request = req, .flags = flags, .size = len,
-	};
-	uint8_t buf[sizeof(h) + 512];
-
-	if (len > sizeof(buf) - sizeof(h))
-		return FAIL("payload of %u bytes: test limit", len);
-	memcpy(buf, &h, sizeof(h));
-	if (len > 0)
-		memcpy(buf + sizeof(h), pl, len);
-	f->last_req = req;
-	return send_raw(f->sock, buf, sizeof(h) + len, fds, nfds, true);
-}
-
-static int
-send_u64(struct fe *f, uint32_t req, uint32_t flags, uint64_t v,
-		const int *fds, unsigned int nfds)
-{
-	return fe_send(f, req, flags, &v, sizeof(v), fds, nfds);
-}
-
-static int
-send_state(struct fe *f, uint32_t req, uint32_t flags, uint32_t index,
-		uint32_t num)
-{
-	struct vhost_pci_vring_state s = { .index = index, .num = num };
-
-	return fe_send(f, req, flags, &s, sizeof(s), NULL, 0);
-}
-
-static int
-send_none(struct fe *f, uint32_t req, uint32_t flags)
-{
-	return fe_send(f, req, flags, NULL, 0, NULL, 0);
-}
-
-/* Let the library process what was sent (@sent: the send's result);
- * 0 if the connection survived it.
- */
-static int
-fe_ok(struct fe *f, int sent)
-{
-	int ret;
-
-	if (sent < 0)
-		return -1;
-	ret = vhost_pci_conn_process(f->c);
-	if (ret < 0 || f->c->dead)
-		return FAIL("request %u (%s) closed the connection",
-			f->last_req, vhost_pci_req_name(V1, f->last_req));
-	return 0;
-}
-
-/* Read one reply to @req with exactly @len bytes of payload. */
-static int
-fe_reply(struct fe *f, uint32_t req, void *pl, uint32_t len)
-{
-	struct vhost_pci_hdr_v1 h;
-	ssize_t n;
-
-	n = recv(f->sock, &h, sizeof(h), MSG_DONTWAIT);
-	if (n != (ssize_t)sizeof(h))
-		return FAIL("no reply to request %u (recv %zd)", req, n);
-	if (h.request != req || h.flags != (V1 | F_REPLY) || h.size != len)
-		return FAIL("reply: request %u flags 0x%x size %u, want %u 0x%x %u",
-			h.request, h.flags, h.size, req, V1 | F_REPLY, len);
-	n = recv(f->sock, pl, len, MSG_DONTWAIT);
-	if (n != (ssize_t)len)
-		return FAIL("reply to %u: payload recv %zd of %u", req, n, len);
-	return 0;
-}
-
-static int
-fe_no_reply(struct fe *f)
-{
-	uint8_t b;
-	ssize_t n = recv(f->sock, &b, 1, MSG_DONTWAIT);
-
-	if (n >= 0)
-		return FAIL("unexpected bytes from the library (recv %zd)", n);
-	return 0;
-}
-
-/* REPLY_ACK: the u64 status of the last request. */
-static int
-fe_ack(struct fe *f, uint32_t req, uint64_t want)
-{
-	uint64_t v;
-
-	TRYR(fe_reply(f, req, &v, sizeof(v)));
-	if (v != want)
-		return FAIL("ack of request %u is %" PRIu64 ", want %" PRIu64,
-			req, v, want);
-	return 0;
-}
-
-/* A GET_* request without payload and its u64 reply. */
-static int
-fe_get_u64(struct fe *f, uint32_t req, uint64_t *v)
-{
-	TRYR(fe_ok(f, send_none(f, req, V1)));
-	return fe_reply(f, req, v, sizeof(*v));
-}
-
-/* ---- memory ---- */
-
-struct region_spec {
-	uint64_t gpa;
-	uint64_t uaddr;
-	uint64_t size;
-	uint64_t mmap_offset;
-	uint64_t file_size;	/* of the memfd behind it */
-};
-
-static const struct region_spec std_region = {
-	.gpa = GPA, .uaddr = GPA, .size = 4 * MIB, .file_size = 4 * MIB,
-};
-
-static struct vhost_pci_mem_region
-wire_region(const struct region_spec *s)
-{
-	return (struct vhost_pci_mem_region){
-		.guest_phys_addr = s->gpa,
-		.memory_size = s->size,
-		.userspace_addr = s->uaddr,
-		.mmap_offset = s->mmap_offset,
-	};
-}
-
-/* SET_MEM_TABLE announcing @nregions, carrying @n region entries. */
-static int
-send_mem_table(struct fe *f, uint32_t flags, uint32_t nregions,
-		const struct vhost_pci_mem_region *r, uint32_t n,
-		const int *fds, unsigned int nfds)
-{
-	struct vhost_pci_mem_table mt = { .nregions = nregions };
-	uint8_t buf[sizeof(mt) + 9 * sizeof(*r)];
-
-	if (n > 9)
-		return FAIL("%u regions: test limit", n);
-	memcpy(buf, &mt, sizeof(mt));
-	if (n > 0)
-		memcpy(buf + sizeof(mt), r, n * sizeof(*r));
-	return fe_send(f, VHOST_USER_SET_MEM_TABLE, flags, buf,
-		sizeof(mt) + n * sizeof(*r), fds, nfds);
-}
-
-/* SET_MEM_TABLE of @n regions, each backed by a memfd of its own. */
-static int
-send_regions(struct fe *f, const struct region_spec *s, uint32_t n)
-{
-	struct vhost_pci_mem_region r[VHOST_PCI_MAX_MEM_REGIONS];
-	int fds[VHOST_PCI_MAX_MEM_REGIONS];
-	uint32_t i, j;
-
-	for (i = 0; i < n; i++) {
-		fds[i] = make_memfd(MEMFD_NAME, s[i].file_size);
-		if (fds[i] < 0) {
-			for (j = 0; j < i; j++)
-				close(fds[j]);
-			return -1;
-		}
-		r[i] = wire_region(&s[i]);
-	}
-	return send_mem_table(f, V1, n, r, n, fds, n);
-}
-
-/* Share one region (NEED_REPLY, acked); the test maps the memfd too. */
-static int
-fe_share_memory(struct fe *f, const struct region_spec *s)
-{
-	struct vhost_pci_mem_region r = wire_region(s);
-	int fd = map_memfd(MEMFD_NAME, s->file_size, &f->mem);
-
-	TRYR(fd);
-	f->mem_len = s->file_size;
-	TRYR(fe_ok(f, send_mem_table(f, V1 | F_NEED_REPLY, 1, &r, 1, &fd, 1)));
-	return fe_ack(f, VHOST_USER_SET_MEM_TABLE, 0);
-}
-
-/* ---- bring-up, as a virtio-user front-end does it ---- */
-
-static uint64_t
-ring_uaddr(const struct region_spec *s, uint32_t i)
-{
-	return s->uaddr + (uint64_t)i * RING_STRIDE;
-}
-
-/* Ring layout: desc (16 * 256 bytes), avail at +4 KiB, used at +8 KiB. */
-/* Size, base and addresses of vring @i; no kick yet. */
-static int
-setup_vring_nokick(struct fe *f, const struct region_spec *s, uint32_t i)
-{
-	struct vhost_pci_vring_addr a = {
-		.index = i,
-		.desc_user_addr = ring_uaddr(s, i),
-		.avail_user_addr = ring_uaddr(s, i) + 0x1000,
-		.used_user_addr = ring_uaddr(s, i) + 0x2000,
-	};
-
-	TRYR(fe_ok(f, send_state(f, VHOST_USER_SET_VRING_NUM, V1, i,
-		RING_SIZE)));
-	TRYR(fe_ok(f, send_state(f, VHOST_USER_SET_VRING_BASE, V1, i, 0)));
-	return fe_ok(f, fe_send(f, VHOST_USER_SET_VRING_ADDR, V1, &a,
-		sizeof(a), NULL, 0));
-}
-
-static int
-setup_vring(struct fe *f, const struct region_spec *s, uint32_t i)
-{
-	int kick;
-
-	TRYR(setup_vring_nokick(f, s, i));
-	kick = new_eventfd();
-	TRYR(kick);
-	return fe_ok(f, send_u64(f, VHOST_USER_SET_VRING_KICK, V1, i, &kick, 1));
-}
-
-/* Everything up to, not including, SET_STATUS. */
-static int
-bringup_rings(struct fe *f, const struct region_spec *s)
-{
-	uint64_t v;
-	uint32_t i;
-	int call;
-
-	TRYR(fe_ok(f, send_none(f, VHOST_USER_SET_OWNER, V1)));
-	TRYR(fe_get_u64(f, VHOST_USER_GET_FEATURES, &v));
-	TRYR(fe_get_u64(f, VHOST_USER_GET_PROTOCOL_FEATURES, &v));
-	TRYR(fe_ok(f, send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
-		FE_PFEATURES, NULL, 0)));
-	for (i = 0; i < 2; i++) {
-		call = new_eventfd();
-		TRYR(call);
-		TRYR(fe_ok(f, send_u64(f, VHOST_USER_SET_VRING_CALL, V1, i,
-			&call, 1)));
-	}
-	TRYR(fe_ok(f, send_u64(f, VHOST_USER_SET_FEATURES, V1, FE_FEATURES,
-		NULL, 0)));
-	TRYR(fe_share_memory(f, s));
-	for (i = 0; i < 2; i++)
-		TRYR(setup_vring(f, s, i));
-	for (i = 0; i < 2; i++)
-		TRYR(fe_ok(f, send_state(f, VHOST_USER_SET_VRING_ENABLE, V1,
-			i, 1)));
-	return 0;
-}
-
-static int
-send_status_ok(struct fe *f)
-{
-	return send_u64(f, VHOST_USER_SET_STATUS, V1 | F_NEED_REPLY, 0x0f,
-		NULL, 0);
-}
-
-static int
-bringup(struct fe *f, const struct region_spec *s)
-{
-	TRYR(bringup_rings(f, s));
-	TRYR(fe_ok(f, send_status_ok(f)));
-	TRYR(fe_ack(f, VHOST_USER_SET_STATUS, 0));
-	return fe_no_reply(f);
-}
-
-static const struct rte_vhost_pci_meta *
-fe_meta(const struct fe *f, uint64_t *bar_size)
-{
-	return (const void *)rte_vhost_pci_dev_bar(&f->c->dev, bar_size);
-}
+#include "msg_common.h"
 
 /* ---- good paths ---- */
 
@@ -732,10 +334,6 @@ out:
 }
 
 /* ---- back-end channel, in-band notifications, backend specs ---- */
-
-#define PF_BACKEND_REQ	5
-#define PF_INBAND	14
-#define PF_STANDALONE	18
 
 /* Negotiate @pf and hand the library one end of a back-end channel. */
 static int
@@ -1225,55 +823,286 @@ bad_truncated_later(struct fe *f)
 	return send_truncated(f);
 }
 
+/* SET_FEATURES: a header announcing 8 bytes, 4 of them, then EOF. */
+static int
+bad_truncated_payload(struct fe *f)
+{
+	struct vhost_pci_hdr_v1 h = {
+		.request = VHOST_USER_SET_FEATURES, .flags = V1, .size = 8,
+	};
+	uint8_t buf[sizeof(h) + 4];
+
+	memcpy(buf, &h, sizeof(h));
+	memset(buf + sizeof(h), 0, 4);
+	f->last_req = h.request;
+	TRYR(send_raw(f->sock, buf, sizeof(buf), NULL, 0, false));
+	close(f->sock);
+	f->sock = -1;
+	return 0;
+}
+
+static int
+bad_payload_size_max(struct fe *f)
+{
+	return send_header(f, VHOST_USER_GET_FEATURES, V1, UINT32_MAX,
+		sizeof(struct vhost_pci_hdr_v1));
+}
+
+/* SET_VRING_ADDR with 8 bytes more than the struct. */
+static int
+bad_vring_addr_48_bytes(struct fe *f)
+{
+	uint8_t buf[sizeof(struct vhost_pci_vring_addr) + 8];
+
+	memset(buf, 0, sizeof(buf));
+	return fe_send(f, VHOST_USER_SET_VRING_ADDR, V1, buf, sizeof(buf),
+		NULL, 0);
+}
+
+/* A memory table of 4 bytes: not even its nregions/padding header. */
+static int
+bad_mem_4_bytes(struct fe *f)
+{
+	uint32_t n = 1;
+	int fd = make_memfd(MEMFD_NAME, MIB);
+
+	TRYR(fd);
+	return fe_send(f, VHOST_USER_SET_MEM_TABLE, V1, &n, sizeof(n), &fd, 1);
+}
+
+/* Index 2^16: its low 16 bits are vring 0, a truncation would accept it. */
+static int
+bad_vring_num_index_2_16(struct fe *f)
+{
+	return send_state(f, VHOST_USER_SET_VRING_NUM, V1, 0x10000,
+		RING_SIZE);
+}
+
+static int
+bad_get_vring_base_index_2_16(struct fe *f)
+{
+	return send_state(f, VHOST_USER_GET_VRING_BASE, V1, 0x10001, 0);
+}
+
+/* With the maximum number of queue pairs (bad_case.qps). */
+static int
+bad_vring_enable_past_max(struct fe *f)
+{
+	return send_state(f, VHOST_USER_SET_VRING_ENABLE, V1,
+		2u * VHOST_PCI_MAX_QUEUE_PAIRS, 1);
+}
+
+static int
+bad_call_index_0xff(struct fe *f)
+{
+	int fd = new_eventfd();
+
+	TRYR(fd);
+	return send_u64(f, VHOST_USER_SET_VRING_CALL, V1, 0xff, &fd, 1);
+}
+
+static int
+bad_call_2_fds(struct fe *f)
+{
+	int fds[2];
+
+	fds[0] = new_eventfd();
+	TRYR(fds[0]);
+	fds[1] = new_eventfd();
+	if (fds[1] < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	return send_u64(f, VHOST_USER_SET_VRING_CALL, V1, 0, fds, 2);
+}
+
+static int
+bad_mem_1_region_2_fds(struct fe *f)
+{
+	struct vhost_pci_mem_region r = wire_region(&std_region);
+	int fds[2];
+
+	fds[0] = make_memfd(MEMFD_NAME, std_region.file_size);
+	TRYR(fds[0]);
+	fds[1] = make_memfd(MEMFD_NAME, std_region.file_size);
+	if (fds[1] < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	return send_mem_table(f, V1, 1, &r, 1, fds, 2);
+}
+
+/* nregions 2, one region entry, two fds. */
+static int
+bad_mem_2_regions_1_entry(struct fe *f)
+{
+	struct vhost_pci_mem_region r = wire_region(&std_region);
+	int fds[2];
+
+	fds[0] = make_memfd(MEMFD_NAME, std_region.file_size);
+	TRYR(fds[0]);
+	fds[1] = make_memfd(MEMFD_NAME, std_region.file_size);
+	if (fds[1] < 0) {
+		close(fds[0]);
+		return -1;
+	}
+	return send_mem_table(f, V1, 2, &r, 1, fds, 2);
+}
+
+static int
+bad_mem_offset_past_fd(struct fe *f)
+{
+	const struct region_spec s = {
+		.gpa = GPA, .uaddr = GPA, .size = MIB,
+		.mmap_offset = 8 * MIB, .file_size = 4 * MIB,
+	};
+
+	return send_regions(f, &s, 1);
+}
+
+static int
+bad_mem_offset_overflow(struct fe *f)
+{
+	const struct region_spec s = {
+		.gpa = GPA, .uaddr = GPA, .size = MIB,
+		.mmap_offset = UINT64_MAX - MIB + 1 + 0x1000, .file_size = MIB,
+	};
+
+	return send_regions(f, &s, 1);
+}
+
+static int
+bad_mem_uaddr_overflow(struct fe *f)
+{
+	const struct region_spec s = {
+		.gpa = GPA, .uaddr = UINT64_MAX - 0xfff, .size = MIB,
+		.file_size = MIB,
+	};
+
+	return send_regions(f, &s, 1);
+}
+
+static int
+bad_mem_eventfd(struct fe *f)
+{
+	struct vhost_pci_mem_region r = wire_region(&std_region);
+	int fd = new_eventfd();
+
+	TRYR(fd);
+	return send_mem_table(f, V1, 1, &r, 1, &fd, 1);
+}
+
+static int
+bad_features_log_all(struct fe *f)
+{
+	return send_u64(f, VHOST_USER_SET_FEATURES, V1,
+		FE_FEATURES | RTE_BIT64(F_LOG_ALL), NULL, 0);
+}
+
+static int
+bad_pfeatures_log_shmfd(struct fe *f)
+{
+	return send_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
+		RTE_BIT64(PF_REPLY_ACK) | RTE_BIT64(PF_LOG_SHMFD), NULL, 0);
+}
+
 struct bad_case {
 	const char *name;
 	int (*send)(struct fe *f);
 	bool sends_fds;
+	uint16_t qps;		/* queue pairs of the endpoint; 0: 1 */
 };
 
+/* The checks of checklist class 14 (message level) are named so. */
+#define C14	"class 14 (messages): "
+
 static const struct bad_case bad_cases[] = {
-	{ "SET_FEATURES with a 4-byte payload", bad_set_features_4_bytes, false },
-	{ "GET_FEATURES with an 8-byte payload", bad_get_features_8_bytes, false },
-	{ "payload size 4096 in the header", bad_payload_4096, false },
-	{ "SET_VRING_CALL with NOFD and an fd", bad_call_nofd_with_fd, true },
-	{ "SET_VRING_KICK without NOFD and without fd", bad_kick_without_fd,
+	{ C14 "SET_FEATURES with a 4-byte payload", bad_set_features_4_bytes,
 		false },
-	{ "SET_FEATURES with an fd", bad_features_with_fd, true },
-	{ "9 fds with one message", bad_nine_fds, true },
-	{ "SET_MEM_TABLE with 2 regions and 1 fd", bad_mem_2_regions_1_fd, true },
-	{ "SET_VRING_NUM index 2 with 1 queue pair", bad_vring_num_index_2,
+	{ C14 "GET_FEATURES with an 8-byte payload", bad_get_features_8_bytes,
 		false },
-	{ "SET_VRING_ADDR index 0xffffffff", bad_vring_addr_index_max, false },
-	{ "SET_VRING_KICK index 0x40", bad_kick_index_0x40, true },
-	{ "SET_VRING_NUM 100 (not a power of 2)", bad_vring_num_100, false },
-	{ "SET_VRING_NUM 0", bad_vring_num_0, false },
-	{ "SET_VRING_NUM 65536", bad_vring_num_65536, false },
+	{ C14 "payload size 4096 in the header", bad_payload_4096, false },
+	{ C14 "SET_VRING_CALL with NOFD and an fd", bad_call_nofd_with_fd,
+		true },
+	{ C14 "SET_VRING_KICK without NOFD and without fd",
+		bad_kick_without_fd, false },
+	{ C14 "SET_FEATURES with an fd", bad_features_with_fd, true },
+	{ C14 "9 fds with one message", bad_nine_fds, true },
+	{ C14 "SET_MEM_TABLE with 2 regions and 1 fd", bad_mem_2_regions_1_fd,
+		true },
+	{ C14 "SET_VRING_NUM index 2 with 1 queue pair", bad_vring_num_index_2,
+		false },
+	{ C14 "SET_VRING_ADDR index 0xffffffff", bad_vring_addr_index_max,
+		false },
+	{ C14 "SET_VRING_KICK index 0x40", bad_kick_index_0x40, true },
+	{ C14 "SET_VRING_NUM 100 (not a power of 2)", bad_vring_num_100,
+		false },
+	{ C14 "SET_VRING_NUM 0", bad_vring_num_0, false },
+	{ C14 "SET_VRING_NUM 65536", bad_vring_num_65536, false },
 	{ "SET_FEATURES with CTRL_VQ (not offered)",
 		bad_features_ctrl_vq, false },
-	{ "SET_MEM_TABLE with 0 regions", bad_mem_0_regions, true },
-	{ "SET_MEM_TABLE with 9 regions", bad_mem_9_regions, true },
-	{ "SET_MEM_TABLE with overlapping regions", bad_mem_overlap, true },
-	{ "SET_MEM_TABLE region past the end of its fd", bad_mem_past_fd_end,
+	{ C14 "SET_MEM_TABLE with 0 regions", bad_mem_0_regions, true },
+	{ C14 "SET_MEM_TABLE with 9 regions", bad_mem_9_regions, true },
+	{ C14 "SET_MEM_TABLE with overlapping regions", bad_mem_overlap,
 		true },
-	{ "SET_MEM_TABLE region of size 0", bad_mem_zero_size, true },
-	{ "SET_MEM_TABLE region with gpa + size past 2^64",
+	{ C14 "SET_MEM_TABLE region past the end of its fd",
+		bad_mem_past_fd_end, true },
+	{ C14 "SET_MEM_TABLE region of size 0", bad_mem_zero_size, true },
+	{ C14 "SET_MEM_TABLE region with gpa + size past 2^64",
 		bad_mem_gpa_overflow, true },
-	{ "request with the REPLY flag (flags 0x5)", bad_reply_flag, false },
-	{ "version 3 (unknown) header as first message", bad_v3_first, false },
-	{ "version 3 message after a version 1 message", bad_v3_after_v1,
+	{ C14 "request with the REPLY flag (flags 0x5)", bad_reply_flag,
+		false },
+	{ C14 "version 3 (unknown) header as first message", bad_v3_first,
+		false },
+	{ C14 "version 3 message after a version 1 message", bad_v3_after_v1,
 		false },
 	{ "IN_BAND_NOTIFICATIONS without BACKEND_REQ (seed 003)",
 		bad_inband_without_backend_req, false },
 	{ "STANDALONE without STATUS (seed 004)",
 		bad_standalone_without_status, false },
-	{ "GET_BACKEND_SPECS before STANDALONE was negotiated",
+	{ C14 "GET_BACKEND_SPECS before STANDALONE was negotiated",
 		bad_backend_specs_without_standalone, false },
-	{ "GET_QUEUE_NUM before MQ was negotiated", bad_queue_num_without_mq,
-		false },
-	{ "SET_STATUS before STATUS was negotiated",
+	{ C14 "GET_QUEUE_NUM before MQ was negotiated",
+		bad_queue_num_without_mq, false },
+	{ C14 "SET_STATUS before STATUS was negotiated",
 		bad_status_without_feature, false },
-	{ "6 bytes of a first header then EOF", bad_truncated_first, false },
-	{ "6 bytes of a second header then EOF", bad_truncated_later, false },
+	{ C14 "6 bytes of a first header then EOF", bad_truncated_first,
+		false },
+	{ C14 "6 bytes of a second header then EOF", bad_truncated_later,
+		false },
+	/* Added for class 14. */
+	{ C14 "SET_FEATURES header, 4 of its 8 payload bytes, then EOF",
+		bad_truncated_payload, false },
+	{ C14 "payload size 0xffffffff in the header", bad_payload_size_max,
+		false },
+	{ C14 "SET_VRING_ADDR with a 48-byte payload (8 extra)",
+		bad_vring_addr_48_bytes, false },
+	{ C14 "SET_MEM_TABLE of 4 bytes, with an fd", bad_mem_4_bytes, true },
+	{ C14 "SET_VRING_NUM index 0x10000 (2^16) with 1 queue pair",
+		bad_vring_num_index_2_16, false },
+	{ C14 "GET_VRING_BASE index 0x10001 with 1 queue pair",
+		bad_get_vring_base_index_2_16, false },
+	{ C14 "SET_VRING_ENABLE index 32 with 16 queue pairs (the maximum)",
+		bad_vring_enable_past_max, false, VHOST_PCI_MAX_QUEUE_PAIRS },
+	{ C14 "SET_VRING_CALL index 0xff with 16 queue pairs",
+		bad_call_index_0xff, true, VHOST_PCI_MAX_QUEUE_PAIRS },
+	{ C14 "SET_VRING_CALL with 2 fds", bad_call_2_fds, true },
+	{ C14 "SET_MEM_TABLE with 1 region and 2 fds", bad_mem_1_region_2_fds,
+		true },
+	{ C14 "SET_MEM_TABLE nregions 2 with 1 region entry and 2 fds",
+		bad_mem_2_regions_1_entry, true },
+	{ C14 "SET_MEM_TABLE region whose mmap_offset is past the end of its fd",
+		bad_mem_offset_past_fd, true },
+	{ C14 "SET_MEM_TABLE region with mmap_offset + size past 2^64",
+		bad_mem_offset_overflow, true },
+	{ C14 "SET_MEM_TABLE region with userspace_addr + size past 2^64",
+		bad_mem_uaddr_overflow, true },
+	{ C14 "SET_MEM_TABLE region backed by an eventfd (not a file)",
+		bad_mem_eventfd, true },
+	{ C14 "SET_FEATURES with LOG_ALL (bit 26, not offered)",
+		bad_features_log_all, false },
+	{ C14 "SET_PROTOCOL_FEATURES with LOG_SHMFD (bit 1, not offered)",
+		bad_pfeatures_log_shmfd, false },
 };
 
 /* Send a bad case on a fresh connection; it must close, no new_device. */
@@ -1284,7 +1113,7 @@ t_bad(const void *arg)
 	struct fe f;
 	int ret, rc = -1;
 
-	TRY(fe_init(&f, 1));
+	TRY(fe_init(&f, bc->qps != 0 ? bc->qps : 1));
 	TRY(bc->send(&f));
 	ret = vhost_pci_conn_process(f.c);
 	EXPECT(ret == -1 && f.c->dead,
@@ -1298,18 +1127,57 @@ out:
 	return rc;
 }
 
-/* ---- fd hygiene ---- */
+/* ---- requests out of the usual order ---- */
 
+/* DRIVER_OK, ring set-up, kicks and calls before SET_FEATURES and the
+ * memory table, and a GET_VRING_BASE of a ring never set up: nothing
+ * closes, and new_device runs once, when the last piece (the memory
+ * table) arrives.
+ */
 static int
-expect_fds(int base, int extra, const char *when)
+t_out_of_order(const void *arg __rte_unused)
 {
-	int n = count_fds();
+	struct vhost_pci_vring_state st;
+	struct fe f;
+	uint32_t i;
+	int call, rc = -1;
 
-	TRYR(n);
-	if (n != base + extra)
-		return FAIL("%s: %d fds open, want %d", when, n, base + extra);
-	return 0;
+	TRY(fe_init(&f, 1));
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_PROTOCOL_FEATURES, V1,
+		FE_PFEATURES, NULL, 0)));
+	TRY(fe_ok(&f, send_state(&f, VHOST_USER_GET_VRING_BASE, V1, 1, 0)));
+	TRY(fe_reply(&f, VHOST_USER_GET_VRING_BASE, &st, sizeof(st)));
+	EXPECT(st.index == 1 && st.num == 0,
+		"GET_VRING_BASE of a fresh ring: index %u num %u, want 1 0",
+		st.index, st.num);
+	TRY(fe_ok(&f, send_status_ok(&f)));
+	TRY(fe_ack(&f, VHOST_USER_SET_STATUS, 0));
+	for (i = 0; i < 2; i++) {
+		TRY(setup_vring(&f, &std_region, i));
+		call = new_eventfd();
+		TRY(call);
+		TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_VRING_CALL, V1, i,
+			&call, 1)));
+		TRY(fe_ok(&f, send_state(&f, VHOST_USER_SET_VRING_ENABLE, V1,
+			i, 1)));
+	}
+	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_FEATURES, V1, FE_FEATURES,
+		NULL, 0)));
+	EXPECT(f.log.new_device == 0,
+		"new_device called %d times before the memory table",
+		f.log.new_device);
+	TRY(fe_share_memory(&f, &std_region));
+	EXPECT(f.log.new_device == 1 && f.log.destroy_device == 0,
+		"new_device %d destroy_device %d after the memory table, want 1 0",
+		f.log.new_device, f.log.destroy_device);
+	TRY(fe_no_reply(&f));
+	rc = 0;
+out:
+	fe_fini(&f);
+	return rc;
 }
+
+/* ---- fd hygiene ---- */
 
 /* A live connection keeps its 2 call and 2 kick fds, GET_VRING_BASE
  * releases the kick of its ring, and freeing the connection the rest.
@@ -1395,7 +1263,7 @@ static const struct check good_checks[] = {
 		t_get_vring_base, NULL },
 	{ "GET_VRING_BASE replies the index written back in destroy_device",
 		t_get_vring_base, &writeback_42 },
-	{ "unsupported requests get a NACK and the connection stays open",
+	{ C14 "unsupported requests get a NACK and the connection stays open",
 		t_unsupported_nack, NULL },
 	{ "new_device refusing the device closes the connection",
 		t_new_device_refused, NULL },
@@ -1405,13 +1273,15 @@ static const struct check good_checks[] = {
 		t_inband_kick_starts_ring, NULL },
 	{ "GET_BACKEND_SPECS under STANDALONE: net, no config space, 2..2N virtqueues",
 		t_backend_specs, NULL },
-	{ "first header written in two pieces is assembled",
+	{ C14 "first header written in two pieces is assembled",
 		t_split_header, &split_first },
-	{ "second header written in two pieces is assembled",
+	{ C14 "second header written in two pieces is assembled",
 		t_split_header, &split_second },
 	{ "a live connection holds only its kick/call fds, freeing closes them",
 		t_fds_live, NULL },
-	{ "bad messages and refused requests leak no fd",
+	{ C14 "requests out of order (DRIVER_OK, rings and kicks before SET_FEATURES and SET_MEM_TABLE): new_device once, when the memory table comes",
+		t_out_of_order, NULL },
+	{ C14 "bad messages and refused requests leak no fd",
 		t_fds_bad, NULL },
 };
 
@@ -1428,5 +1298,6 @@ main(void)
 			bad_cases[i].name);
 		run_check(&t, name, t_bad, &bad_cases[i]);
 	}
+	run_checks(&t, msg_flood_checks, n_msg_flood_checks);
 	return tally_done(&t);
 }

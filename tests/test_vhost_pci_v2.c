@@ -1130,7 +1130,7 @@ static const struct check checks[] = {
 		t_send_enotsup, &ver2 },
 	{ "SET_DEV_TYPE 2 (block): ack 1, log names type 2, connection stays open",
 		t_dev_type_block, NULL },
-	{ "v1 connection: ids 20, 22-24 keep their v1 meanings, unsupported: reply-ack 1, connection stays open; 21 (SET_BACKEND_REQ_FD) without F_BACKEND_REQ closes",
+	{ "class 14 (messages): v1 connection: ids 20, 22-24 keep their v1 meanings, unsupported: reply-ack 1, connection stays open; 21 (SET_BACKEND_REQ_FD) without F_BACKEND_REQ closes",
 		t_v1_ids_20_24, NULL },
 	{ "header naming another connection's id closes; that connection still answers",
 		t_spoof_other_conn, NULL },
