@@ -7,6 +7,7 @@
 #ifndef TEST_DATAPATH_H
 #define TEST_DATAPATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,11 +110,27 @@ extern const size_t phase_zc_len;
 /* datapath_packed.c */
 extern const struct dp_check phase_packed[];
 extern const size_t phase_packed_len;
-/* datapath_packed.c, for datapath_packed_order.c */
+/* datapath_packed.c, for datapath_packed_order.c and
+ * datapath_checklist.c
+ */
 struct fp_pused;
 /* The next used descriptor of ring @r must be at @pos, for @id, @len. */
 int expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id,
 		uint32_t len, struct fp_pused *out);
+/* No used descriptor on ring @r where the next one would go. */
+int expect_no_pused(struct dp *d, int r, const char *when);
+/* A net_vhost_pci port's devargs that matter here. */
+struct vdev_args {
+	char path[256];
+	bool zero_copy;
+	uint32_t zc_min_len;
+};
+/* The port of vdev @name and its devargs. */
+int vdev_find(const char *name, uint16_t *port, struct vdev_args *a);
+/* The front-end leaves the current port (link down); d then serves @port
+ * on @sock with a fresh front-end memory, not connected.
+ */
+int switch_port(struct dp *d, uint16_t port, const char *sock);
 /* tx_burst must take @len bytes of @f, in 1500-byte segments. */
 int tx_long(struct dp *d, const uint8_t *f, uint32_t len);
 /* datapath_packed_order.c: mergeable buffers marked used head last. */
@@ -122,5 +139,8 @@ int t_pk_zc_remap(struct dp *d);
 /* datapath_offload.c */
 extern const struct dp_check phase_offload[];
 extern const size_t phase_offload_len;
+/* datapath_checklist.c: the hostile-peer checklist, class by class. */
+extern const struct dp_check phase_checklist[];
+extern const size_t phase_checklist_len;
 
 #endif /* TEST_DATAPATH_H */

@@ -282,7 +282,7 @@ const struct dp_check phase_mrg[] = {
 		t_connect_mrg },
 	{ "MRG_RXBUF: a 1500-byte frame spans two 1024-byte peer buffers, num_buffers=2, used lens 1024 and 488",
 		t_mrg_spans },
-	{ "MRG_RXBUF: a zero-length peer RX buffer gets no bytes (used.len 0) and the frame after it overwrites no earlier buffer",
+	{ "class 11 (runt-rx): MRG_RXBUF: a zero-length peer RX buffer gets no bytes (used.len 0) and the frame after it overwrites no earlier buffer",
 		t_mrg_zero_len },
 };
 

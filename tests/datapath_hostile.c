@@ -203,16 +203,16 @@ t_ind_bad_entries(struct dp *d)
 }
 
 const struct dp_check phase_indirect[] = {
-	{ "indirect: a table without VIRTIO_RING_F_INDIRECT_DESC negotiated is refused, counted, returned",
+	{ "class 3 (indirect): a table without VIRTIO_RING_F_INDIRECT_DESC negotiated is refused, counted, returned",
 		t_ind_not_negotiated },
 	{ "indirect: the feature is offered and acked", t_ind_connect },
 	{ "indirect: header + frame through a table arrive intact; the head is returned",
 		t_ind_good },
-	{ "indirect: INDIRECT together with NEXT is refused", t_ind_with_next },
-	{ "indirect: a table length of 24 (not a multiple of 16) or 0 is refused",
+	{ "class 3 (indirect): INDIRECT together with NEXT is refused", t_ind_with_next },
+	{ "class 3 (indirect): a table length of 24 (not a multiple of 16) or 0 is refused",
 		t_ind_bad_len },
-	{ "indirect: a table inside a table is refused", t_ind_nested },
-	{ "indirect: an entry outside the memory, a loop, a next past the table, a writable entry: each refused",
+	{ "class 3 (indirect): a table inside a table is refused", t_ind_nested },
+	{ "class 3 (indirect): an entry outside the memory, a loop, a next past the table, a writable entry: each refused",
 		t_ind_bad_entries },
 };
 

@@ -62,15 +62,8 @@ static uint8_t frames[4][1600];
 
 /* ---- ports ---- */
 
-/* A net_vhost_pci port's devargs that matter here. */
-struct vdev_args {
-	char path[256];
-	bool zero_copy;
-	uint32_t zc_min_len;
-};
-
 /* The port of vdev @name and its devargs. */
-static int
+int
 vdev_find(const char *name, uint16_t *port, struct vdev_args *a)
 {
 	struct rte_eth_dev_info info;
@@ -105,7 +98,7 @@ vdev_find(const char *name, uint16_t *port, struct vdev_args *a)
  * Let the current port's front-end go (link down), then serve @port on
  * @sock with a fresh front-end memory.
  */
-static int
+int
 switch_port(struct dp *d, uint16_t port, const char *sock)
 {
 	if (d->peer.sock >= 0) {
@@ -156,7 +149,7 @@ expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id, uint32_t len,
 }
 
 /* No used descriptor where the next one would go. */
-static int
+int
 expect_no_pused(struct dp *d, int r, const char *when)
 {
 	struct fp_pused u;
@@ -1374,17 +1367,17 @@ const struct dp_check phase_packed[] = {
 		t_pk_notify },
 	{ "packed rx interrupt: enabling sets the peer TX ring's device event flags to ENABLE, disabling back to DISABLE",
 		t_pk_rx_intr },
-	{ "packed hostile rx: a buffer id >= ring size is dropped, ierrors +1, returned with len 0; the next frame is received",
+	{ "class 9 (packed): packed rx: a buffer id >= ring size is dropped, ierrors +1, returned with len 0; the next frame is received",
 		t_pk_bad_id },
-	{ "packed hostile rx: a writable descriptor on the peer TX ring (alone, or ending a chain) is dropped, ierrors +1, returned with len 0 over the whole chain",
+	{ "class 6 (permissions): packed rx: a writable descriptor on the peer TX ring (alone, or ending a chain) is dropped, ierrors +1, returned with len 0 over the whole chain",
 		t_pk_bad_writable },
-	{ "packed hostile rx: a descriptor below the memory or straddling its end is dropped, ierrors +1, returned; the next frame is received",
+	{ "class 4 (addr-len): packed rx: a descriptor below the memory or straddling its end is dropped, ierrors +1, returned; the next frame is received",
 		t_pk_bad_addr },
-	{ "packed hostile rx: INDIRECT without VIRTIO_RING_F_INDIRECT_DESC negotiated is dropped, ierrors +1, returned",
+	{ "class 3 (indirect): packed rx: INDIRECT without VIRTIO_RING_F_INDIRECT_DESC negotiated is dropped, ierrors +1, returned",
 		t_pk_bad_indirect },
-	{ "packed hostile rx: a head whose NEXT descriptor was never made available (flags of the previous lap) gives no packet and no used descriptor; a new front-end gets traffic again",
+	{ "class 9 (packed): packed rx: a head whose NEXT descriptor was never made available (flags of the previous lap) gives no packet and no used descriptor; a new front-end gets traffic again",
 		t_pk_bad_unavailable },
-	{ "packed hostile rx: a chain with NEXT on all ring size descriptors stops the queue (ierrors, nothing received or used, not even with the next lap's descriptor); a new front-end gets traffic again",
+	{ "class 2 (desc-loop): packed rx: a chain with NEXT on all ring size descriptors stops the queue (ierrors, nothing received or used, not even with the next lap's descriptor); a new front-end gets traffic again",
 		t_pk_endless },
 	{ "packed wrap: 520 frames each way one at a time: every frame byte-exact, every used descriptor at slot i mod 256 with AVAIL=USED = the lap's wrap counter",
 		t_pk_wrap },

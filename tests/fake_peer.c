@@ -74,13 +74,17 @@ struct wire_addr {
 	uint64_t log;
 } __attribute__((packed));
 
-struct wire_mem {
-	uint32_t nregions;
-	uint32_t padding;
+struct wire_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t uaddr;
 	uint64_t mmap_offset;
+} __attribute__((packed));
+
+struct wire_mem {
+	uint32_t nregions;
+	uint32_t padding;
+	struct wire_region r[2];
 } __attribute__((packed));
 
 /* Memory layout: ring r at r * RING_STRIDE (desc, avail, used at fixed
@@ -675,13 +679,21 @@ hs_calls(struct fake_peer *p)
 static int
 hs_mem(struct fake_peer *p, uint64_t size)
 {
+	uint64_t at = p->split != 0 && p->split < size ? p->split : size;
 	struct wire_mem m = {
-		.nregions = 1, .gpa = p->base, .size = size,
-		.uaddr = p->base, .mmap_offset = 0,
+		.nregions = 1,
+		.r[0] = { .gpa = p->base, .size = at, .uaddr = p->base },
+		/* The rest of the same file, at the next guest address. */
+		.r[1] = { .gpa = p->base + at, .size = size - at,
+			.uaddr = p->base + at, .mmap_offset = at },
 	};
+	const int fds[2] = { p->memfd, p->memfd };
 
+	if (at < size)
+		m.nregions = 2;
 	if (fp_msg(p, REQ_SET_MEM_TABLE, need_ack(p) ? HDR_F_NEED_REPLY : 0,
-			&m, sizeof(m), &p->memfd, 1) < 0)
+			&m, 8 + m.nregions * sizeof(m.r[0]), fds,
+			m.nregions) < 0)
 		return -1;
 	return read_ack(p, REQ_SET_MEM_TABLE);
 }
@@ -790,9 +802,7 @@ fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features)
 	fp_disconnect(p);
 	if (!is_packed && (p->ring_size & (p->ring_size - 1)) != 0)
 		return fp_fail(p, "split rings are a power of two in size");
-	if (FP_POS_SLOT(p->packed_base) >= p->ring_size)
-		return fp_fail(p, "vring base slot %u past the ring",
-			FP_POS_SLOT(p->packed_base));
+	/* A base slot past the ring is sent as is (hostile tests). */
 	rings_reset(p, is_packed);
 	if (sock_connect(p, path) < 0 || hs_features(p, extra_features) < 0 ||
 			hs_calls(p) < 0 ||

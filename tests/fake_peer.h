@@ -157,9 +157,14 @@ struct fake_peer {
 	uint64_t offered;	/* GET_FEATURES answered this */
 	uint64_t protocol_features;
 	/* SET_VRING_BASE of packed rings: slot | wrap counter << 15, where
-	 * both rings start. fp_init() sets slot 0, wrap 1.
+	 * both rings start. fp_init() sets slot 0, wrap 1. A slot past the
+	 * ring is sent as is; the fp_packed_* helpers must not be used then.
 	 */
 	uint16_t packed_base;
+	/* Nonzero: the memory goes in SET_MEM_TABLE as two regions, split
+	 * at this offset (2 MiB aligned), contiguous in guest addresses.
+	 */
+	uint64_t split;
 	struct fp_ring ring[FP_NRINGS];
 	char err[256];		/* why the last call failed */
 };

@@ -18,7 +18,9 @@
  * then "# <n> passed, <m> failed"; the exit status is 1 on any failure.
  *
  * main(), setup and the first phases are here; the later phases are in
- * datapath_features.c, datapath_hostile.c and datapath_zc.c.
+ * datapath_features.c, datapath_hostile.c, datapath_zc.c,
+ * datapath_offload.c, datapath_packed.c and, last, the hostile-peer
+ * checklist in datapath_checklist.c and datapath_checklist2.c.
  */
 
 #include <dlfcn.h>
@@ -706,17 +708,17 @@ static const struct dp_check phase_plain[] = {
 		t_stats_count },
 	{ "stats: rte_eth_stats_reset zeroes packets, bytes and errors",
 		t_stats_reset },
-	{ "hostile rx: a head >= ring size is dropped, counted in ierrors, returned on the used ring; the next good frame is received",
+	{ "class 1 (index-range): a head >= ring size is dropped, counted in ierrors, returned on the used ring; the next good frame is received",
 		t_bad_head },
-	{ "hostile rx: a descriptor chain that loops (desc 0 NEXT to desc 0) is dropped, counted, returned; the next good frame is received",
+	{ "class 2 (desc-loop): a descriptor chain that loops (desc 0 NEXT to desc 0) is dropped, counted, returned; the next good frame is received",
 		t_bad_loop },
-	{ "hostile rx: a descriptor addressed below the memory table is dropped, counted, returned; the next good frame is received",
+	{ "class 4 (addr-len): a descriptor addressed below the memory table is dropped, counted, returned; the next good frame is received",
 		t_bad_addr_below },
-	{ "hostile rx: a descriptor straddling the end of the memory table is dropped, counted, returned; the next good frame is received",
+	{ "class 4 (addr-len): a descriptor straddling the end of the memory table is dropped, counted, returned; the next good frame is received",
 		t_bad_addr_straddle },
-	{ "hostile rx: a writable descriptor on the peer TX ring is dropped, counted, returned; the next good frame is received",
+	{ "class 6 (permissions): a writable descriptor on the peer TX ring is dropped, counted, returned; the next good frame is received",
 		t_bad_writable },
-	{ "hostile rx: an avail->idx jump of ring size + 1 stops the queue: no packets, no used entries, ierrors counted, no crash",
+	{ "class 7 (avail-idx): an avail->idx jump of ring size + 1 stops the queue: no packets, no used entries, ierrors counted, no crash",
 		t_bad_avail_jump },
 };
 
@@ -940,6 +942,7 @@ main(int argc, char **argv)
 	run_phase(&d, phase_indirect, phase_indirect_len);
 	run_phase(&d, phase_offload, phase_offload_len);
 	run_phase(&d, phase_packed, phase_packed_len);
+	run_phase(&d, phase_checklist, phase_checklist_len);
 	teardown(&d);
 	/* teardown() removes the socket in use; the first one may remain. */
 	if (strcmp(sock0, d.sock) != 0)

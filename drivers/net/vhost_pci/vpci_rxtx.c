@@ -707,7 +707,7 @@ vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
 #define VPCI_RX_BROKEN	(-1)	/* the peer broke the ring: stop it */
 
 /* Lend or copy the chain's payload to @m: VPCI_RX_LENT, VPCI_RX_COPIED,
- * or -1 to drop it.
+ * VPCI_RX_DROPPED to drop it, or VPCI_RX_BROKEN.
  */
 static int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
@@ -728,7 +728,8 @@ vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 			return VPCI_RX_BROKEN;
 		}
 	}
-	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED : -1;
+	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED :
+		VPCI_RX_DROPPED;
 }
 
 /* One collected chain into @m; returns VPCI_RX_*. */
@@ -738,13 +739,16 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 {
 	struct pmd_internal *internal = q->internal;
 	struct vpci_net_hdr hdr;
-	int ret = -1;
+	int ret = VPCI_RX_DROPPED;
 
 	if (likely(c->len > internal->hdr_len))
 		ret = vpci_rx_fill(q, c, m);
+	else if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
+		/* Dropped, a lent head would be returned twice. */
+		return VPCI_RX_BROKEN;
 	if (unlikely(ret == VPCI_RX_BROKEN))
 		return ret;
-	if (ret >= 0 && internal->rx_offload) {
+	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
 		if (unlikely(vpci_offload_rx(internal, &hdr, m) < 0)) {
 			/* A lent buffer's entry goes back with its free. */
@@ -753,7 +757,7 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 				q->stats.errors++;
 				return VPCI_RX_DROPPED;
 			}
-			ret = -1;
+			ret = VPCI_RX_DROPPED;
 		}
 	}
 	if (ret == VPCI_RX_LENT)
@@ -921,7 +925,11 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 			return VPCI_GATHER_WAIT;
 		if (unlikely(ret == VPCI_CHAIN_BROKEN))
 			return VPCI_GATHER_BROKEN;
-		if (unlikely(ret == VPCI_CHAIN_BAD)) {
+		/* A first buffer too short for the header is a runt: no
+		 * byte of the packet goes anywhere, it goes back unused.
+		 */
+		if (unlikely(ret == VPCI_CHAIN_BAD || (nb == 0 &&
+				bufs[0].len < internal->hdr_len))) {
 			*bad = nb + 1;
 			return VPCI_GATHER_BAD;
 		}
