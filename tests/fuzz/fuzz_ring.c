@@ -435,7 +435,7 @@ queue_setup(struct vpci_queue *q, uint16_t vring, const struct ring_cfg *c,
 		return;
 	q->ready = true;
 	q->zc_active = internal.zero_copy && (vring & 1) &&
-		vpci_zc_attach(q) == 0;
+		vpci_zc_attach(q, false) == 0;
 	if (q->intr_enabled)
 		vpci_vring_set_notify(&q->vr, true);
 }
