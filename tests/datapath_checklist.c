@@ -927,7 +927,7 @@ const struct dp_check phase_checklist[] = {
 		t_c9_flags },
 	{ "class 9 (packed): a thread keeps rewriting each descriptor's addr (good / below the memory) and len (good / 0xffffffff) from before its flags make it available until rx_burst returns: each of 512 is either received byte-exact or refused with ierrors +1, and returned with its id at its slot; the ring goes on",
 		t_c9_race },
-	{ "class 9 (packed): a front-end with vring base slot 300 (ring of 256) gets no ring: with every descriptor available no packet is received, tx_burst takes nothing, no byte of both rings' areas (slots past the ring included) nor of the RX buffers changes; a front-end with base 0 gets traffic",
+	{ "class 9 (packed): a front-end with vring base slot 300 (ring of 256) gets no ring (not published, link down): with every descriptor available no packet is received, tx_burst takes nothing, no byte of both rings' areas (slots past the ring included) nor of the RX buffers changes; a front-end with base 0 gets traffic",
 		t_c9_base },
 	{ "class 10 (net-header): hdr_len is only a hint: 0xffff (past the 80-byte packet), 81 and 0 with gso TCPV4, gso_size 40, NEEDS_CSUM 34/16 (CSUM, HOST_TSO4 acked) each give the frame intact with RX_LRO, tso_segsz 40, no ierror",
 		t_c10_hdr_len },

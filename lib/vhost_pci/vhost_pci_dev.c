@@ -441,6 +441,8 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 	 * (a bus lock, or SIGBUS where split-lock detection is fatal).
 	 */
 	if (n == 0 || (!packed && !rte_is_power_of_2(n)) ||
+			/* packed: slot | wrap counter << 15; a slot in the ring */
+			(packed && (vr->base & 0x7fff) >= n) ||
 			!vr->addr_set || !vr->kick_set ||
 			(vr->addr.desc_user_addr & 15) != 0 ||
 			(vr->addr.avail_user_addr & (packed ? 3 : 1)) != 0 ||

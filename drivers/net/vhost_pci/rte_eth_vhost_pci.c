@@ -144,8 +144,8 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 			vpci_vring_set_notify(&q->vr, true);
 		vpci_queue_set_efd(internal, q);
 	} else {
-		VPCI_LOG(ERR, "%s: vring %u does not fit the BAR", internal->path,
-			q->vring_idx);
+		VPCI_LOG(ERR, "%s: vring %u refused: size, base or addresses out of range",
+			internal->path, q->vring_idx);
 	}
 	rte_spinlock_unlock(&q->lock);
 }
