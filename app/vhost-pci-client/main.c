@@ -75,6 +75,7 @@ struct proxy {
 	uint32_t nqp;		/* queue pairs seen in SET_VRING_KICK */
 	bool peer_up;		/* SET_PEER_CONNECTION(CONNECT) succeeded */
 	bool server_gone;	/* the server asked to disconnect */
+	bool unreachable;	/* the server was down at the last try */
 };
 
 static void
@@ -374,6 +375,24 @@ listen_on(const char *path)
 	return fd;
 }
 
+/* Connect to the server; 0, or -1 (logged once per outage). */
+static int
+server_open(struct proxy *p)
+{
+	p->c = rte_vhost_pci_client_connect(p->server, p->uuid, 0, &proxy_ops, p);
+	if (p->c == NULL) {
+		if (!p->unreachable)
+			fprintf(stderr, "vhost-pci-client: cannot reach %s: %s\n",
+				p->server, strerror(rte_errno));
+		p->unreachable = true;
+		return -1;
+	}
+	if (p->unreachable)
+		printf("vhost-pci-client: %s is back\n", p->server);
+	p->unreachable = false;
+	return 0;
+}
+
 /* One front-end, from accept to disconnect. */
 static void
 session(struct proxy *p)
@@ -382,12 +401,8 @@ session(struct proxy *p)
 	char s[37];
 	int ret = 0;
 
-	p->c = rte_vhost_pci_client_connect(p->server, p->uuid, 0, &proxy_ops, p);
-	if (p->c == NULL) {
-		fprintf(stderr, "vhost-pci-client: cannot reach %s: %s\n",
-			p->server, strerror(rte_errno));
+	if (p->c == NULL && server_open(p) < 0)
 		return;
-	}
 	uuid_str(p->uuid, s);
 	printf("vhost-pci-client: front-end on %s, server %s: conn_id %" PRIu64 ", sender uuid %s\n",
 		p->frontend, p->server, rte_vhost_pci_client_conn_id(p->c), s);
@@ -489,6 +504,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	while (!quit) {
+		/*
+		 * A listening front-end (virtio-user server=1) is only
+		 * connected once the server is there: one connection closed
+		 * unused makes DPDK 22.11's virtio-user stop accepting.
+		 */
+		if (p.connect_fe && p.c == NULL && server_open(&p) < 0) {
+			sleep(1);
+			continue;
+		}
 		p.fe = fe_open(&p);
 		if (p.fe < 0)
 			continue;
@@ -501,6 +525,8 @@ main(int argc, char **argv)
 		if (p.once)
 			break;
 	}
+	if (p.c != NULL)
+		rte_vhost_pci_client_close(p.c);
 	if (p.listen_fd >= 0) {
 		close(p.listen_fd);
 		unlink(p.frontend);

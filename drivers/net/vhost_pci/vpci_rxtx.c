@@ -87,6 +87,22 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	} else {
 		vr->last_avail_idx = meta->last_avail_idx;
 		vr->last_used_idx = meta->last_used_idx;
+		/* A front-end that reconnects with its rings as they were
+		 * (net_virtio_user server=1) still sends base 0: its used
+		 * index is where the ring is. What was in flight is resent
+		 * (TX) or lost (RX), as with librte_vhost. Any value is
+		 * safe: indexes are masked, avail jumps stop the queue.
+		 */
+		if (!(meta->flags & RTE_VHOST_PCI_VRING_F_RESUME)) {
+			uint16_t used = __atomic_load_n(&vr->used->idx,
+				__ATOMIC_ACQUIRE);
+
+			if (used != vr->last_used_idx) {
+				VPCI_LOG(INFO, "vring at 0x%" PRIx64 ": used index %u, base %u: continuing from the ring's",
+					meta->desc, used, vr->last_used_idx);
+				vr->last_avail_idx = vr->last_used_idx = used;
+			}
+		}
 	}
 	vr->callfd = callfd;
 	vr->errfd = errfd;
