@@ -144,6 +144,17 @@ vpci_wait_log() {
 	return 1
 }
 
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+	local s=$1
+	shift
+	for _ in $(seq $((s * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 vpci_kill() {
 	local pid=$1 i
 	kill -INT "$pid" 2>/dev/null || return 0

@@ -94,16 +94,6 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null;
 peer_maps() { local n; n=$(grep -c "/$2map_" "/proc/$1/maps" 2>/dev/null); echo "${n:-0}"; }
 rx_total() { tail -c 20000 "$1" | awk '/RX-packets:/ {v=$2} END {print v+0}'; }
 
-# wait_for SECONDS CMD...: until CMD succeeds.
-wait_for() {
-	local s=$1
-	shift
-	for _ in $(seq $((s * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 rx_at_least() { [ "$(rx_total "$a")" -ge "$1" ]; }
 maps_none() { [ "$(peer_maps "$1" "$2")" -eq 0 ]; }
 

@@ -51,6 +51,11 @@ long first_diff(const uint8_t *a, const uint8_t *b, uint32_t len);
 void free_all(struct rte_mbuf **pkts, uint16_t n);
 /* rx_burst must give exactly one packet, equal to @f. */
 int expect_rx(struct dp *d, const uint8_t *f, uint32_t len, uint16_t *nb_segs);
+/* @m holds exactly the @len bytes of @f; @buf (@len bytes) is where a
+ * multi-segment mbuf is read into.
+ */
+int mbuf_check_buf(const struct rte_mbuf *m, const uint8_t *f, uint32_t len,
+		uint8_t *buf);
 /* rx_burst must give nothing. */
 int expect_no_rx(struct dp *d, const char *what);
 /* One packet out of rx_burst, within a second, or NULL. */

@@ -146,16 +146,7 @@ ierrors(struct dp *d)
 int
 mbuf_is(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)
 {
-	const uint8_t *data;
-	long off;
-
-	EXPECTR(m->pkt_len == len, "pkt_len %u, want %u", m->pkt_len, len);
-	data = rte_pktmbuf_read(m, 0, len, big_read);
-	EXPECTR(data != NULL, "rte_pktmbuf_read failed (segments short)");
-	off = first_diff(data, f, len);
-	EXPECTR(off < 0, "byte %ld is 0x%02x, want 0x%02x", off, data[off],
-		f[off]);
-	return 0;
+	return mbuf_check_buf(m, f, len, big_read);
 }
 
 /* rx_burst must give exactly one packet, *m, for the caller to free. */

@@ -139,14 +139,15 @@ free_all(struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free(pkts[i]);
 }
 
-static int
-mbuf_check(const struct rte_mbuf *m, const uint8_t *f, uint32_t len)
+int
+mbuf_check_buf(const struct rte_mbuf *m, const uint8_t *f, uint32_t len,
+		uint8_t *buf)
 {
 	const uint8_t *data;
 	long off;
 
 	EXPECTR(m->pkt_len == len, "pkt_len %u, want %u", m->pkt_len, len);
-	data = rte_pktmbuf_read(m, 0, len, scratch);
+	data = rte_pktmbuf_read(m, 0, len, buf);
 	EXPECTR(data != NULL, "rte_pktmbuf_read failed (segments short)");
 	off = first_diff(data, f, len);
 	EXPECTR(off < 0, "byte %ld is 0x%02x, want 0x%02x", off, data[off],
@@ -166,7 +167,7 @@ expect_rx(struct dp *d, const uint8_t *f, uint32_t len, uint16_t *nb_segs)
 		free_all(pkts, n);
 		return FAIL("rx_burst returned %u packets, want 1", n);
 	}
-	rc = mbuf_check(pkts[0], f, len);
+	rc = mbuf_check_buf(pkts[0], f, len, scratch);
 	if (nb_segs != NULL)
 		*nb_segs = pkts[0]->nb_segs;
 	free_all(pkts, n);

@@ -46,16 +46,6 @@ wait_s=30
 
 rx_total() { awk '/RX-packets:/ {v=$2} END {print v+0}' "$1"; }
 rx_at_least() { [ "$(rx_total "$1")" -ge "$2" ]; }
-# wait_for SECONDS CMD...: until CMD succeeds.
-wait_for() {
-	local s=$1
-	shift
-	for _ in $(seq $((s * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 reap() { kill -KILL "$1" 2>/dev/null; { wait "$1"; } 2>/dev/null; }
 alive() { kill -0 "$@" 2>/dev/null; }
 no_crash() { ! grep -qiE 'segmentation|panic|assert' "$@"; }
