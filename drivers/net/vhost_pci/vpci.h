@@ -221,7 +221,7 @@ void vpci_zc_free(struct vpci_queue *q);
 uint32_t vpci_zc_inflight(const struct vpci_queue *q);
 uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);
 bool vpci_zc_busy(const struct vpci_queue *q, uint16_t head);
-int vpci_zc_lend(struct vpci_queue *q, uint16_t id, uint16_t ndesc,
+bool vpci_zc_lend(struct vpci_queue *q, uint16_t id, uint16_t ndesc,
 		const struct vpci_iov *p, uint16_t n, struct rte_mbuf *m);
 
 /* virtio-net header offloads (vpci_offload.c). */

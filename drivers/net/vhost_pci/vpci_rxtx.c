@@ -723,7 +723,7 @@ vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
 #define VPCI_RX_BROKEN	(-1)	/* the peer broke the ring: stop it */
 
 /* Lend or copy the chain's payload to @m: VPCI_RX_LENT, VPCI_RX_COPIED,
- * VPCI_RX_DROPPED to drop it, or VPCI_RX_BROKEN.
+ * or VPCI_RX_DROPPED.
  */
 static int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
@@ -731,18 +731,12 @@ vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 {
 	struct vpci_iov p[VPCI_MAX_IOV];
 	uint16_t n;
-	int ret;
 
-	if (q->zc_active) {
-		if (c->len - q->internal->hdr_len >= q->internal->zc_min_len) {
-			n = vpci_chain_payload(c, q->internal->hdr_len, p);
-			ret = vpci_zc_lend(q, c->head, c->ndesc, p, n, m);
-			if (ret != 0)
-				return ret > 0 ? VPCI_RX_LENT : VPCI_RX_BROKEN;
-		} else if (unlikely(vpci_zc_busy(q, c->head))) {
-			/* Copied, it would be returned twice. */
-			return VPCI_RX_BROKEN;
-		}
+	if (q->zc_active &&
+			c->len - q->internal->hdr_len >= q->internal->zc_min_len) {
+		n = vpci_chain_payload(c, q->internal->hdr_len, p);
+		if (vpci_zc_lend(q, c->head, c->ndesc, p, n, m))
+			return VPCI_RX_LENT;
 	}
 	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED :
 		VPCI_RX_DROPPED;
@@ -757,13 +751,13 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	struct vpci_net_hdr hdr;
 	int ret = VPCI_RX_DROPPED;
 
+	/* A head lent in this attach and posted again: lent, copied or
+	 * dropped, it would be returned twice. A broken or hostile peer.
+	 */
+	if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
+		return VPCI_RX_BROKEN;
 	if (likely(c->len > internal->hdr_len))
 		ret = vpci_rx_fill(q, c, m);
-	else if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
-		/* Dropped, a lent head would be returned twice. */
-		return VPCI_RX_BROKEN;
-	if (unlikely(ret == VPCI_RX_BROKEN))
-		return ret;
 	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
 		if (unlikely(vpci_offload_rx(internal, &hdr, m) < 0)) {

@@ -7,11 +7,12 @@
  *
  * Each descriptor head (packed ring: buffer id) of the peer's TX ring has a
  * slot with its shared info, so attaching costs no allocation. The head
- * stays out of the used ring until the mbuf is freed; the free callback (any lcore) posts it to
- * the queue's completion ring and drops the mbuf's hold on the BAR, which
- * keeps the peer's memory mapped past a disconnect. The RX burst drains
- * completions into used entries. Completions are out of order, so
- * VIRTIO_F_IN_ORDER is not offered when zero-copy is on.
+ * stays out of the used ring until the mbuf is freed; the free callback
+ * (any lcore) posts it to the queue's completion ring and drops the
+ * mbuf's hold on the BAR, which keeps the peer's memory mapped past a
+ * disconnect. The RX burst drains completions into used entries.
+ * Completions are out of order, so VIRTIO_F_IN_ORDER is not offered when
+ * zero-copy is on.
  *
  * Slots carry the generation of the attach that lent them: completions of
  * an earlier attach (a reconnected peer, a reset ring) are recognised and
@@ -202,12 +203,12 @@ vpci_zc_busy(const struct vpci_queue *q, uint16_t head)
  * buffer per piece, the first in @m and the others in mbufs chained to it.
  * All share the slot's shared info, whose count is the number of pieces:
  * the chain is pinned until every segment is freed, whatever the order or
- * the lcore. Returns 1 if lent, 0 to copy instead (small, over the cap, no
- * mbufs for the segments, or the slot still out from an earlier attach),
- * -1 if the peer posted a head that is still out in this attach: a broken
- * or hostile peer.
+ * the lcore. Returns true if lent, false to copy instead (small, over the
+ * cap, no mbufs for the segments, or the slot still out from an earlier
+ * attach). The caller has refused a head still out in this attach
+ * (vpci_zc_busy()).
  */
-int
+bool
 vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 		const struct vpci_iov *p, uint16_t n, struct rte_mbuf *m)
 {
@@ -218,26 +219,24 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 	rte_iova_t iova;
 	uint16_t i;
 
-	if (s->gen == zc->gen)
-		return -1;
 	if (n == 0 || n > VPCI_ZC_MAX_SEGS || s->gen != 0 ||
 			__atomic_load_n(&zc->inflight, __ATOMIC_RELAXED) >= zc->cap)
-		return 0;
+		return false;
 	for (i = 0; i < n; i++) {
 		if (p[i].len > UINT16_MAX)
-			return 0;
+			return false;
 		len += p[i].len;
 	}
 	if (len < q->internal->zc_min_len)
-		return 0;
+		return false;
 	seg[0] = m;
 	if (n > 1 && rte_pktmbuf_alloc_bulk(q->mp, &seg[1], n - 1) != 0)
-		return 0;
+		return false;
 	s->hold = rte_vhost_pci_dev_bar_hold(q->internal->dev);
 	if (s->hold == NULL) {
 		if (n > 1)
 			rte_pktmbuf_free_bulk(&seg[1], n - 1);
-		return 0;
+		return false;
 	}
 	s->zc = zc;
 	s->head = head;
@@ -261,5 +260,5 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 	}
 	m->nb_segs = n;
 	m->pkt_len = len;
-	return 1;
+	return true;
 }
