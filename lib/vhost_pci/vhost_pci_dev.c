@@ -407,6 +407,31 @@ vring_enabled(const struct rte_vhost_pci_device *dev,
 	return vr->kick_set;
 }
 
+/*
+ * Size, base and addresses of a ring as the features now say they must be:
+ * - a size accepted while RING_PACKED was acked must still suit the
+ *   features (found by fuzz_msg: packed, size 200, then split);
+ * - a packed base is slot | wrap counter << 15, the slot in the ring;
+ * - alignments of virtio 1.1, 2.6 and 2.8.10.1: a misaligned index would
+ *   make the driver's atomic accesses split across cache lines (a bus
+ *   lock, or SIGBUS where split-lock detection is fatal).
+ */
+static bool
+vring_shape_ok(const struct vhost_pci_vring *vr, bool packed)
+{
+	const struct vhost_pci_vring_addr *a = &vr->addr;
+
+	if (vr->num == 0)
+		return false;
+	if (packed)
+		return (vr->base & 0x7fff) < vr->num &&
+			(a->desc_user_addr & 15) == 0 &&
+			(a->avail_user_addr & 3) == 0 &&
+			(a->used_user_addr & 3) == 0;
+	return rte_is_power_of_2(vr->num) && (a->desc_user_addr & 15) == 0 &&
+		(a->avail_user_addr & 1) == 0 && (a->used_user_addr & 3) == 0;
+}
+
 /* Fill the metadata of one vring; true if it is usable. */
 static bool
 vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
@@ -433,20 +458,7 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 		mv->flags |= RTE_VHOST_PCI_VRING_F_ENABLED;
 	if (vr->kickfd < 0)
 		mv->flags |= RTE_VHOST_PCI_VRING_F_NO_KICK;
-	/* A size accepted while RING_PACKED was acked must still suit the
-	 * features now (found by fuzz_msg: packed, size 200, then split).
-	 */
-	/* Alignments of virtio 1.1, 2.6 and 2.8.10.1: a misaligned index
-	 * would make the driver's atomic accesses split across cache lines
-	 * (a bus lock, or SIGBUS where split-lock detection is fatal).
-	 */
-	if (n == 0 || (!packed && !rte_is_power_of_2(n)) ||
-			/* packed: slot | wrap counter << 15; a slot in the ring */
-			(packed && (vr->base & 0x7fff) >= n) ||
-			!vr->addr_set || !vr->kick_set ||
-			(vr->addr.desc_user_addr & 15) != 0 ||
-			(vr->addr.avail_user_addr & (packed ? 3 : 1)) != 0 ||
-			(vr->addr.used_user_addr & 3) != 0 ||
+	if (!vr->addr_set || !vr->kick_set || !vring_shape_ok(vr, packed) ||
 			uaddr_to_gpa(&dev->bar, vr->addr.desc_user_addr, 16 * n,
 				&mv->desc) < 0 ||
 			uaddr_to_gpa(&dev->bar, vr->addr.avail_user_addr,
