@@ -136,6 +136,18 @@ int vdev_find(const char *name, uint16_t *port, struct vdev_args *a);
  * on @sock with a fresh front-end memory, not connected.
  */
 int switch_port(struct dp *d, uint16_t port, const char *sock);
+/* The zero-copy port net_vhost_pci1 as a phase uses it. */
+struct zc_vdev {
+	uint16_t port;
+	char sock[sizeof(".xzc") + 256];
+	bool created;		/* by this phase: zc_vdev_put() removes it */
+};
+/* Switch d to net_vhost_pci1: the one an earlier phase left (zero_copy=1,
+ * zc_min_len 65..299), or a new one on @new_sock with zc_min_len 100.
+ */
+int zc_vdev_get(struct dp *d, struct zc_vdev *z, const char *new_sock);
+/* Remove net_vhost_pci1 if zc_vdev_get() created it. */
+int zc_vdev_put(struct zc_vdev *z);
 /* tx_burst must take @len bytes of @f, in 1500-byte segments. */
 int tx_long(struct dp *d, const uint8_t *f, uint32_t len);
 /* datapath_packed_order.c: mergeable buffers marked used head last. */

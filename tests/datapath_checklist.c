@@ -38,8 +38,6 @@
 #include "datapath_checklist.h"
 
 #define MAIN_VDEV	"net_vhost_pci0"
-#define ZC_VDEV		"net_vhost_pci1"
-#define ZC_MIN_LEN	100u
 
 /* What the phase found in d, and the ports it uses. */
 static struct {
@@ -47,10 +45,8 @@ static struct {
 	const char *sock;		/* d->sock on entry */
 	uint16_t main_port;
 	char main_sock[256];
-	uint16_t zc_port;
-	char zc_sock[sizeof(".czc") + 256];
-	bool zc_found;			/* zc_port and zc_sock are set */
-	bool zc_created;		/* ZC_VDEV created by this phase */
+	struct zc_vdev zc;
+	bool zc_found;			/* zc is set */
 } cl;
 
 static uint8_t big[MAX_PKT + 64], big_read[MAX_PKT + 64];
@@ -84,35 +80,15 @@ cl_enter(struct dp *d)
 int
 cl_zc(struct dp *d, uint64_t features)
 {
-	struct vdev_args a;
-	char args[400];
-	uint16_t port;
+	char sock[sizeof(cl.zc.sock)];
 
-	if (!cl.zc_found && rte_eth_dev_get_port_by_name(ZC_VDEV, &port) == 0) {
-		TRYR(vdev_find(ZC_VDEV, &port, &a));
-		EXPECTR(a.zero_copy && a.zc_min_len > 64 && a.zc_min_len < 300,
-			"%s: zero_copy %d, zc_min_len %u; want 1 and 65..299",
-			ZC_VDEV, a.zero_copy, a.zc_min_len);
-		snprintf(cl.zc_sock, sizeof(cl.zc_sock), "%s", a.path);
-		cl.zc_port = port;
+	if (!cl.zc_found) {
+		snprintf(sock, sizeof(sock), "%s.czc", cl.main_sock);
+		TRYR(zc_vdev_get(d, &cl.zc, sock));
 		cl.zc_found = true;
-	} else if (!cl.zc_found) {
-		snprintf(cl.zc_sock, sizeof(cl.zc_sock), "%s.czc",
-			cl.main_sock);
-		snprintf(args, sizeof(args), "path=%s,zero_copy=1,zc_min_len=%u",
-			cl.zc_sock, ZC_MIN_LEN);
-		EXPECTR(rte_vdev_init(ZC_VDEV, args) == 0, "vdev %s,%s refused",
-			ZC_VDEV, args);
-		cl.zc_created = true;
-		EXPECTR(rte_eth_dev_get_port_by_name(ZC_VDEV, &port) == 0,
-			"no port");
-		cl.zc_port = port;
-		cl.zc_found = true;
-		TRYR(switch_port(d, port, cl.zc_sock));
-		TRYR(port_setup(d));
 	}
-	if (d->port != cl.zc_port)
-		TRYR(switch_port(d, cl.zc_port, cl.zc_sock));
+	if (d->port != cl.zc.port)
+		TRYR(switch_port(d, cl.zc.port, cl.zc.sock));
 	return peer_connect(d, features);
 }
 
@@ -120,16 +96,10 @@ cl_zc(struct dp *d, uint64_t features)
 int
 cl_leave(struct dp *d)
 {
-	int rc, ret;
+	int rc;
 
 	rc = switch_port(d, cl.port, cl.sock);
-	if (cl.zc_created) {
-		rte_eth_dev_stop(cl.zc_port);
-		ret = rte_vdev_uninit(ZC_VDEV);
-		unlink(cl.zc_sock);
-		cl.zc_created = false;
-		EXPECTR(ret == 0, "rte_vdev_uninit(%s): %d", ZC_VDEV, ret);
-	}
+	TRYR(zc_vdev_put(&cl.zc));
 	return rc;
 }
 

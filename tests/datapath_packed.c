@@ -53,9 +53,7 @@ static struct {
 	const char *sock;		/* d->sock on entry */
 	uint16_t main_port;
 	char main_sock[256];
-	uint16_t zc_port;
-	char zc_sock[sizeof(".pzc") + 256];
-	bool zc_created;		/* ZC_VDEV created by this phase */
+	struct zc_vdev zc;
 } pk;
 
 static uint8_t frames[4][1600];
@@ -1201,8 +1199,8 @@ expect_lent(struct dp *d, struct rte_mbuf *m, uint64_t gpa,
 	return 0;
 }
 
-static int
-t_pk_zc_setup(struct dp *d)
+int
+zc_vdev_get(struct dp *d, struct zc_vdev *z, const char *new_sock)
 {
 	struct vdev_args a;
 	char args[400];
@@ -1211,24 +1209,48 @@ t_pk_zc_setup(struct dp *d)
 	/* What the zero-copy phase left, if it is still there. */
 	if (rte_eth_dev_get_port_by_name(ZC_VDEV, &port) == 0) {
 		TRYR(vdev_find(ZC_VDEV, &port, &a));
-		EXPECTR(a.zero_copy && a.zc_min_len > 60 && a.zc_min_len < 300,
-			"%s: zero_copy %d, zc_min_len %u; want 1 and 61..299",
+		EXPECTR(a.zero_copy && a.zc_min_len > 64 && a.zc_min_len < 300,
+			"%s: zero_copy %d, zc_min_len %u; want 1 and 65..299",
 			ZC_VDEV, a.zero_copy, a.zc_min_len);
-		snprintf(pk.zc_sock, sizeof(pk.zc_sock), "%s", a.path);
-		pk.zc_port = port;
-		TRYR(switch_port(d, port, pk.zc_sock));
-		return peer_connect(d, F_PACKED);
+		snprintf(z->sock, sizeof(z->sock), "%s", a.path);
+		z->port = port;
+		return switch_port(d, port, z->sock);
 	}
-	snprintf(pk.zc_sock, sizeof(pk.zc_sock), "%s.pzc", pk.main_sock);
+	snprintf(z->sock, sizeof(z->sock), "%s", new_sock);
 	snprintf(args, sizeof(args), "path=%s,zero_copy=1,zc_min_len=%u",
-		pk.zc_sock, ZC_MIN_LEN);
+		z->sock, ZC_MIN_LEN);
 	EXPECTR(rte_vdev_init(ZC_VDEV, args) == 0, "vdev %s,%s refused",
 		ZC_VDEV, args);
-	pk.zc_created = true;
+	z->created = true;
 	EXPECTR(rte_eth_dev_get_port_by_name(ZC_VDEV, &port) == 0, "no port");
-	pk.zc_port = port;
-	TRYR(switch_port(d, port, pk.zc_sock));
-	TRYR(port_setup(d));
+	z->port = port;
+	TRYR(switch_port(d, port, z->sock));
+	return port_setup(d);
+}
+
+int
+zc_vdev_put(struct zc_vdev *z)
+{
+	int ret;
+
+	if (!z->created)
+		return 0;
+	/* Removing the vdev closes the port. */
+	rte_eth_dev_stop(z->port);
+	ret = rte_vdev_uninit(ZC_VDEV);
+	unlink(z->sock);
+	z->created = false;
+	EXPECTR(ret == 0, "rte_vdev_uninit(%s): %d", ZC_VDEV, ret);
+	return 0;
+}
+
+static int
+t_pk_zc_setup(struct dp *d)
+{
+	char sock[sizeof(pk.zc.sock)];
+
+	snprintf(sock, sizeof(sock), "%s.pzc", pk.main_sock);
+	TRYR(zc_vdev_get(d, &pk.zc, sock));
 	return peer_connect(d, F_PACKED);
 }
 
@@ -1330,17 +1352,10 @@ static int
 t_pk_restore(struct dp *d)
 {
 	struct rte_eth_link l;
-	int rc, ret;
+	int rc;
 
 	rc = switch_port(d, pk.port, pk.sock);
-	if (pk.zc_created) {
-		/* Removing the vdev closes the port. */
-		rte_eth_dev_stop(pk.zc_port);
-		ret = rte_vdev_uninit(ZC_VDEV);
-		unlink(pk.zc_sock);
-		pk.zc_created = false;
-		EXPECTR(ret == 0, "rte_vdev_uninit(%s): %d", ZC_VDEV, ret);
-	}
+	TRYR(zc_vdev_put(&pk.zc));
 	TRYR(rc);
 	memset(&l, 0, sizeof(l));
 	EXPECTR(rte_eth_link_get_nowait(pk.main_port, &l) == 0 &&

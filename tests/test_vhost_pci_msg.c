@@ -918,8 +918,9 @@ bad_call_2_fds(struct fe *f)
 	return send_u64(f, VHOST_USER_SET_VRING_CALL, V1, 0, fds, 2);
 }
 
+/* One region entry and two memfds, the table saying @nregions. */
 static int
-bad_mem_1_region_2_fds(struct fe *f)
+send_mem_2_fds(struct fe *f, uint32_t nregions)
 {
 	struct vhost_pci_mem_region r = wire_region(&std_region);
 	int fds[2];
@@ -931,24 +932,20 @@ bad_mem_1_region_2_fds(struct fe *f)
 		close(fds[0]);
 		return -1;
 	}
-	return send_mem_table(f, V1, 1, &r, 1, fds, 2);
+	return send_mem_table(f, V1, nregions, &r, 1, fds, 2);
+}
+
+static int
+bad_mem_1_region_2_fds(struct fe *f)
+{
+	return send_mem_2_fds(f, 1);
 }
 
 /* nregions 2, one region entry, two fds. */
 static int
 bad_mem_2_regions_1_entry(struct fe *f)
 {
-	struct vhost_pci_mem_region r = wire_region(&std_region);
-	int fds[2];
-
-	fds[0] = make_memfd(MEMFD_NAME, std_region.file_size);
-	TRYR(fds[0]);
-	fds[1] = make_memfd(MEMFD_NAME, std_region.file_size);
-	if (fds[1] < 0) {
-		close(fds[0]);
-		return -1;
-	}
-	return send_mem_table(f, V1, 2, &r, 1, fds, 2);
+	return send_mem_2_fds(f, 2);
 }
 
 static int
