@@ -958,15 +958,26 @@ static struct rte_vdev_driver vpci_vdev_drv = {
 	.remove = vpci_remove,
 };
 
+#define VPCI_PARAMS \
+	VPCI_ARG_PATH "=<path> " \
+	VPCI_ARG_QUEUES "=<1-16> " \
+	VPCI_ARG_CLIENT "=<0|1> " \
+	VPCI_ARG_UUID "=<uuid> " \
+	VPCI_ARG_ZC "=<0|1> " \
+	VPCI_ARG_ZC_MIN "=<bytes> " \
+	VPCI_ARG_OWNER "=<user> " \
+	VPCI_ARG_GROUP "=<group> " \
+	VPCI_ARG_MAX_CLIENTS "=<1-65535>"
+
 RTE_PMD_REGISTER_VDEV(net_vhost_pci, vpci_vdev_drv);
 RTE_PMD_REGISTER_ALIAS(net_vhost_pci, eth_vhost_pci);
-RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci,
-	VPCI_ARG_PATH "=<path> "
-	VPCI_ARG_QUEUES "=<1-16> "
-	VPCI_ARG_CLIENT "=<0|1> "
-	VPCI_ARG_UUID "=<uuid> "
-	VPCI_ARG_ZC "=<0|1> "
-	VPCI_ARG_ZC_MIN "=<bytes> "
-	VPCI_ARG_OWNER "=<user> "
-	VPCI_ARG_GROUP "=<group> "
-	VPCI_ARG_MAX_CLIENTS "=<1-65535>");
+RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci, VPCI_PARAMS);
+
+/*
+ * What dpdk-pmdinfo.py reads from .rodata. DPDK's build generates this
+ * string for its own drivers (buildtools/pmdinfogen.py); out of tree we
+ * write it, from the same parameter string.
+ */
+__rte_used static const char vpci_pmd_info[] =
+	"PMD_INFO_STRING= {\"name\": \"net_vhost_pci\", "
+	"\"params\": \"" VPCI_PARAMS "\", \"pci_ids\": []}";
