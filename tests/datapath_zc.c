@@ -7,11 +7,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -153,6 +156,72 @@ t_zc_chain(struct dp *d)
 		"used entry %u is id %u, want head %u", before,
 		p->ring[FP_TXQ].used->ring[before & (RING_SIZE - 1)].id, s);
 	return 0;
+}
+
+/* Ask this process's own telemetry socket, as dpdk-telemetry.py does. */
+static int
+telemetry_query(const char *cmd, char *reply, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/dpdk_telemetry.v2",
+		rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			recv(fd, reply, len - 1, 0) <= 0 ||
+			send(fd, cmd, strlen(cmd), 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	n = recv(fd, reply, len - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	reply[n] = '\0';
+	return 0;
+}
+
+/* The rxq0 entry of /vhost_pci/port,<port> shows @p want lent mbufs. */
+static int
+expect_zc_in_flight(uint16_t port, unsigned int want)
+{
+	char cmd[64], reply[16384], needle[64];
+
+	snprintf(cmd, sizeof(cmd), "/vhost_pci/port,%u", port);
+	EXPECTR(telemetry_query(cmd, reply, sizeof(reply)) == 0,
+		"no telemetry reply to %s", cmd);
+	snprintf(needle, sizeof(needle), "\"zero_copy\":1,\"zc_in_flight\":%u}",
+		want);
+	EXPECTR(strstr(reply, "\"rxq0\":{") != NULL &&
+		strstr(strstr(reply, "\"rxq0\":{"), needle) != NULL,
+		"%s: want %s in rxq0; got %.400s", cmd, needle, reply);
+	return 0;
+}
+
+/* Telemetry counts the mbufs lent and not yet freed, per RX queue. */
+static int
+t_zc_telemetry(struct dp *d)
+{
+	struct rte_mbuf *m[3], *none;
+	uint16_t i, got = 0;
+
+	TRYR(expect_zc_in_flight(d->port, 0));
+	make_frame(frame_a, 300, 61);
+	for (i = 0; i < RTE_DIM(m); i++)
+		fp_post_tx(&d->peer, frame_a, 300);
+	for (i = 0; i < 100 && got < RTE_DIM(m); i++)
+		got += rte_eth_rx_burst(d->port, 0, &m[got], RTE_DIM(m) - got);
+	EXPECTR(got == RTE_DIM(m), "got %u of %zu", got, RTE_DIM(m));
+	TRYR(expect_zc_in_flight(d->port, 3));
+	rte_pktmbuf_free(m[0]);
+	TRYR(expect_zc_in_flight(d->port, 2));
+	free_all(&m[1], 2);
+	rte_eth_rx_burst(d->port, 0, &none, 1);
+	return expect_zc_in_flight(d->port, 0);
 }
 
 /* Past half the ring in flight, RX copies: the peer never starves. */
@@ -404,6 +473,8 @@ const struct dp_check phase_zc[] = {
 		t_zc_chain },
 	{ "zero-copy: past half the ring lent, RX copies; every head returns after the frees",
 		t_zc_cap },
+	{ "zero-copy: telemetry /vhost_pci/port,<id> counts the lent mbufs of rxq0: 0, 3, 2 after a free, 0 after the rest",
+		t_zc_telemetry },
 	{ "class 13 (zc-lifetime): a lent mbuf stays readable after the peer disconnects (BAR held), no fault",
 		t_zc_survives_disconnect },
 	{ "class 13 (zc-lifetime): a memory table update (rings disabled, grown table, rings enabled) with 2 mbufs lent: their bytes stay, the old window stays mapped until the last free, used idx does not pass them, their heads return on the resumed ring as freed",

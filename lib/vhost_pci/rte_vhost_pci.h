@@ -17,6 +17,9 @@
  *
  * All callbacks run on the library's control thread, with the library lock
  * held; they may call any rte_vhost_pci_* function.
+ *
+ * Telemetry: /vhost_pci/servers lists the registered sockets and
+ * /vhost_pci/connections[,<socket path>] the connections on them.
  */
 
 #include <stdbool.h>
@@ -245,6 +248,17 @@ void rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev);
  * punched while mapped). Each one got a zeroed page instead of SIGBUS.
  */
 uint64_t rte_vhost_pci_fault_count(void);
+
+/**
+ * Name the application's port that uses the device, for telemetry
+ * (/vhost_pci/connections). Call it from new_device; the library forgets
+ * it when the device is detached.
+ *
+ * @param port_id
+ *   An ethdev port id, or -1 for none.
+ */
+void rte_vhost_pci_dev_set_port_id(struct rte_vhost_pci_device *dev,
+		int port_id);
 
 /** Attach an application pointer to the device. */
 void rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv);

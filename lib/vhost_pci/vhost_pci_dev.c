@@ -55,6 +55,7 @@ vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
 	memset(dev, 0, sizeof(*dev));
 	dev->ep = ep;
 	dev->backend_fd = -1;
+	dev->port_id = -1;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
 		dev->vring[i].kickfd = -1;
 		dev->vring[i].callfd = -1;
@@ -89,6 +90,7 @@ vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
 		return;
 	dev->ep->ops->destroy_device(dev, dev->ep->ctx);
 	dev->attached = false;
+	dev->port_id = -1;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
 		dev->vring[i].active = false;
 	if (dev_meta(dev) != NULL) {
@@ -656,6 +658,12 @@ rte_vhost_pci_dev_version(const struct rte_vhost_pci_device *dev)
 		vhost_pci_dev_conn((struct rte_vhost_pci_device *)(uintptr_t)dev);
 
 	return conn->hops != NULL ? conn->hops->version : 0;
+}
+
+void
+rte_vhost_pci_dev_set_port_id(struct rte_vhost_pci_device *dev, int port_id)
+{
+	dev->port_id = port_id;
 }
 
 int

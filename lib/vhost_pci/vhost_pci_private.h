@@ -135,6 +135,7 @@ struct rte_vhost_pci_device {
 	uint16_t nlocal_gsi;	/* ours, as last sent */
 	uint32_t local_gsi[VHOST_PCI_MAX_GSI];
 	void *priv;		/* the application's, see rte_vhost_pci_dev_priv */
+	int port_id;		/* the application's port using it, or -1 */
 	int backend_fd;		/* SET_BACKEND_REQ_FD channel, or -1 */
 };
 
@@ -203,6 +204,9 @@ void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 		uint32_t flags, uint16_t max_queue_pairs,
 		const struct rte_vhost_pci_ops *ops, void *ctx);
 void vhost_pci_endpoint_add(struct vhost_pci_endpoint *ep);
+/* The registered sockets in order, under the lock: NULL gives the first. */
+struct vhost_pci_endpoint *vhost_pci_endpoint_next(
+		struct vhost_pci_endpoint *ep);
 
 /* Dispatch (vhost_pci_msg.c). Return values of a handler: */
 #define VH_OK		0	/* done; reply if one is owed */

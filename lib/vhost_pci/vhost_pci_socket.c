@@ -458,6 +458,13 @@ set_nonblock(int fd)
 	return 0;
 }
 
+struct vhost_pci_endpoint *
+vhost_pci_endpoint_next(struct vhost_pci_endpoint *ep)
+{
+	return ep == NULL ? TAILQ_FIRST(&vhost_pci_endpoints) :
+		TAILQ_NEXT(ep, next);
+}
+
 static void
 endpoint_add_conn(struct vhost_pci_endpoint *ep, int fd)
 {

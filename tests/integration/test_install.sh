@@ -92,11 +92,12 @@ destdir_checks() {
 			"$incdir/vhost_pci/rte_vhost_pci_client.h" \
 			"$incdir/vhost_pci/rte_pmd_vhost_pci.h" \
 			"$libdir/pkgconfig/libvhost_pci.pc" \
-			"$bindir/dpdk-vhost-pci-client"; do
+			"$bindir/dpdk-vhost-pci-client" \
+			"$bindir/dpdk-vhost-pci.py"; do
 		[ -e "$d$f" ] || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then
-		ok "install: DESTDIR has the libraries, 4 headers, libvhost_pci.pc and the proxy"
+		ok "install: DESTDIR has the libraries, 4 headers, libvhost_pci.pc, the proxy and dpdk-vhost-pci.py"
 	else
 		not_ok "install: DESTDIR has every file" "missing:$missing"
 	fi

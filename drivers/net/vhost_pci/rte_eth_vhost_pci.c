@@ -239,6 +239,7 @@ vpci_port_attach(struct pmd_internal *internal,
 		sizeof(struct vpci_net_hdr) :
 		offsetof(struct vpci_net_hdr, num_buffers);
 	internal->dev = dev;
+	rte_vhost_pci_dev_set_port_id(dev, internal->port_id);
 	/* Vrings 0 and 1; the library reports the others through
 	 * vring_state_changed() right after this returns.
 	 */
@@ -902,6 +903,15 @@ vpci_remove(struct rte_vdev_device *vdev)
 	return rte_eth_dev_close(eth_dev->data->port_id);
 }
 
+struct pmd_internal *
+vpci_internal_of(uint16_t port_id)
+{
+	if (!rte_eth_dev_is_valid_port(port_id) ||
+			rte_eth_devices[port_id].dev_ops != &vpci_ops)
+		return NULL;
+	return rte_eth_devices[port_id].data->dev_private;
+}
+
 int
 rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer)
 {
@@ -909,10 +919,9 @@ rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer
 	struct rte_vhost_pci_device *dev;
 	int ret = 0;
 
-	if (!rte_eth_dev_is_valid_port(port_id) || peer == NULL ||
-			rte_eth_devices[port_id].dev_ops != &vpci_ops)
+	internal = vpci_internal_of(port_id);
+	if (internal == NULL || peer == NULL)
 		return -ENODEV;
-	internal = rte_eth_devices[port_id].data->dev_private;
 	memset(peer, 0, sizeof(*peer));
 	/* The same lock as attach and detach: dev stays valid meanwhile. */
 	vpci_server_lock();
@@ -935,10 +944,9 @@ rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 	struct rte_vhost_pci_device *dev;
 	uint32_t version;
 
-	if (!rte_eth_dev_is_valid_port(port_id) ||
-			rte_eth_devices[port_id].dev_ops != &vpci_ops)
+	internal = vpci_internal_of(port_id);
+	if (internal == NULL)
 		return -ENODEV;
-	internal = rte_eth_devices[port_id].data->dev_private;
 	vpci_server_lock();
 	dev = internal->dev;
 	version = dev != NULL ? rte_vhost_pci_dev_version(dev) : 0;

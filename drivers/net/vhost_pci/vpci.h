@@ -200,6 +200,9 @@ struct pmd_internal {
 	struct vpci_queue txq[VPCI_MAX_QUEUE_PAIRS];
 };
 
+/* A net_vhost_pci port's private data, or NULL (rte_eth_vhost_pci.c). */
+struct pmd_internal *vpci_internal_of(uint16_t port_id);
+
 /* Port <-> device (rte_eth_vhost_pci.c), called by vpci_server.c. */
 int vpci_port_attach(struct pmd_internal *internal,
 		struct rte_vhost_pci_device *dev);
