@@ -206,6 +206,16 @@ real_install_checks() {
 		not_ok "install: traffic through the autoloaded PMD" \
 			"$(grep '^pktcheck:' "$p" | tail -2 | tr '\n' ' ')"
 	fi
+	# The installed tool, from PATH, on the same testpmd.
+	local tool=$LOGS/install-tool.txt
+	dpdk-vhost-pci.py -f "${VPCI_PFX}-t-a" > "$tool" 2>&1
+	if [ "$(command -v dpdk-vhost-pci.py)" = "$bindir/dpdk-vhost-pci.py" ] &&
+			grep -qE "^  $sock +server +0 +64 +1$" "$tool" &&
+			grep -qE "^  0 +net_vhost_pci0 +$sock " "$tool"; then
+		ok "install: $bindir/dpdk-vhost-pci.py shows the socket and port 0"
+	else
+		not_ok "install: the installed dpdk-vhost-pci.py" "see $tool"
+	fi
 	vpci_cleanup
 }
 
