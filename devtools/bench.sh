@@ -10,6 +10,9 @@
 #   enqueue   PMD txonly  -> peer rxonly         peer Rx-pps
 #   loopback  both mac, peer "start tx_first 32" PMD Rx-pps (DTS method)
 #   vm2vm     peer: 2 virtio-user ports io; PMD: 2 ports io   PMD Rx-pps, sum
+#   vm2vm-v2  vm2vm, net_vhost_pci's 2 ports on one socket, each front-end
+#             behind a dpdk-vhost-pci-client proxy (the v2 set-up);
+#             net_vhost has no proxy: its column is a plain vm2vm run
 # Each figure is the median of one-second windows after the first two.
 # Cycles per packet: the PMD core's, from testpmd --record-core-cycles.
 #
@@ -26,7 +29,7 @@ set -eu
 cmdline="devtools/bench.sh $*"
 quick=0
 json=""
-scenarios="dequeue enqueue loopback vm2vm"
+scenarios="dequeue enqueue loopback vm2vm vm2vm-v2"
 sizes=""
 secs=""
 repeat=""
@@ -72,22 +75,24 @@ size_args() {
 	fi
 }
 
-# vdev list of the PMD side for pmd $1, $2 ports.
+# vdev list of the PMD side for pmd $1, $2 ports; socket $3 (all ports on
+# one) or s<port>.sock.
 pmd_vdevs() {
 	local i
 	for i in $(seq 0 $(($2 - 1))); do
 		if [ "$1" = net_vhost ]; then
 			echo "--vdev net_vhost$i,iface=$out/s$i.sock,queues=1"
 		else
-			echo "--vdev net_vhost_pci$i,path=$out/s$i.sock,queues=1$vpci_args"
+			echo "--vdev net_vhost_pci$i,path=${3:-$out/s$i.sock},queues=1$vpci_args"
 		fi
 	done
 }
 
+# vdev list of the peer: $1 ports, on <$2><port>.sock.
 peer_vdevs() {
 	local i
 	for i in $(seq 0 $(($1 - 1))); do
-		echo "--vdev net_virtio_user$i,path=$out/s$i.sock,queues=1"
+		echo "--vdev net_virtio_user$i,path=$out/${2:-s}$i.sock,queues=1"
 	done
 }
 
@@ -106,7 +111,7 @@ cycles_per_pkt() {
 
 # One measurement: pmd scenario size. Appends a row to $results.
 run_one() {
-	local pmd=$1 sc=$2 size=$3 nports=1 amode bmode a b bpid apid sz
+	local pmd=$1 sc=$2 size=$3 nports=1 amode bmode a b bpid apid sz i
 	local extra=""
 	a=$out/$pmd-$sc-$size.pmd.log
 	b=$out/$pmd-$sc-$size.peer.log
@@ -115,24 +120,38 @@ run_one() {
 	dequeue) amode=rxonly; bmode=txonly ;;
 	enqueue) amode=txonly; bmode=rxonly ;;
 	loopback) amode=mac; bmode=mac ;;
-	vm2vm) amode=io; bmode=io; nports=2 ;;
+	vm2vm|vm2vm-v2) amode=io; bmode=io; nports=2 ;;
 	esac
-	rm -f "$out"/s*.sock
+	# The v2 set-up: one server socket, a proxy per front-end.
+	local shared="" fe=s
+	if [ "$sc" = vm2vm-v2 ] && [ "$pmd" = net_vhost_pci ]; then
+		shared=$out/srv.sock
+		fe=fe
+	fi
+	rm -f "$out"/s*.sock "$out"/fe*.sock
 	# The PMD side, forwarding on lcore 1.
 	# shellcheck disable=SC2046,SC2086
 	vpci_bg "$a" vpci-bench-a stdbuf -oL "$TESTPMD" -l 0-1 \
 		--file-prefix=vpci-bench-a $VPCI_EAL_MEM --no-pci \
-		-d "$VPCI_PMD" $(pmd_vdevs "$pmd" $nports) -- \
+		-d "$VPCI_PMD" $(pmd_vdevs "$pmd" $nports "$shared") -- \
 		--forward-mode=$amode --auto-start --stats-period 1 \
 		--record-core-cycles $sz --txpkts="$size"
 	apid=$VPCI_LAST_PID
 	vpci_wait_log "$a" 'forwards packets' 20 || { echo "$pmd $sc $size: PMD side did not start" >&2; return 1; }
-	[ "$sc" = vm2vm ] || [ "$sc" = loopback ] || extra="--auto-start"
+	if [ -n "$shared" ]; then
+		for i in $(seq 0 $((nports - 1))); do
+			vpci_bg "$out/proxy$i.log" "" \
+				"$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client" \
+				--frontend "$out/fe$i.sock" --server "$shared"
+			wait_for 10 [ -S "$out/fe$i.sock" ] || { echo "$pmd $sc $size: proxy $i did not start" >&2; return 1; }
+		done
+	fi
+	case "$sc" in vm2vm*|loopback) ;; *) extra="--auto-start" ;; esac
 	# The peer, forwarding on lcore 0; driven through a fifo.
 	# shellcheck disable=SC2046,SC2086
 	vpci_testpmd_fifo peer "$b" vpci-bench-b -l 0-1 --main-lcore 1 \
 		--file-prefix=vpci-bench-b $VPCI_EAL_MEM --no-pci \
-		--single-file-segments $(peer_vdevs $nports) -- -i \
+		--single-file-segments $(peer_vdevs $nports $fe) -- -i \
 		--forward-mode=$bmode $sz --txpkts="$size" \
 		$([ "$size" -gt 1518 ] && echo --enable-scatter)
 	bpid=$VPCI_LAST_PID
@@ -171,7 +190,7 @@ for sc in $scenarios; do
 	for size in $sizes; do
 		# 9000 needs mergeable buffers through both hops; vm2vm's
 		# io between two virtio-user ports is left at standard sizes.
-		[ "$size" -gt 1518 ] && [ "$sc" = vm2vm ] && continue
+		case "$sc" in vm2vm*) [ "$size" -gt 1518 ] && continue ;; esac
 		for r in $(seq "$repeat"); do
 			for pmd in net_vhost net_vhost_pci; do
 				vpci_log "$sc $size $pmd (run $r of $repeat)"
