@@ -11,8 +11,8 @@ VPCI_RUN=${VPCI_RUN:-/run/vhost-pci}
 # side need their own VPCI_RUN and VPCI_PFX.
 VPCI_PFX=${VPCI_PFX:-vpci}
 # libclang-rt-dev: clang's sanitizer and libFuzzer runtimes (tests/fuzz),
-# which the clang package only recommends.
-VPCI_PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang libclang-rt-dev"
+# which the clang package only recommends. python3-sphinx: the doc target.
+VPCI_PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build libnuma-dev pkg-config gcc clang libclang-rt-dev python3-sphinx"
 VPCI_DPDK_PKGS="dpdk dpdk-dev libdpdk-dev"
 TESTPMD=${TESTPMD:-/usr/bin/dpdk-testpmd}
 
