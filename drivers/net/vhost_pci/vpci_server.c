@@ -159,7 +159,7 @@ vpci_server_add(struct pmd_internal *internal)
 		ret = 0;
 		if (srv->flags != internal->flags ||
 				srv->queues != internal->max_queue_pairs) {
-			VPCI_LOG(ERR, "%s: ports on one socket need the same queues= and client=",
+			VPCI_LOG(ERR, "%s: ports on one socket need the same queues=, client= and zero_copy=",
 				internal->path);
 			ret = -EINVAL;
 		} else if (srv->nports == VPCI_SERVER_MAX_PORTS) {
