@@ -3,11 +3,13 @@
 /*
  * dpdk-vpci-pktcheck: send numbered, checksummed frames out of one ethdev
  * port and verify every frame that comes back from a far side running
- * testpmd in macswap or io forwarding mode.
+ * testpmd in macswap or io forwarding mode. With --expect none nothing
+ * comes back: it sends, then logs each frame it receives until --timeout
+ * (a peer of a switch, where frames come from other senders).
  *
  * Frame layout (all multi-byte fields big endian):
- *   0  dst MAC 02:00:00:00:00:02
- *   6  src MAC 02:00:00:00:00:01
+ *   0  dst MAC 02:00:00:00:00:02 (--dst-mac)
+ *   6  src MAC 02:00:00:00:00:01 (--src-mac)
  *  12  ethertype 0x88B5
  *  14  magic 0x56504349
  *  18  run id
@@ -65,6 +67,7 @@
 #define PC_MAX_COUNT	(1u << 28)
 #define PC_MAX_WINDOW	16384
 #define PC_MAX_TIMEOUT	86400
+#define PC_IDLE_US	200
 
 struct pc_cfg {
 	uint32_t count;
@@ -75,6 +78,9 @@ struct pc_cfg {
 	uint32_t grow_mb;
 	uint16_t port;
 	bool macswap;
+	bool none;		/* --expect none */
+	struct rte_ether_addr src_mac;
+	struct rte_ether_addr dst_mac;
 };
 
 struct pc_stats {
@@ -105,8 +111,8 @@ struct pc_ctx {
 	uint8_t rxbuf[PC_MAX_FRAME];
 };
 
-static const uint8_t pc_mac_src[RTE_ETHER_ADDR_LEN] = { 2, 0, 0, 0, 0, 1 };
-static const uint8_t pc_mac_dst[RTE_ETHER_ADDR_LEN] = { 2, 0, 0, 0, 0, 2 };
+static const struct rte_ether_addr pc_mac_src = {{ 2, 0, 0, 0, 0, 1 }};
+static const struct rte_ether_addr pc_mac_dst = {{ 2, 0, 0, 0, 0, 2 }};
 
 static volatile sig_atomic_t force_quit;
 static struct pc_ctx pc_ctx;
@@ -155,11 +161,14 @@ usage(const char *prg)
 {
 	fprintf(stderr,
 		"usage: %s <EAL args> -- [--count N] [--size S] "
-		"[--expect macswap|io]\n"
+		"[--expect macswap|io|none]\n"
 		"       [--window W] [--timeout S] [--settle-ms MS] [--port P]\n"
 		"  --count N    packets to send (default 10000)\n"
 		"  --size S     frame size without CRC, %u..%u (default 64)\n"
-		"  --expect M   far side forwarding mode (default macswap)\n"
+		"  --expect M   far side forwarding mode (default macswap);\n"
+		"               none: nothing comes back, log each frame\n"
+		"               received until the timeout (--count may be 0)\n"
+		"  --src-mac M, --dst-mac M  MACs of the frames sent\n"
 		"  --window W   max packets in flight (default 128)\n"
 		"  --timeout S  overall timeout in seconds (default 20)\n"
 		"  --settle-ms MS  wait after link up before sending (default 0):\n"
@@ -189,15 +198,11 @@ parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 }
 
 static int
-parse_expect(const char *s, bool *macswap)
+parse_expect(const char *s, struct pc_cfg *cfg)
 {
-	if (strcmp(s, "macswap") == 0)
-		*macswap = true;
-	else if (strcmp(s, "io") == 0)
-		*macswap = false;
-	else
-		return -1;
-	return 0;
+	cfg->macswap = strcmp(s, "macswap") == 0;
+	cfg->none = strcmp(s, "none") == 0;
+	return cfg->macswap || cfg->none || strcmp(s, "io") == 0 ? 0 : -1;
 }
 
 static int
@@ -208,11 +213,15 @@ parse_opt(struct pc_cfg *cfg, int opt, const char *arg)
 
 	switch (opt) {
 	case 'c':
-		return parse_u32(arg, 1, PC_MAX_COUNT, &cfg->count);
+		return parse_u32(arg, 0, PC_MAX_COUNT, &cfg->count);
 	case 's':
 		return parse_u32(arg, PC_MIN_FRAME, PC_MAX_FRAME, &cfg->size);
 	case 'e':
-		return parse_expect(arg, &cfg->macswap);
+		return parse_expect(arg, cfg);
+	case 'm':
+		return rte_ether_unformat_addr(arg, &cfg->src_mac);
+	case 'M':
+		return rte_ether_unformat_addr(arg, &cfg->dst_mac);
 	case 'w':
 		return parse_u32(arg, 1, PC_MAX_WINDOW, &cfg->window);
 	case 't':
@@ -242,6 +251,8 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 		{ "settle-ms", required_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "grow-mb", required_argument, NULL, 'g' },
+		{ "src-mac", required_argument, NULL, 'm' },
+		{ "dst-mac", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -254,6 +265,8 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 	cfg->port = 0;
 	cfg->grow_mb = 0;
 	cfg->macswap = true;
+	cfg->src_mac = pc_mac_src;
+	cfg->dst_mac = pc_mac_dst;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -262,9 +275,9 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (cfg->count == 0 && !cfg->none)) {
 		fprintf(stderr, "pktcheck: unexpected argument '%s'\n",
-			argv[optind]);
+			optind != argc ? argv[optind] : "--count 0");
 		usage(argv[0]);
 		return -1;
 	}
@@ -438,12 +451,13 @@ wait_link(const struct pc_ctx *c, uint64_t deadline)
 /* ---- transmit ---- */
 
 static void
-build_frame(uint8_t *f, uint32_t len, uint32_t run_id, uint32_t seq)
+build_frame(const struct pc_cfg *cfg, uint8_t *f, uint32_t len,
+	    uint32_t run_id, uint32_t seq)
 {
 	uint32_t i;
 
-	memcpy(f, pc_mac_dst, RTE_ETHER_ADDR_LEN);
-	memcpy(f + RTE_ETHER_ADDR_LEN, pc_mac_src, RTE_ETHER_ADDR_LEN);
+	memcpy(f, &cfg->dst_mac, RTE_ETHER_ADDR_LEN);
+	memcpy(f + RTE_ETHER_ADDR_LEN, &cfg->src_mac, RTE_ETHER_ADDR_LEN);
 	f[12] = PC_ETHERTYPE >> 8;
 	f[13] = PC_ETHERTYPE & 0xff;
 	put_be32(f + PC_OFF_MAGIC, PC_MAGIC);
@@ -490,7 +504,8 @@ tx_room(const struct pc_ctx *c)
 	uint64_t in_flight;
 	uint32_t room;
 
-	in_flight = built > c->st.received ? built - c->st.received : 0;
+	in_flight = built > c->st.received && !c->cfg.none ?
+		built - c->st.received : 0;
 	if (in_flight >= c->cfg.window)
 		return 0;
 	room = c->cfg.window - (uint32_t)in_flight;
@@ -557,7 +572,8 @@ tx_fill(struct pc_ctx *c)
 				c->next_seq == c->cfg.count / 2)
 			c->grow_started = pthread_create(&c->grow_thread, NULL,
 				grow, c) == 0;
-		build_frame(c->txbuf, c->cfg.size, c->run_id, c->next_seq);
+		build_frame(&c->cfg, c->txbuf, c->cfg.size, c->run_id,
+			    c->next_seq);
 		m = mbuf_from_frame(__atomic_load_n(&c->tx_pool,
 			__ATOMIC_ACQUIRE), c->txbuf, c->cfg.size);
 		if (m == NULL)
@@ -603,8 +619,8 @@ log_reason(struct pc_ctx *c, const char *fmt, ...)
 static bool
 macs_ok(const struct pc_ctx *c, const uint8_t *f)
 {
-	const uint8_t *dst = c->cfg.macswap ? pc_mac_src : pc_mac_dst;
-	const uint8_t *src = c->cfg.macswap ? pc_mac_dst : pc_mac_src;
+	const void *dst = c->cfg.macswap ? &c->cfg.src_mac : &c->cfg.dst_mac;
+	const void *src = c->cfg.macswap ? &c->cfg.dst_mac : &c->cfg.src_mac;
 
 	return memcmp(f, dst, RTE_ETHER_ADDR_LEN) == 0 &&
 		memcmp(f + RTE_ETHER_ADDR_LEN, src, RTE_ETHER_ADDR_LEN) == 0;
@@ -613,16 +629,19 @@ macs_ok(const struct pc_ctx *c, const uint8_t *f)
 static const char *
 verify_frame(const struct pc_ctx *c, const uint8_t *f, uint32_t len)
 {
+	/* With --expect none, frames are other senders': no run or size. */
 	if (get_be32(f + PC_OFF_MAGIC) != PC_MAGIC)
 		return "bad magic";
-	if (get_be32(f + PC_OFF_RUN) != c->run_id)
+	if (!c->cfg.none && get_be32(f + PC_OFF_RUN) != c->run_id)
 		return "foreign run id";
 	if (get_be32(f + PC_OFF_LEN) != len)
 		return "length field differs from pkt_len";
-	if (len != c->cfg.size)
+	if (!c->cfg.none && len != c->cfg.size)
 		return "pkt_len differs from --size";
 	if (get_be32(f + len - PC_CSUM_LEN) != frame_csum(f, len))
 		return "checksum mismatch";
+	if (c->cfg.none)
+		return NULL;
 	if (!macs_ok(c, f))
 		return c->cfg.macswap ? "MACs not swapped" : "MACs changed";
 	if (get_be32(f + PC_OFF_SEQ) >= c->cfg.count)
@@ -676,6 +695,21 @@ mark_seen(struct pc_ctx *c, uint32_t seq)
 	c->st.good++;
 }
 
+/* --expect none: each frame, for the caller to tell who sent what. */
+static void
+log_rx(const uint8_t *f, uint32_t len, const char *why)
+{
+	char src[RTE_ETHER_ADDR_FMT_SIZE], dst[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(dst, sizeof(dst), (const void *)f);
+	rte_ether_format_addr(src, sizeof(src),
+		(const void *)(f + RTE_ETHER_ADDR_LEN));
+	printf("pktcheck: rx run 0x%08x seq %u len %u src %s dst %s: %s\n",
+	       get_be32(f + PC_OFF_RUN), get_be32(f + PC_OFF_SEQ), len, src,
+	       dst, why != NULL ? why : "ok");
+	fflush(stdout);
+}
+
 static void
 check_pkt(struct pc_ctx *c, const struct rte_mbuf *m)
 {
@@ -701,13 +735,17 @@ check_pkt(struct pc_ctx *c, const struct rte_mbuf *m)
 		return;
 	}
 	why = verify_frame(c, f, len);
+	if (c->cfg.none)
+		log_rx(f, len, why);
 	if (why != NULL)
 		count_bad(c, why, f, len);
+	else if (c->cfg.none)
+		c->st.good++;
 	else
 		mark_seen(c, get_be32(f + PC_OFF_SEQ));
 }
 
-static void
+static uint16_t
 rx_step(struct pc_ctx *c)
 {
 	struct rte_mbuf *pkts[PC_BURST];
@@ -718,6 +756,7 @@ rx_step(struct pc_ctx *c)
 		check_pkt(c, pkts[i]);
 		rte_pktmbuf_free(pkts[i]);
 	}
+	return nb;
 }
 
 /* ---- main loop and reporting ---- */
@@ -729,6 +768,19 @@ all_returned(const struct pc_ctx *c)
 		c->st.received >= c->st.sent;
 }
 
+/* --expect none: send, and receive until the deadline or a signal. */
+static int
+sink_loop(struct pc_ctx *c, uint64_t deadline)
+{
+	while (!force_quit && rte_get_timer_cycles() < deadline) {
+		tx_step(c);
+		/* A switch's peer sees few frames: spare the CPU. */
+		if (rx_step(c) == 0 && c->tx_n == 0)
+			rte_delay_us_sleep(PC_IDLE_US);
+	}
+	return c->next_seq == c->cfg.count && c->tx_n == 0 ? 0 : -1;
+}
+
 /* Returns 0 when every sent frame came back, -1 on timeout or signal. */
 static int
 traffic_loop(struct pc_ctx *c, uint64_t deadline)
@@ -737,6 +789,8 @@ traffic_loop(struct pc_ctx *c, uint64_t deadline)
 	uint64_t linger_end = 0;
 	uint64_t now;
 
+	if (c->cfg.none)
+		return sink_loop(c, deadline);
 	while (!force_quit) {
 		now = rte_get_timer_cycles();
 		if (now >= deadline)
@@ -758,6 +812,15 @@ report(const struct pc_ctx *c, bool completed)
 	const struct pc_stats *st = &c->st;
 	bool pass;
 
+	if (c->cfg.none) {
+		pass = completed && st->bad == 0;
+		printf("pktcheck: sent=%" PRIu64 " received=%" PRIu64
+		       " bad=%" PRIu64 " other=%" PRIu64 "\n%s\n", st->sent,
+		       st->received, st->bad, st->other,
+		       pass ? "pktcheck: PASS" : "pktcheck: FAIL");
+		fflush(stdout);
+		return pass;
+	}
 	pass = completed && st->received == c->cfg.count &&
 		st->bad == 0 && st->dup == 0;
 	printf("pktcheck: sent=%" PRIu64 " received=%" PRIu64 " bad=%" PRIu64
@@ -772,7 +835,7 @@ report(const struct pc_ctx *c, bool completed)
 static int
 ctx_init(struct pc_ctx *c)
 {
-	size_t words = (c->cfg.count + 63) / 64;
+	size_t words = c->cfg.count / 64 + 1;
 
 	if (!rte_eth_dev_is_valid_port(c->cfg.port)) {
 		fprintf(stderr, "pktcheck: port %u does not exist\n",
@@ -795,7 +858,8 @@ run_test(struct pc_ctx *c, uint64_t deadline)
 		return -1;
 	fprintf(stderr, "pktcheck: run id 0x%08x, count %u, size %u, "
 		"expect %s, window %u\n", c->run_id, c->cfg.count,
-		c->cfg.size, c->cfg.macswap ? "macswap" : "io", c->cfg.window);
+		c->cfg.size, c->cfg.none ? "none" :
+		c->cfg.macswap ? "macswap" : "io", c->cfg.window);
 	if (wait_link(c, deadline) != 0) {
 		fprintf(stderr, "pktcheck: link on port %u not up\n",
 			c->cfg.port);
