@@ -140,10 +140,8 @@ run_one() {
 	vpci_wait_log "$a" 'forwards packets' 20 || { echo "$pmd $sc $size: PMD side did not start" >&2; return 1; }
 	if [ -n "$shared" ]; then
 		for i in $(seq 0 $((nports - 1))); do
-			vpci_bg "$out/proxy$i.log" "" \
-				"$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client" \
-				--frontend "$out/fe$i.sock" --server "$shared"
-			wait_for 10 [ -S "$out/fe$i.sock" ] || { echo "$pmd $sc $size: proxy $i did not start" >&2; return 1; }
+			vpci_proxy "$out/proxy$i.log" "$out/fe$i.sock" "$shared" ||
+				{ echo "$pmd $sc $size: proxy $i did not start" >&2; return 1; }
 		done
 	fi
 	case "$sc" in vm2vm*|loopback) ;; *) extra="--auto-start" ;; esac

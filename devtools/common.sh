@@ -113,6 +113,18 @@ vpci_bg() {
 	VPCI_PREFIXES="$VPCI_PREFIXES $prefix"
 }
 
+# vpci_proxy LOG FRONTEND SERVER [args]: a dpdk-vhost-pci-client for the
+# front-end socket FRONTEND (cleanup removes it), until that socket is
+# there. No EAL, so no hugepage prefix; its pid is in VPCI_LAST_PID.
+vpci_proxy() {
+	local log=$1 fe=$2 srv=$3
+	shift 3
+	VPCI_SOCKETS="$VPCI_SOCKETS $fe"
+	vpci_bg "$log" "" "$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client" \
+		--frontend "$fe" --server "$srv" "$@"
+	wait_for 10 [ -S "$fe" ]
+}
+
 # A testpmd driven through a fifo: vpci_testpmd_fifo NAME LOG PREFIX args...
 # Send commands with vpci_cmd NAME "command".
 vpci_testpmd_fifo() {

@@ -18,13 +18,12 @@ vpci_setup
 trap vpci_cleanup EXIT
 trap 'exit 130' INT TERM
 
-client=$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client
 srv=$VPCI_RUN/iv.sock
 vm1=$VPCI_RUN/iv-vm1.sock
 vm2=$VPCI_RUN/iv-vm2.sock
 a=$VPCI_RUN/intervm-vhost-pci.log
 b=$VPCI_RUN/intervm-virtio.log
-VPCI_SOCKETS="$srv $vm1 $vm2"
+VPCI_SOCKETS="$srv"
 
 # shellcheck disable=SC2086
 vpci_bg "$a" vpci-iv-srv "$TESTPMD" -l 0-1 --file-prefix=vpci-iv-srv \
@@ -33,9 +32,8 @@ vpci_bg "$a" vpci-iv-srv "$TESTPMD" -l 0-1 --file-prefix=vpci-iv-srv \
 	--log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=io --auto-start --stats-period 1 --max-pkt-len=9600
 vpci_wait_log "$a" 'forwards packets' 20 || vpci_die "vhost-pci testpmd did not start"
-vpci_bg "$VPCI_RUN/intervm-proxy1.log" "" "$client" --frontend "$vm1" --server "$srv"
-vpci_bg "$VPCI_RUN/intervm-proxy2.log" "" "$client" --frontend "$vm2" --server "$srv"
-for _ in $(seq 50); do [ -S "$vm1" ] && [ -S "$vm2" ] && break; sleep 0.1; done
+vpci_proxy "$VPCI_RUN/intervm-proxy1.log" "$vm1" "$srv"
+vpci_proxy "$VPCI_RUN/intervm-proxy2.log" "$vm2" "$srv"
 
 # shellcheck disable=SC2086
 vpci_bg "$b" vpci-iv-vm "$TESTPMD" -l 0-1 --main-lcore 1 --file-prefix=vpci-iv-vm \

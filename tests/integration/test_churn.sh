@@ -8,7 +8,6 @@
 # close them without touching the two real ports, and without leaking fds.
 . "$(dirname "$0")/lib.sh"
 
-CLIENT="$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client"
 CHURN="$VPCI_BUILD/tests/vpci_churn"
 sock=$VPCI_RUN/t-churn.sock
 fe1=$VPCI_RUN/t-churn-fe1.sock
@@ -27,7 +26,7 @@ fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 # The vhost-pci side: two ports on one socket, io between them (lcore 1);
 # room for 64 churning clients besides the two real ones.
-VPCI_SOCKETS="$sock $fe1 $fe2"
+VPCI_SOCKETS="$sock"
 # shellcheck disable=SC2086
 vpci_bg "$a" ${VPCI_PFX}-ch-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-ch-a \
 	$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
@@ -37,9 +36,8 @@ vpci_bg "$a" ${VPCI_PFX}-ch-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-ch-a \
 	--forward-mode=io --auto-start --stats-period 2
 apid=$VPCI_LAST_PID
 vpci_wait_log "$a" 'forwards packets' 20
-vpci_bg "$LOGS/churn.proxy1.log" "" "$CLIENT" --frontend "$fe1" --server "$sock"
-vpci_bg "$LOGS/churn.proxy2.log" "" "$CLIENT" --frontend "$fe2" --server "$sock"
-for _ in $(seq 50); do [ -S "$fe1" ] && [ -S "$fe2" ] && break; sleep 0.1; done
+vpci_proxy "$LOGS/churn.proxy1.log" "$fe1" "$sock"
+vpci_proxy "$LOGS/churn.proxy2.log" "$fe2" "$sock"
 
 # Front-end 2: testpmd swapping MACs (lcore 0).
 # shellcheck disable=SC2086

@@ -30,9 +30,12 @@ pmddir=$(opt pmd_dir)
 soname=librte_net_vhost_pci.so.0
 devargs="path queues client uuid zero_copy zc_min_len owner group max_clients"
 
-# A program of a library user: the public headers and both libraries.
-user_prog() {
-	cat > "$1/user.c" <<'EOF'
+# user_program NAME DIR [PKG_CONFIG_PATH [LD_LIBRARY_PATH]]: in DIR, build
+# a library user's program (the public headers, both libraries) with
+# `pkg-config libvhost_pci`, run it, and check what it prints.
+user_program() {
+	local name=$1 w=$2 out="" cc=gcc
+	cat > "$w/user.c" <<'EOF'
 #include <stdio.h>
 #include <rte_vhost_pci.h>
 #include <rte_pmd_vhost_pci.h>
@@ -49,16 +52,20 @@ main(void)
 	return 0;
 }
 EOF
-}
-expect_run="get_peer=-19 max_clients=64"
-
-# The compiler does not run under preloaded sanitizer runtimes; a program
-# linking the sanitized libraries is itself built with them.
-user_cc() {
+	# The compiler does not run under preloaded sanitizer runtimes; a
+	# program linking the sanitized libraries is built with them.
 	case "${VPCI_MESON_ARGS:-}" in
-	*b_sanitize=*) env -u LD_PRELOAD gcc -fsanitize=address,undefined "$@" ;;
-	*) gcc "$@" ;;
+	*b_sanitize=*) cc="env -u LD_PRELOAD gcc -fsanitize=address,undefined" ;;
 	esac
+	# shellcheck disable=SC2046,SC2086
+	if $cc -o "$w/user" "$w/user.c" $(PKG_CONFIG_PATH=${3:-} pkg-config \
+			--cflags --libs libvhost_pci) > "$w/cc.log" 2>&1 &&
+			out=$(LD_LIBRARY_PATH=${4:-} "$w/user" 2>&1) &&
+			[ "$out" = "get_peer=-19 max_clients=64" ]; then
+		ok "install: $name: $out"
+	else
+		not_ok "install: $name" "$(head -5 "$w/cc.log") printed '$out'"
+	fi
 }
 
 # "net_vhost_pci: <devarg names>" from dpdk-pmdinfo.py's JSON output.
@@ -115,29 +122,18 @@ destdir_checks() {
 	check "install: the PMD's soname is [$soname]" [ "$so" = "[$soname]" ]
 
 	# pkg-config from the DESTDIR: the .pc with its prefix moved there.
-	local pc=$VPCI_RUN/destdir-pc out
+	local pc=$VPCI_RUN/destdir-pc
 	mkdir -p "$pc"
 	sed "s|^prefix=.*|prefix=$d$prefix|" "$d$libdir/pkgconfig/libvhost_pci.pc" \
 		> "$pc/libvhost_pci.pc"
-	user_prog "$pc"
-	# shellcheck disable=SC2046
-	if user_cc -o "$pc/user" "$pc/user.c" $(PKG_CONFIG_PATH=$pc pkg-config \
-			--cflags --libs libvhost_pci) > "$pc/cc.log" 2>&1; then
-		out=$(LD_LIBRARY_PATH=$d$libdir "$pc/user" 2>&1)
-		if [ "$out" = "$expect_run" ]; then
-			ok "install: a program built with pkg-config libvhost_pci (DESTDIR) runs: $out"
-		else
-			not_ok "install: pkg-config program (DESTDIR) runs" "printed '$out'"
-		fi
-	else
-		not_ok "install: pkg-config program (DESTDIR) builds" "$(head -5 "$pc/cc.log")"
-	fi
+	user_program "a program built with pkg-config libvhost_pci (DESTDIR) runs" \
+		"$pc" "$pc" "$d$libdir"
 	rm -rf "$d" "$pc"
 }
 
 # ---- 2. a real install, then stock tools ----
 real_install_checks() {
-	local log=$LOGS/install-real.log w=$VPCI_RUN/install-user out
+	local log=$LOGS/install-real.log w=$VPCI_RUN/install-user
 	if ! meson install -C "$VPCI_BUILD" --no-rebuild > "$log" 2>&1; then
 		not_ok "install: meson install" "see $log"
 		return
@@ -152,15 +148,7 @@ real_install_checks() {
 	# pkg-config with no help: the .pc is on pkg-config's default path.
 	rm -rf "$w"
 	mkdir -p "$w"
-	user_prog "$w"
-	# shellcheck disable=SC2046
-	if user_cc -o "$w/user" "$w/user.c" $(pkg-config --cflags --libs libvhost_pci) \
-			> "$w/cc.log" 2>&1 && out=$("$w/user" 2>&1) &&
-			[ "$out" = "$expect_run" ]; then
-		ok "install: gcc \$(pkg-config --cflags --libs libvhost_pci) builds a program that runs: $out"
-	else
-		not_ok "install: pkg-config program" "$(head -5 "$w/cc.log") ${out:-}"
-	fi
+	user_program "gcc \$(pkg-config --cflags --libs libvhost_pci) builds a program that runs" "$w"
 	rm -rf "$w"
 
 	# dpdk-pmdinfo.py on the installed PMD: its name and every devarg;

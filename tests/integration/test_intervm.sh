@@ -9,7 +9,6 @@
 # the proxies', uuid= pinning, and a disconnect the server starts.
 . "$(dirname "$0")/lib.sh"
 
-CLIENT="$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client"
 sock=$VPCI_RUN/t-iv.sock
 fe1=$VPCI_RUN/t-iv-fe1.sock
 fe2=$VPCI_RUN/t-iv-fe2.sock
@@ -36,15 +35,8 @@ start_iv_vpci() {
 	vpci_wait_log "$log" 'forwards packets' 20
 }
 
-# start_proxy LOG FRONTEND [--uuid U]: no EAL, so no hugepage prefix.
-start_proxy() {
-	local log=$1 fe=$2
-	shift 2
-	VPCI_SOCKETS="$VPCI_SOCKETS $fe"
-	vpci_bg "$log" "" "$CLIENT" --frontend "$fe" --server "$sock" "$@"
-	for _ in $(seq 50); do [ -S "$fe" ] && return 0; sleep 0.1; done
-	return 1
-}
+# start_proxy LOG FRONTEND [--uuid U]
+start_proxy() { vpci_proxy "$1" "$2" "$sock" "${@:3}"; }
 
 # A front-end process per front-end socket at a time: the hugepage prefix
 # follows the socket, so a successor reclaims its predecessor's files.

@@ -9,7 +9,6 @@
 # then the v1 front-end leaves and the replies must say so.
 . "$(dirname "$0")/lib.sh"
 
-CLIENT="$VPCI_BUILD/app/vhost-pci-client/dpdk-vhost-pci-client"
 TOOL="$VPCI_TOP/usertools/dpdk-vhost-pci.py"
 s1=$VPCI_RUN/t-tel-1.sock
 s2=$VPCI_RUN/t-tel-2.sock
@@ -21,7 +20,7 @@ pa=${VPCI_PFX}-tl-a
 pb=${VPCI_PFX}-tl-b
 a=$LOGS/telemetry.vpci.log
 b=$LOGS/telemetry.fe.log
-VPCI_SOCKETS="$VPCI_SOCKETS $s1 $s2 $fe1 $fe2"
+VPCI_SOCKETS="$VPCI_SOCKETS $s1 $s2"
 
 # shellcheck disable=SC2086
 vpci_bg "$a" "$pa" "$TESTPMD" -l 0-1 --file-prefix="$pa" $VPCI_EAL_MEM \
@@ -31,9 +30,8 @@ vpci_bg "$a" "$pa" "$TESTPMD" -l 0-1 --file-prefix="$pa" $VPCI_EAL_MEM \
 	--vdev "net_vhost_pci2,path=$s2" -- \
 	--forward-mode=io --port-topology=loop --auto-start --stats-period 1
 vpci_wait_log "$a" 'forwards packets' 20 || not_ok "telemetry: testpmd starts" "see $a"
-vpci_bg "$LOGS/telemetry.proxy1.log" "" "$CLIENT" --frontend "$fe1" --server "$s2" --uuid $U1
-vpci_bg "$LOGS/telemetry.proxy2.log" "" "$CLIENT" --frontend "$fe2" --server "$s2" --uuid $U2
-wait_for 10 [ -S "$fe1" ] && wait_for 10 [ -S "$fe2" ]
+vpci_proxy "$LOGS/telemetry.proxy1.log" "$fe1" "$s2" --uuid $U1
+vpci_proxy "$LOGS/telemetry.proxy2.log" "$fe2" "$s2" --uuid $U2
 # shellcheck disable=SC2086
 vpci_bg "$b" "$pb" "$TESTPMD" -l 0-1 --main-lcore 1 --file-prefix="$pb" \
 	$VPCI_EAL_MEM --no-pci --single-file-segments \
