@@ -144,7 +144,7 @@ check_meta(const struct fe *f, const struct region_spec *s)
 	if (m == NULL)
 		return FAIL("no BAR after bring-up");
 	r = &m->region[0];
-	if (m->magic != META_MAGIC || m->version != 1)
+	if (m->magic != META_MAGIC || m->version != RTE_VHOST_PCI_META_VERSION)
 		return FAIL("magic 0x%x version %u", m->magic, m->version);
 	if (m->nregions != 1 || m->nvrings != 2 || m->bar_size != bar_size)
 		return FAIL("nregions %u nvrings %u bar_size 0x%" PRIx64,
@@ -1192,10 +1192,17 @@ t_fds_live(const void *arg __rte_unused)
 	TRY(base);
 	TRY(fe_init(&f, 1));
 	TRY(bringup(&f, &std_region));
-	TRY(expect_fds(base, 2 + 4, "after bring-up"));
+	/* The socket pair, two kick and two call fds, and the region's fd
+	 * (kept for an exporter: rte_vhost_pci_dev_region_fd()).
+	 */
+	TRY(expect_fds(base, 2 + 4 + 1, "after bring-up"));
+	EXPECT(rte_vhost_pci_dev_region_fd(&f.c->dev, 0, NULL) >= 0,
+		"the region's fd is not kept");
+	EXPECT(rte_vhost_pci_dev_region_fd(&f.c->dev, 1, NULL) == -1,
+		"a region past the table has an fd");
 	TRY(fe_ok(&f, send_state(&f, VHOST_USER_GET_VRING_BASE, V1, 0, 0)));
 	TRY(fe_reply(&f, VHOST_USER_GET_VRING_BASE, &st, sizeof(st)));
-	TRY(expect_fds(base, 2 + 3, "after GET_VRING_BASE"));
+	TRY(expect_fds(base, 2 + 3 + 1, "after GET_VRING_BASE"));
 	fe_fini(&f);
 	TRY(expect_fds(base, 0, "after freeing the connection"));
 	rc = 0;
@@ -1276,7 +1283,7 @@ static const struct check good_checks[] = {
 		t_split_header, &split_first },
 	{ C14 "second header written in two pieces is assembled",
 		t_split_header, &split_second },
-	{ "a live connection holds only its kick/call fds, freeing closes them",
+	{ "a live connection holds only its kick/call fds and region fds, freeing closes them",
 		t_fds_live, NULL },
 	{ C14 "requests out of order (DRIVER_OK, rings and kicks before SET_FEATURES and SET_MEM_TABLE): new_device once, when the memory table comes",
 		t_out_of_order, NULL },

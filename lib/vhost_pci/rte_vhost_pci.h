@@ -187,6 +187,19 @@ int rte_vhost_pci_gsi_eventfd(const struct rte_vhost_pci_device *dev,
 /** Socket path the device connected through. */
 const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
 
+/**
+ * The file behind one memory region, for an exporter that shows the
+ * front-end's memory to a VM (app/vhost-pci-device). Region @p region is
+ * entry @p region of the metadata page's region table. The fd stays the
+ * library's: valid until the device's memory table changes or it closes.
+ *
+ * @param[out] fd_offset
+ *   Offset of the region's first byte in the file.
+ * @return the fd, or -1 if there is no such region.
+ */
+int rte_vhost_pci_dev_region_fd(const struct rte_vhost_pci_device *dev,
+		uint32_t region, uint64_t *fd_offset);
+
 /** Connection id: assigned by the server, unique per server for its life. */
 uint64_t rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev);
 

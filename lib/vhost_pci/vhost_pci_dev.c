@@ -69,33 +69,90 @@ dev_meta(const struct rte_vhost_pci_device *dev)
 	return (struct rte_vhost_pci_meta *)dev->bar.base;
 }
 
+/*
+ * Changes of the metadata page are bracketed like a seqlock write
+ * (rte_vhost_pci_meta_write_begin/end): a driver that reads the page at
+ * any time, from any thread or another VM, sees a consistent copy.
+ */
 static void
-meta_changed(struct rte_vhost_pci_device *dev)
+meta_begin(struct rte_vhost_pci_device *dev)
 {
-	struct rte_vhost_pci_meta *meta = dev_meta(dev);
+	if (dev_meta(dev) != NULL)
+		rte_vhost_pci_meta_write_begin(dev_meta(dev));
+}
 
-	/* Pairs with nothing yet: the driver reads the page from callbacks
-	 * that run after this store, on this same thread.
-	 */
-	if (meta != NULL)
-		meta->generation++;
+static uint32_t
+meta_end(struct rte_vhost_pci_device *dev)
+{
+	return dev_meta(dev) != NULL ?
+		rte_vhost_pci_meta_write_end(dev_meta(dev)) : 0;
+}
+
+/* A driver that stopped using the device, or a ring, acknowledges the
+ * generation that told it to (the device model RFC's DEL_DONE). In vdev
+ * mode the PMD acknowledges inside the callback; a driver in another VM
+ * takes longer, and a dead one never does: then we go on after a bound.
+ */
+#define ACK_TIMEOUT_MS	2000
+
+static void
+meta_wait_ack(struct rte_vhost_pci_device *dev, uint32_t gen)
+{
+	const struct rte_vhost_pci_meta *meta = dev_meta(dev);
+	unsigned int ms;
+
+	if (meta == NULL)
+		return;
+	for (ms = 0; ms < ACK_TIMEOUT_MS; ms++) {
+		/* Pairs with the release in rte_vhost_pci_driver_ack(). */
+		if (!(__atomic_load_n(&rte_vhost_pci_meta_driver(meta)->flags,
+				__ATOMIC_ACQUIRE) &
+				RTE_VHOST_PCI_DRIVER_F_ATTACHED) ||
+				rte_vhost_pci_driver_acked(meta, gen))
+			return;
+		usleep(1000);
+	}
+	VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": the driver did not acknowledge generation %u in %u ms",
+		dev->ep->path, dev->conn_id, gen, ACK_TIMEOUT_MS);
+}
+
+/* Indexes the driver wrote back for ring @idx when it applied @gen. */
+static void
+meta_take_writeback(struct rte_vhost_pci_device *dev, uint32_t idx,
+		uint32_t gen)
+{
+	const struct rte_vhost_pci_driver *drv;
+
+	if (dev_meta(dev) == NULL)
+		return;
+	drv = rte_vhost_pci_meta_driver(dev_meta(dev));
+	/* Ordered after the acquire of the ack in meta_wait_ack(). */
+	if (drv->vring[idx].gen != gen)
+		return;
+	dev->vring[idx].base = drv->vring[idx].last_avail_idx;
+	dev->vring[idx].used_base = drv->vring[idx].last_used_idx;
+	dev->vring[idx].resume = true;
 }
 
 void
 vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
 {
-	uint32_t i;
+	uint32_t i, gen;
 
 	if (!dev->attached)
 		return;
+	meta_begin(dev);
+	if (dev_meta(dev) != NULL)
+		dev_meta(dev)->status = 0;
+	gen = meta_end(dev);
 	dev->ep->ops->destroy_device(dev, dev->ep->ctx);
+	meta_wait_ack(dev, gen);
 	dev->attached = false;
 	dev->port_id = -1;
-	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
+	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
+		if (dev->vring[i].active)
+			meta_take_writeback(dev, i, gen);
 		dev->vring[i].active = false;
-	if (dev_meta(dev) != NULL) {
-		dev_meta(dev)->status = 0;
-		meta_changed(dev);
 	}
 	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": device detached",
 		dev->ep->path, dev->conn_id);
@@ -119,6 +176,11 @@ window_put(struct vhost_pci_window *w)
 static void
 bar_unmap(struct vhost_pci_bar *bar)
 {
+	uint32_t i;
+
+	for (i = 0; i < bar->nregions; i++)
+		if (bar->region[i].fd >= 0)
+			close(bar->region[i].fd);
 	if (bar->win != NULL)
 		window_put(bar->win);
 	else if (bar->base != NULL)
@@ -157,7 +219,15 @@ vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
 	if (dev->attached && idx < 2) {
 		vhost_pci_dev_detach(dev);
 	} else if (vr->active) {
+		uint32_t gen;
+
+		meta_begin(dev);
+		dev_meta(dev)->vring[idx].flags &=
+			~RTE_VHOST_PCI_VRING_F_ENABLED;
+		gen = meta_end(dev);
 		dev->ep->ops->vring_state_changed(dev, idx, 0, dev->ep->ctx);
+		meta_wait_ack(dev, gen);
+		meta_take_writeback(dev, idx, gen);
 		vr->active = false;
 	}
 	if (reset)
@@ -300,6 +370,8 @@ bar_build(struct vhost_pci_bar *bar, const struct vhost_pci_mem_region *r,
 			.bar_offset = plan[i].bar_off + plan[i].delta,
 			.map_addr = m,
 			.map_len = plan[i].map_len,
+			.fd = -1,
+			.fd_offset = r[i].mmap_offset,
 		};
 	}
 	bar->nregions = n;
@@ -328,10 +400,13 @@ meta_write_regions(struct rte_vhost_pci_device *dev)
 	uint32_t i;
 
 	memset(meta, 0, RTE_VHOST_PCI_META_SIZE);
+	meta_begin(dev);
 	meta->magic = RTE_VHOST_PCI_META_MAGIC;
 	meta->version = RTE_VHOST_PCI_META_VERSION;
 	meta->bar_size = dev->bar.size;
 	meta->dev_type = 1;	/* virtio-net */
+	meta->conn_id = dev->conn_id;
+	meta->hdr_version = rte_vhost_pci_dev_version(dev);
 	meta->nregions = dev->bar.nregions;
 	if (dev->peer_uuid_set)
 		memcpy(meta->peer_uuid, dev->peer_uuid, VHOST_PCI_UUID_LEN);
@@ -340,7 +415,7 @@ meta_write_regions(struct rte_vhost_pci_device *dev)
 		meta->region[i].size = dev->bar.region[i].size;
 		meta->region[i].bar_offset = dev->bar.region[i].bar_offset;
 	}
-	meta_changed(dev);
+	meta_end(dev);
 }
 
 int
@@ -363,9 +438,11 @@ vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
 			dev->ep->path, strerror(-ret));
 		return ret;
 	}
-	/* The mappings hold the memory now; the fds are not needed. */
+	/* Kept for an exporter that shows the memory to a VM
+	 * (rte_vhost_pci_dev_region_fd()); the window does not need them.
+	 */
 	for (i = 0; i < nregions; i++) {
-		close(fds[i]);
+		bar.region[i].fd = fds[i];
 		fds[i] = -1;
 	}
 	/* Stop the driver before the old window goes away. */
@@ -452,6 +529,9 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 
 	memset(mv, 0, sizeof(*mv));
 	mv->size = vr->num;
+	/* The peer's doorbell vectors are its rings' eventfds, by index. */
+	mv->call_vector = vr->callfd >= 0 ? idx : RTE_VHOST_PCI_NO_VECTOR;
+	mv->kick_vector = vr->kickfd >= 0 ? idx : RTE_VHOST_PCI_NO_VECTOR;
 	mv->last_avail_idx = vr->base;
 	mv->last_used_idx = vr->resume ? vr->used_base : vr->base;
 	if (vr->resume)
@@ -490,11 +570,14 @@ dev_attach(struct rte_vhost_pci_device *dev)
 	struct rte_vhost_pci_meta *meta = dev_meta(dev);
 	int ret;
 
+	meta_begin(dev);
 	meta->status = RTE_VHOST_PCI_STATUS_READY;
-	meta_changed(dev);
+	meta_end(dev);
 	ret = dev->ep->ops->new_device(dev, dev->ep->ctx);
 	if (ret < 0) {
+		meta_begin(dev);
 		meta->status = 0;
+		meta_end(dev);
 		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": device refused: %s",
 			dev->ep->path, dev->conn_id, strerror(-ret));
 		return ret;
@@ -538,8 +621,10 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 		vhost_pci_dev_detach(dev);
 		return 0;
 	}
+	meta_begin(dev);
 	dev_meta(dev)->features = dev->features;
 	dev_meta(dev)->nvrings = nvrings;
+	dev_meta(dev)->hdr_version = rte_vhost_pci_dev_version(dev);
 	for (i = 0; i < nvrings; i++) {
 		/* A ring the driver is using keeps its published state:
 		 * config changes stop it first, so only enable can change.
@@ -550,6 +635,7 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 		}
 		usable[i] = vring_publish(dev, i);
 	}
+	meta_end(dev);
 	ready = dev_ready(dev, usable[0], usable[1]);
 	if (!ready) {
 		vhost_pci_dev_detach(dev);
@@ -558,7 +644,6 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 	if (!dev->attached && dev_attach(dev) < 0)
 		return -1;
 	dev_update_rings(dev, usable, nvrings);
-	meta_changed(dev);
 	return 0;
 }
 
@@ -570,8 +655,9 @@ vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
 	memcpy(dev->peer_uuid, uuid, VHOST_PCI_UUID_LEN);
 	dev->peer_uuid_set = true;
 	if (dev_meta(dev) != NULL) {
+		meta_begin(dev);
 		memcpy(dev_meta(dev)->peer_uuid, uuid, VHOST_PCI_UUID_LEN);
-		meta_changed(dev);
+		meta_end(dev);
 	}
 }
 
@@ -777,10 +863,6 @@ rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
 	dev->vring[vring].base = last_avail_idx;
 	dev->vring[vring].used_base = last_used_idx;
 	dev->vring[vring].resume = true;
-	if (dev_meta(dev) != NULL) {
-		dev_meta(dev)->vring[vring].last_avail_idx = last_avail_idx;
-		dev_meta(dev)->vring[vring].last_used_idx = last_used_idx;
-	}
 }
 
 int
@@ -829,4 +911,15 @@ uint64_t
 rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev)
 {
 	return dev->conn_id;
+}
+
+int
+rte_vhost_pci_dev_region_fd(const struct rte_vhost_pci_device *dev,
+		uint32_t region, uint64_t *fd_offset)
+{
+	if (region >= dev->bar.nregions)
+		return -1;
+	if (fd_offset != NULL)
+		*fd_offset = dev->bar.region[region].fd_offset;
+	return dev->bar.region[region].fd;
 }

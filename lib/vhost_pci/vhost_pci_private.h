@@ -90,6 +90,8 @@ struct vhost_pci_region {
 	uint64_t bar_offset;	/* of gpa's byte */
 	void *map_addr;		/* page-aligned mapping, for munmap */
 	uint64_t map_len;
+	int fd;			/* the peer's, kept for an exporter */
+	uint64_t fd_offset;	/* of gpa's byte in the fd */
 };
 
 /* A mapped window; unmapped when its last reference goes (the device's,

@@ -410,6 +410,7 @@ queue_setup(struct vpci_queue *q, uint16_t vring, const struct ring_cfg *c,
 {
 	bool packed = c->feat & FEAT_PACKED;
 	int fd = (c->feat & FEAT_NOTIFY) ? evfd : -1;
+	struct vpci_notify call = { .reg = NULL, .fd = fd };
 	struct rte_vhost_pci_vring mv = {
 		.size = l->size,
 		.flags = RTE_VHOST_PCI_VRING_F_READY |
@@ -431,7 +432,7 @@ queue_setup(struct vpci_queue *q, uint16_t vring, const struct ring_cfg *c,
 		q->intr_enabled = !!(c->offl & OFFL_RX_INTR);
 	}
 	if (vpci_vring_init(&q->vr, &internal.map, &mv, internal.features,
-			fd, fd) != 0)
+			&call, fd) != 0)
 		return;
 	q->ready = true;
 	q->zc_active = internal.zero_copy && (vring & 1) &&
@@ -555,13 +556,14 @@ check_base(struct vpci_queue *q, const struct ring_layout *l)
 		.avail = l->avail,
 		.used = l->used,
 	};
+	struct vpci_notify none = { .reg = NULL, .fd = -1 };
 	struct vpci_vring vr;
 
 	if (!q->ready)
 		return;
 	vpci_vring_base(&q->vr, &mv.last_avail_idx, &mv.last_used_idx);
 	FUZZ_CHECK(vpci_vring_init(&vr, &internal.map, &mv, internal.features,
-		-1, -1) == 0, "%s ring refuses its own indexes 0x%x/0x%x",
+		&none, -1) == 0, "%s ring refuses its own indexes 0x%x/0x%x",
 		(q->vring_idx & 1) ? "RX" : "TX", mv.last_avail_idx,
 		mv.last_used_idx);
 }

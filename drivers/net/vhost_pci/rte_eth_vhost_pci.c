@@ -3,13 +3,10 @@
  */
 
 /*
- * net_vhost_pci: ethdev glue. The port consumes the BAR that
- * librte_vhost_pci builds for a front-end device (vdev mode) and polls the
- * peer's vrings through it (vpci_rxtx.c).
- *
- * Library callbacks run on the library's control thread. They take each
- * queue's lock to attach or stop it, so a burst never runs while its ring's
- * mapping changes.
+ * net_vhost_pci: ethdev glue and the vdev probe. A port consumes a vhost-pci
+ * BAR (vpci_ctl.c) and polls the peer's vrings through it (vpci_rxtx.c).
+ * In vdev mode librte_vhost_pci builds that BAR in this process
+ * (vpci_server.c); in PCI mode it is a PCI device's (vpci_pci.c).
  */
 
 #include <ctype.h>
@@ -42,11 +39,6 @@ RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
 #define VPCI_ARG_OWNER	"owner"
 #define VPCI_ARG_GROUP	"group"
 #define VPCI_ARG_MAX_CLIENTS "max_clients"
-/* Payloads shorter than this are copied even with zero-copy on: below it
- * copying costs the PMD core less than lending, unless the payload is out
- * of cache (tests/tools/vpci_pmdcost.c; doc/guides/nics/vhost_pci.rst).
- */
-#define VPCI_ZC_MIN_LEN_DEFAULT	512
 
 static const char * const vpci_valid_args[] = {
 	VPCI_ARG_PATH,
@@ -60,231 +52,6 @@ static const char * const vpci_valid_args[] = {
 	VPCI_ARG_MAX_CLIENTS,
 	NULL
 };
-
-static struct rte_eth_link vpci_link_down = {
-	.link_speed = RTE_ETH_SPEED_NUM_10G,
-	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-	.link_status = RTE_ETH_LINK_DOWN,
-	.link_autoneg = RTE_ETH_LINK_FIXED,
-};
-
-/* ---- queue attach/stop, from the control thread ---- */
-
-static struct vpci_queue *
-vpci_queue_of_vring(struct pmd_internal *internal, uint16_t vring)
-{
-	uint16_t qp = vring / 2;
-
-	if (qp >= internal->max_queue_pairs)
-		return NULL;
-	/* Peer TX rings (odd) feed our RX; peer RX rings (even) our TX. */
-	return (vring & 1) ? &internal->rxq[qp] : &internal->txq[qp];
-}
-
-/*
- * How we notify the peer about a used ring. A v2 peer that sent its RX
- * queues' GSIs is interrupted through the GSI (PVI); on one host a GSI
- * resolves to that queue's call eventfd. Otherwise the vring's call fd.
- */
-static int
-vpci_queue_callfd(struct pmd_internal *internal, const struct vpci_queue *q)
-{
-	struct rte_vhost_pci_device *dev = internal->dev;
-	uint32_t gsi[VPCI_MAX_QUEUE_PAIRS];
-	int n, fd;
-
-	if (!(q->vring_idx & 1)) {
-		n = rte_vhost_pci_dev_rx_queue_gsi(dev, gsi, RTE_DIM(gsi), false);
-		if (q->qid < n) {
-			fd = rte_vhost_pci_gsi_eventfd(dev, gsi[q->qid]);
-			if (fd >= 0)
-				return fd;
-		}
-	}
-	return rte_vhost_pci_vring_callfd(dev, q->vring_idx);
-}
-
-/* RX interrupt of queue q: the peer's kick eventfd of its TX ring. */
-static void
-vpci_queue_set_efd(struct pmd_internal *internal, const struct vpci_queue *q)
-{
-	struct rte_intr_handle *h = rte_eth_devices[internal->port_id].intr_handle;
-	int fd;
-
-	if (h == NULL || !(q->vring_idx & 1))
-		return;
-	fd = rte_vhost_pci_vring_kickfd(internal->dev, q->vring_idx);
-	rte_intr_efds_index_set(h, q->qid, fd);
-}
-
-static void
-vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
-{
-	const struct rte_vhost_pci_meta *meta = (const void *)internal->map.bar;
-	const struct rte_vhost_pci_vring *mv = &meta->vring[q->vring_idx];
-	uint32_t want = RTE_VHOST_PCI_VRING_F_READY |
-		RTE_VHOST_PCI_VRING_F_ENABLED;
-
-	if (q->vring_idx >= meta->nvrings || (mv->flags & want) != want)
-		return;
-	rte_spinlock_lock(&q->lock);
-	if (q->ready) {
-		VPCI_LOG(ERR, "%s: vring %u attached twice; kept as it was",
-			internal->path, q->vring_idx);
-	} else if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
-			vpci_queue_callfd(internal, q),
-			rte_vhost_pci_vring_errfd(internal->dev,
-				q->vring_idx)) == 0) {
-		q->ready = true;
-		/* RX lends peer buffers when asked to and slots allow. */
-		q->zc_active = internal->zero_copy && (q->vring_idx & 1) &&
-			vpci_zc_attach(q, !!(mv->flags &
-				RTE_VHOST_PCI_VRING_F_RESUME)) == 0;
-		if (q->intr_enabled)
-			vpci_vring_set_notify(&q->vr, true);
-		vpci_queue_set_efd(internal, q);
-	} else {
-		VPCI_LOG(ERR, "%s: vring %u refused: size, base or addresses out of range",
-			internal->path, q->vring_idx);
-	}
-	rte_spinlock_unlock(&q->lock);
-}
-
-static void
-vpci_queue_stop(struct pmd_internal *internal, struct vpci_queue *q)
-{
-	struct rte_intr_handle *h = rte_eth_devices[internal->port_id].intr_handle;
-
-	rte_spinlock_lock(&q->lock);
-	if (q->ready) {
-		uint16_t avail, used;
-
-		q->ready = false;
-		vpci_vring_base(&q->vr, &avail, &used);
-		rte_vhost_pci_vring_writeback(internal->dev, q->vring_idx,
-			avail, used);
-	}
-	/* The kick fd goes with the peer. */
-	if (h != NULL && (q->vring_idx & 1))
-		rte_intr_efds_index_set(h, q->qid, -1);
-	rte_spinlock_unlock(&q->lock);
-}
-
-static void
-vpci_set_link(struct pmd_internal *internal, bool up)
-{
-	struct rte_eth_dev *eth_dev = &rte_eth_devices[internal->port_id];
-	struct rte_eth_link link = vpci_link_down;
-
-	link.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-	/* 0 means the status changed. */
-	if (rte_eth_linkstatus_set(eth_dev, &link) == 0)
-		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
-			NULL);
-}
-
-static void
-vpci_uuid_str(const uint8_t u[16], char *s, size_t len)
-{
-	snprintf(s, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-/*
- * A v2 peer learns the GSIs of our RX queues once their interrupts are
- * set up (seed 000). Our "GSI" is the queue's interrupt vector.
- */
-static void
-vpci_send_local_gsi(struct pmd_internal *internal)
-{
-	struct rte_eth_dev_data *data = rte_eth_devices[internal->port_id].data;
-	uint32_t gsi[VPCI_MAX_QUEUE_PAIRS];
-	uint16_t q, n = RTE_MIN(data->nb_rx_queues, VPCI_MAX_QUEUE_PAIRS);
-
-	if (!data->dev_conf.intr_conf.rxq || n == 0 ||
-			rte_vhost_pci_dev_version(internal->dev) != 2)
-		return;
-	for (q = 0; q < n; q++)
-		gsi[q] = RTE_INTR_VEC_RXTX_OFFSET + q;
-	if (rte_vhost_pci_dev_send_rx_queue_gsi(internal->dev, gsi, n) < 0)
-		VPCI_LOG(WARNING, "port %u: could not send RX queue GSIs",
-			internal->port_id);
-}
-
-int
-vpci_port_attach(struct pmd_internal *internal,
-		struct rte_vhost_pci_device *dev)
-{
-	const struct rte_vhost_pci_meta *meta;
-	char uuid[40] = "none";
-	uint8_t u[16];
-	uint64_t size, f;
-	uint8_t *bar;
-
-	if (internal->dev != NULL)
-		return -EBUSY;
-	bar = rte_vhost_pci_dev_bar(dev, &size);
-	if (bar == NULL || rte_vhost_pci_map_init(&internal->map, bar, size) < 0)
-		return -EINVAL;
-	meta = (const void *)bar;
-	f = meta->features;
-	internal->features = f;
-	internal->rx_offload = !!(f & (RTE_BIT64(VPCI_F_CSUM_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO4_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO6_BIT)));
-	internal->mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
-	internal->hdr_len = (internal->mrg_rxbuf ||
-			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
-		sizeof(struct vpci_net_hdr) :
-		offsetof(struct vpci_net_hdr, num_buffers);
-	internal->dev = dev;
-	rte_vhost_pci_dev_set_port_id(dev, internal->port_id);
-	/* Vrings 0 and 1; the library reports the others through
-	 * vring_state_changed() right after this returns.
-	 */
-	vpci_queue_attach(internal, &internal->rxq[0]);
-	vpci_queue_attach(internal, &internal->txq[0]);
-	if (rte_vhost_pci_dev_peer_uuid(dev, u) == 0)
-		vpci_uuid_str(u, uuid, sizeof(uuid));
-	VPCI_LOG(INFO, "port %u: peer connected on %s: v%u, conn_id %" PRIu64 ", peer uuid %s, features 0x%" PRIx64,
-		internal->port_id, internal->path,
-		rte_vhost_pci_dev_version(dev), rte_vhost_pci_dev_conn_id(dev),
-		uuid, f);
-	vpci_send_local_gsi(internal);
-	vpci_set_link(internal, true);
-	return 0;
-}
-
-void
-vpci_port_detach(struct pmd_internal *internal)
-{
-	uint16_t i;
-
-	if (internal->dev == NULL)
-		return;
-	for (i = 0; i < internal->max_queue_pairs; i++) {
-		vpci_queue_stop(internal, &internal->rxq[i]);
-		vpci_queue_stop(internal, &internal->txq[i]);
-	}
-	internal->dev = NULL;
-	VPCI_LOG(INFO, "port %u: peer gone from %s", internal->port_id,
-		internal->path);
-	vpci_set_link(internal, false);
-}
-
-void
-vpci_port_vring(struct pmd_internal *internal, uint16_t vring, int enable)
-{
-	struct vpci_queue *q = vpci_queue_of_vring(internal, vring);
-
-	if (internal->dev == NULL || q == NULL)
-		return;
-	if (enable)
-		vpci_queue_attach(internal, q);
-	else
-		vpci_queue_stop(internal, q);
-}
 
 /* ---- ethdev ops ---- */
 
@@ -332,11 +99,16 @@ static int
 vpci_dev_stop(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
-	struct rte_vhost_pci_device *vdev = internal->dev;
+	struct rte_vhost_pci_device *vdev;
 	uint16_t i;
 
-	/* A v2 peer learns that the channel is gone (seed 000). */
-	if (vdev != NULL && rte_vhost_pci_dev_version(vdev) == 2) {
+	vpci_server_lock();
+	vdev = internal->attached ? internal->dev : NULL;
+	vpci_server_unlock();
+	/* A v2 peer learns that the channel is gone (the vhost-user
+	 * extension for vhost-pci: SET_PEER_CONNECTION).
+	 */
+	if (vdev != NULL && internal->snap.hdr_version == 2) {
 		int ret = rte_vhost_pci_dev_send_disconnect(vdev);
 
 		if (ret == 0)
@@ -362,10 +134,20 @@ vpci_dev_close(struct rte_eth_dev *dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	/* Stops every queue through destroy_device first. */
-	vpci_server_remove(internal);
+	/* Stops every queue and tells the device first. */
+	if (internal->pci != NULL)
+		vpci_pci_close(internal);
+	else
+		vpci_server_remove(internal);
 	for (i = 0; i < internal->max_queue_pairs; i++)
 		vpci_zc_free(&internal->rxq[i]);
+	vpci_port_fini(dev);
+	return 0;
+}
+
+void
+vpci_port_fini(struct rte_eth_dev *dev)
+{
 	rte_intr_vec_list_free(dev->intr_handle);
 	rte_intr_instance_free(dev->intr_handle);
 	dev->intr_handle = NULL;
@@ -374,7 +156,6 @@ vpci_dev_close(struct rte_eth_dev *dev)
 	dev->data->tx_queues = NULL;
 	dev->data->nb_rx_queues = 0;
 	dev->data->nb_tx_queues = 0;
-	return 0;
 }
 
 static int
@@ -435,10 +216,9 @@ static int
 vpci_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
-	struct rte_eth_link link = vpci_link_down;
+	struct rte_eth_link link;
 
-	link.link_status = internal->dev != NULL ?
-		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	vpci_link_fill(&link, internal->attached);
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
@@ -821,12 +601,41 @@ fail:
 	return -EINVAL;
 }
 
+/*
+ * What every port needs, whatever its bus: queues, a MAC address, link
+ * down, the ops and burst functions, RX interrupt vectors.
+ */
+int
+vpci_port_init(struct rte_eth_dev *eth_dev, uint16_t queues)
+{
+	struct pmd_internal *internal = eth_dev->data->dev_private;
+	struct rte_ether_addr *mac;
+
+	mac = rte_zmalloc_socket(eth_dev->data->name, sizeof(*mac), 0,
+		eth_dev->data->numa_node);
+	if (mac == NULL)
+		return -ENOMEM;
+	rte_eth_random_addr(mac->addr_bytes);
+	internal->port_id = eth_dev->data->port_id;
+	internal->max_queue_pairs = queues;
+	vpci_init_queues(internal);
+	eth_dev->data->mac_addrs = mac;
+	vpci_link_fill(&eth_dev->data->dev_link, false);
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC |
+		RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	eth_dev->dev_ops = &vpci_ops;
+	if (vpci_intr_init(eth_dev, queues) < 0)
+		return -ENOMEM;
+	eth_dev->rx_pkt_burst = eth_vpci_rx;
+	eth_dev->tx_pkt_burst = eth_vpci_tx;
+	return 0;
+}
+
 static int
 vpci_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
 	struct pmd_internal *internal;
-	struct rte_ether_addr *mac;
 	struct rte_eth_dev *eth_dev;
 	struct vpci_args args;
 	int ret;
@@ -841,17 +650,9 @@ vpci_probe(struct rte_vdev_device *vdev)
 	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(*internal));
 	if (eth_dev == NULL)
 		return -ENOMEM;
-	mac = rte_zmalloc_socket(name, sizeof(*mac), 0, vdev->device.numa_node);
-	if (mac == NULL) {
-		rte_eth_dev_release_port(eth_dev);
-		return -ENOMEM;
-	}
-	rte_eth_random_addr(mac->addr_bytes);
 	internal = eth_dev->data->dev_private;
 	strlcpy(internal->path, args.path, sizeof(internal->path));
-	internal->max_queue_pairs = args.queues;
 	internal->flags = args.flags;
-	internal->port_id = eth_dev->data->port_id;
 	internal->uuid_pinned = args.uuid_pinned;
 	internal->owner = args.owner;
 	internal->group = args.group;
@@ -863,19 +664,10 @@ vpci_probe(struct rte_vdev_device *vdev)
 	if (internal->zero_copy)
 		internal->flags |= RTE_VHOST_PCI_F_NO_IN_ORDER;
 	memcpy(internal->uuid, args.uuid, sizeof(internal->uuid));
-	vpci_init_queues(internal);
-
-	eth_dev->data->mac_addrs = mac;
-	eth_dev->data->dev_link = vpci_link_down;
-	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC |
-		RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
-	eth_dev->dev_ops = &vpci_ops;
-	if (vpci_intr_init(eth_dev, args.queues) < 0) {
+	if (vpci_port_init(eth_dev, args.queues) < 0) {
 		rte_eth_dev_release_port(eth_dev);
 		return -ENOMEM;
 	}
-	eth_dev->rx_pkt_burst = eth_vpci_rx;
-	eth_dev->tx_pkt_burst = eth_vpci_tx;
 
 	ret = vpci_server_add(internal);
 	if (ret < 0) {
@@ -916,22 +708,23 @@ int
 rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer)
 {
 	struct pmd_internal *internal;
-	struct rte_vhost_pci_device *dev;
 	int ret = 0;
 
 	internal = vpci_internal_of(port_id);
 	if (internal == NULL || peer == NULL)
 		return -ENODEV;
 	memset(peer, 0, sizeof(*peer));
-	/* The same lock as attach and detach: dev stays valid meanwhile. */
+	/* What the metadata said when the port last synced with it. */
 	vpci_server_lock();
-	dev = internal->dev;
-	if (dev == NULL) {
+	if (!internal->attached) {
 		ret = -ENOTCONN;
 	} else {
-		peer->conn_id = rte_vhost_pci_dev_conn_id(dev);
-		peer->version = rte_vhost_pci_dev_version(dev);
-		peer->has_uuid = rte_vhost_pci_dev_peer_uuid(dev, peer->uuid) == 0;
+		static const uint8_t zero[16];
+
+		peer->conn_id = internal->snap.conn_id;
+		peer->version = internal->snap.hdr_version;
+		memcpy(peer->uuid, internal->snap.peer_uuid, 16);
+		peer->has_uuid = memcmp(peer->uuid, zero, 16) != 0;
 	}
 	vpci_server_unlock();
 	return ret;
@@ -948,9 +741,11 @@ rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 	if (internal == NULL)
 		return -ENODEV;
 	vpci_server_lock();
-	dev = internal->dev;
-	version = dev != NULL ? rte_vhost_pci_dev_version(dev) : 0;
+	dev = internal->attached ? internal->dev : NULL;
+	version = internal->snap.hdr_version;
 	vpci_server_unlock();
+	if (internal->pci != NULL)
+		return -ENOTSUP;	/* the host side owns the channel */
 	if (dev == NULL)
 		return -ENOTCONN;
 	if (version != 2)

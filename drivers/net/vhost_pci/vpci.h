@@ -114,6 +114,21 @@ struct vpci_shadow {
 	uint32_t len;
 };
 
+/* How the peer is told about used buffers: a doorbell register (PCI
+ * mode: write val) or an eventfd (vdev mode); neither if it polls.
+ */
+struct vpci_notify {
+	volatile uint32_t *reg;
+	uint32_t val;
+	int fd;
+};
+
+static inline bool
+vpci_notify_on(const struct vpci_notify *n)
+{
+	return n->reg != NULL || n->fd >= 0;
+}
+
 /* The driver's private view of one peer vring. Indexes are shadows: the
  * peer can write the shared ones, so we never read our own back.
  */
@@ -140,7 +155,7 @@ struct vpci_vring {
 	bool packed;		/* VIRTIO_F_RING_PACKED acked */
 	bool event_idx;
 	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC acked */
-	int callfd;
+	struct vpci_notify call;
 	int errfd;		/* signalled when we stop a broken ring */
 	struct vpci_shadow shadow[VPCI_SHADOW_USED];
 };
@@ -166,6 +181,8 @@ struct vpci_queue {
 	 */
 	rte_spinlock_t lock;
 	bool ready;
+	bool attempted;		/* attached, or refused, since the ring's
+				 * last stop: not tried again until then */
 	uint16_t qid;
 	uint16_t vring_idx;
 	struct vpci_vring vr;
@@ -182,8 +199,20 @@ struct pmd_internal {
 	uint16_t max_queue_pairs;
 	uint32_t flags;			/* RTE_VHOST_PCI_F_* */
 	uint16_t port_id;
-	struct rte_vhost_pci_device *dev;	/* NULL: no peer */
-	struct rte_vhost_pci_map map;	/* valid while dev != NULL */
+	/* The device as its BAR shows it (vpci_ctl.c). */
+	uint8_t *meta;			/* metadata page, or NULL */
+	uint64_t meta_size;		/* size of the metadata's BAR */
+	uint32_t nmem;			/* memory devices found (PCI mode) */
+	struct rte_vhost_pci_bar_view mem[RTE_VHOST_PCI_MAX_MEMDEVS];
+	volatile uint32_t *doorbell;	/* PCI mode: the doorbell register */
+	struct rte_vhost_pci_meta snap;	/* the last consistent snapshot */
+	uint32_t gen;			/* its generation, acknowledged */
+	bool synced;			/* gen is valid */
+	bool attached;			/* the peer's rings are ours */
+	struct rte_vhost_pci_map map;	/* valid while attached */
+	/* vdev mode: the in-process device model's device, or NULL. */
+	struct rte_vhost_pci_device *dev;
+	struct vpci_pci *pci;		/* PCI mode, or NULL */
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
 	bool rx_offload;		/* CSUM or HOST_TSO*: parse RX headers */
@@ -203,12 +232,28 @@ struct pmd_internal {
 /* A net_vhost_pci port's private data, or NULL (rte_eth_vhost_pci.c). */
 struct pmd_internal *vpci_internal_of(uint16_t port_id);
 
-/* Port <-> device (rte_eth_vhost_pci.c), called by vpci_server.c. */
-int vpci_port_attach(struct pmd_internal *internal,
-		struct rte_vhost_pci_device *dev);
-void vpci_port_detach(struct pmd_internal *internal);
-void vpci_port_vring(struct pmd_internal *internal, uint16_t vring,
-		int enable);
+/* The device contract, both modes (vpci_ctl.c); vpci_server_lock() held. */
+int vpci_ctl_sync(struct pmd_internal *internal);
+void vpci_ctl_release(struct pmd_internal *internal);
+struct rte_eth_link;
+void vpci_link_fill(struct rte_eth_link *link, bool up);
+
+/* Port setup shared by the vdev and PCI probes (rte_eth_vhost_pci.c). */
+struct rte_eth_dev;
+int vpci_port_init(struct rte_eth_dev *eth_dev, uint16_t queues);
+void vpci_port_fini(struct rte_eth_dev *eth_dev);
+
+/* PCI mode (vpci_pci.c). */
+struct vpci_pci;
+void vpci_pci_close(struct pmd_internal *internal);
+int vpci_pci_map_mem(struct pmd_internal *internal,
+		const struct rte_vhost_pci_meta *meta);
+
+/* Payloads shorter than this are copied even with zero-copy on: below it
+ * copying costs the PMD core less than lending, unless the payload is out
+ * of cache (tests/tools/vpci_pmdcost.c; doc/guides/nics/vhost_pci.rst).
+ */
+#define VPCI_ZC_MIN_LEN_DEFAULT	512
 
 /* Sockets shared by ports (vpci_server.c). */
 int vpci_server_add(struct pmd_internal *internal);
@@ -239,7 +284,7 @@ uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
-		int callfd, int errfd);
+		const struct vpci_notify *call, int errfd);
 /* The ring's indexes as vhost-user GET_VRING_BASE carries them. */
 void vpci_vring_base(const struct vpci_vring *vr, uint16_t *avail,
 		uint16_t *used);

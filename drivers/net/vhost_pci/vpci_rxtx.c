@@ -21,6 +21,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_io.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
@@ -56,7 +57,7 @@ struct vpci_cursor {
 int
 vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
-		int callfd, int errfd)
+		const struct vpci_notify *call, int errfd)
 {
 	const uint16_t wrap = RTE_BIT32(VPCI_PACKED_WRAP_BIT);
 	uint64_t n = meta->size;
@@ -104,7 +105,7 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 			}
 		}
 	}
-	vr->callfd = callfd;
+	vr->call = *call;
 	vr->errfd = errfd;
 	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
 	vr->indirect = !!(features & RTE_BIT64(VPCI_F_INDIRECT_BIT));
@@ -616,7 +617,7 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
 			__ATOMIC_RELEASE);
 	}
-	if (vr->callfd < 0 || used == 0)
+	if (!vpci_notify_on(&vr->call) || used == 0)
 		return;
 	/* Order the index store before reading the peer's suppression
 	 * state; pairs with the barrier the peer puts between re-enabling
@@ -630,7 +631,11 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 			vr->last_used_idx, old);
 	else
 		notify = !(vr->avail->flags & VPCI_AVAIL_F_NO_INTERRUPT);
-	if (notify && eventfd_write(vr->callfd, 1) < 0)
+	if (!notify)
+		return;
+	if (vr->call.reg != NULL)
+		rte_write32(vr->call.val, vr->call.reg);
+	else if (eventfd_write(vr->call.fd, 1) < 0)
 		VPCI_LOG(DEBUG, "call eventfd write failed");
 }
 

@@ -3,14 +3,17 @@
  */
 
 /*
- * One vhost-pci server socket shared by every net_vhost_pci port that names
- * its path: N front-end devices on one socket appear as N ports.
+ * vdev mode: the device model (librte_vhost_pci) runs in this process. One
+ * server socket is shared by every net_vhost_pci port that names its path:
+ * N front-end devices on one socket appear as N ports.
  *
  * A device that becomes ready goes to the port pinned to its sender UUID
- * (uuid= devarg), else to the first free port without a pin. Callbacks run
- * on the library's control thread with its lock held; vpci_servers_lock is
- * only ever taken inside that, never around a library call, so the two
- * locks always nest the same way.
+ * (uuid= devarg), else to the first free port without a pin. The library's
+ * callbacks are this mode's configuration interrupt: each one makes the
+ * port read the metadata page again (vpci_ctl_sync()), exactly as a PCI
+ * port does from its alarm. Callbacks run on the library's control thread
+ * with its lock held; vpci_servers_lock is only ever taken inside that,
+ * never around a library call, so the two locks always nest the same way.
  */
 
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include <ethdev_driver.h>
 #include <rte_common.h>
 #include <rte_string_fns.h>
 
@@ -83,6 +87,68 @@ vpci_server_pick(struct vpci_server *srv, struct rte_vhost_pci_device *dev)
 	return pick;
 }
 
+/*
+ * A v2 peer learns the GSIs of our RX queues once their interrupts are
+ * set up (the vhost-user extension for vhost-pci: SET_RX_QUEUE_GSI). Our
+ * "GSI" is the queue's interrupt vector.
+ */
+static void
+vpci_send_local_gsi(struct pmd_internal *internal)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[internal->port_id].data;
+	uint32_t gsi[VPCI_MAX_QUEUE_PAIRS];
+	uint16_t q, n = RTE_MIN(data->nb_rx_queues, VPCI_MAX_QUEUE_PAIRS);
+
+	if (!data->dev_conf.intr_conf.rxq || n == 0 ||
+			internal->snap.hdr_version != 2)
+		return;
+	for (q = 0; q < n; q++)
+		gsi[q] = RTE_INTR_VEC_RXTX_OFFSET + q;
+	if (rte_vhost_pci_dev_send_rx_queue_gsi(internal->dev, gsi, n) < 0)
+		VPCI_LOG(WARNING, "port %u: could not send RX queue GSIs",
+			internal->port_id);
+}
+
+/* The port reads its new BAR: the device's window, metadata page first. */
+static int
+vpci_port_attach(struct pmd_internal *internal,
+		struct rte_vhost_pci_device *dev)
+{
+	uint64_t size;
+	uint8_t *bar = rte_vhost_pci_dev_bar(dev, &size);
+	int ret;
+
+	if (bar == NULL || size < RTE_VHOST_PCI_META_SIZE)
+		return -EINVAL;
+	internal->dev = dev;
+	internal->meta = bar;
+	internal->meta_size = size;
+	internal->nmem = 0;
+	internal->synced = false;
+	ret = vpci_ctl_sync(internal);
+	if (ret < 0 || !internal->attached) {
+		vpci_ctl_release(internal);
+		internal->dev = NULL;
+		internal->meta = NULL;
+		return ret < 0 ? ret : -EINVAL;
+	}
+	rte_vhost_pci_dev_set_port_id(dev, internal->port_id);
+	vpci_send_local_gsi(internal);
+	return 0;
+}
+
+static void
+vpci_port_detach(struct pmd_internal *internal)
+{
+	if (internal->dev == NULL)
+		return;
+	/* The library cleared READY before calling us. */
+	vpci_ctl_sync(internal);
+	vpci_ctl_release(internal);
+	internal->dev = NULL;
+	internal->meta = NULL;
+}
+
 /* Pick and attach under the lock, so a closing port is never picked. */
 static int
 vpci_cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
@@ -120,13 +186,17 @@ vpci_cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx __rte_unused)
 }
 
 static void
-vpci_cb_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
-		int enable, void *ctx __rte_unused)
+vpci_cb_vring_state_changed(struct rte_vhost_pci_device *dev,
+		uint16_t vring __rte_unused, int enable __rte_unused,
+		void *ctx __rte_unused)
 {
-	struct pmd_internal *internal = rte_vhost_pci_dev_priv(dev);
+	struct pmd_internal *internal;
 
-	if (internal != NULL)
-		vpci_port_vring(internal, vring, enable);
+	pthread_mutex_lock(&vpci_servers_lock);
+	internal = rte_vhost_pci_dev_priv(dev);
+	if (internal != NULL && internal->dev == dev)
+		vpci_ctl_sync(internal);
+	pthread_mutex_unlock(&vpci_servers_lock);
 }
 
 static const struct rte_vhost_pci_ops vpci_lib_ops = {
@@ -222,7 +292,7 @@ vpci_server_remove(struct pmd_internal *internal)
 	dev = internal->dev;
 	pthread_mutex_unlock(&vpci_servers_lock);
 	if (dev != NULL) {
-		/* A v2 peer hears it first (seed 000); then the socket goes. */
+		/* A v2 peer hears it first; then the socket goes. */
 		if (rte_vhost_pci_dev_version(dev) == 2)
 			rte_vhost_pci_dev_send_disconnect(dev);
 		rte_vhost_pci_dev_close(dev);

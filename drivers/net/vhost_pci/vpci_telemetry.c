@@ -138,12 +138,11 @@ tel_port(const char *cmd __rte_unused, const char *params,
 	rte_tel_data_add_dict_u64(d, "zc_min_len", internal->zc_min_len);
 	/* Attach and detach hold it: the device and its BAR stay. */
 	vpci_server_lock();
-	rte_tel_data_add_dict_int(d, "connected", internal->dev != NULL);
-	if (internal->dev != NULL) {
-		rte_tel_data_add_dict_u64(d, "conn_id",
-			rte_vhost_pci_dev_conn_id(internal->dev));
+	rte_tel_data_add_dict_int(d, "connected", internal->attached);
+	if (internal->attached) {
+		rte_tel_data_add_dict_u64(d, "conn_id", internal->snap.conn_id);
 		rte_tel_data_add_dict_int(d, "version",
-			rte_vhost_pci_dev_version(internal->dev));
+			internal->snap.hdr_version);
 		rte_tel_data_add_dict_u64(d, "features", internal->features);
 		rte_tel_data_add_dict_u64(d, "bar_size", internal->map.bar_size);
 		rte_tel_data_add_dict_u64(d, "meta_size",

@@ -232,8 +232,12 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 	seg[0] = m;
 	if (n > 1 && rte_pktmbuf_alloc_bulk(q->mp, &seg[1], n - 1) != 0)
 		return false;
-	s->hold = rte_vhost_pci_dev_bar_hold(q->internal->dev);
-	if (s->hold == NULL) {
+	/* vdev mode: the window outlives the device while lent; a PCI BAR
+	 * stays mapped for the port's life.
+	 */
+	s->hold = q->internal->dev != NULL ?
+		rte_vhost_pci_dev_bar_hold(q->internal->dev) : NULL;
+	if (s->hold == NULL && q->internal->dev != NULL) {
 		if (n > 1)
 			rte_pktmbuf_free_bulk(&seg[1], n - 1);
 		return false;
