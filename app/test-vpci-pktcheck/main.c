@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -75,6 +76,7 @@ struct pc_cfg {
 	uint32_t window;
 	uint32_t timeout;
 	uint32_t settle_ms;
+	const char *start_file;	/* send once this path exists */
 	uint32_t grow_mb;
 	uint16_t port;
 	bool macswap;
@@ -171,6 +173,7 @@ usage(const char *prg)
 		"  --src-mac M, --dst-mac M  MACs of the frames sent\n"
 		"  --window W   max packets in flight (default 128)\n"
 		"  --timeout S  overall timeout in seconds (default 20)\n"
+		"  --start-file F  wait until file F exists before sending\n"
 		"  --settle-ms MS  wait after link up before sending (default 0):\n"
 		"               a peer still starting may flush early frames\n"
 		"  --port P     ethdev port id (default 0)\n"
@@ -228,6 +231,9 @@ parse_opt(struct pc_cfg *cfg, int opt, const char *arg)
 		return parse_u32(arg, 1, PC_MAX_TIMEOUT, &cfg->timeout);
 	case 'S':
 		return parse_u32(arg, 0, 60000, &cfg->settle_ms);
+	case 'F':
+		cfg->start_file = arg;
+		return 0;
 	case 'g':
 		return parse_u32(arg, 1, 4096, &cfg->grow_mb);
 	case 'p':
@@ -249,6 +255,7 @@ parse_args(struct pc_cfg *cfg, int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "settle-ms", required_argument, NULL, 'S' },
+		{ "start-file", required_argument, NULL, 'F' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "grow-mb", required_argument, NULL, 'g' },
 		{ "src-mac", required_argument, NULL, 'm' },
@@ -865,6 +872,13 @@ run_test(struct pc_ctx *c, uint64_t deadline)
 			c->cfg.port);
 		return -1;
 	}
+	/* The far side may need longer than any settle time (a VM that
+	 * boots once our memory is known): whoever starts it says when.
+	 */
+	while (c->cfg.start_file != NULL && !force_quit &&
+			access(c->cfg.start_file, F_OK) != 0 &&
+			rte_get_timer_cycles() < deadline)
+		rte_delay_ms(50);
 	if (c->cfg.settle_ms != 0)
 		rte_delay_ms(c->cfg.settle_ms);
 	if (traffic_loop(c, deadline) != 0) {

@@ -402,3 +402,12 @@ RTE_PMD_REGISTER_KMOD_DEP(net_vhost_pci_ivshmem,
 	"* igb_uio | uio_pci_generic | vfio-pci");
 RTE_PMD_REGISTER_PARAM_STRING(net_vhost_pci_ivshmem,
 	"zero_copy=<0|1> zc_min_len=<bytes>");
+
+/* What dpdk-pmdinfo.py reads (see vpci_pmd_info in rte_eth_vhost_pci.c):
+ * ids in decimal, as pmdinfogen writes them (0x1af4, 0x1110, 0x1100).
+ */
+__rte_used static const char vpci_pci_pmd_info[] =
+	"PMD_INFO_STRING= {\"name\": \"net_vhost_pci_ivshmem\", "
+	"\"params\": \"zero_copy=<0|1> zc_min_len=<bytes>\", "
+	"\"kmod\": \"* igb_uio | uio_pci_generic | vfio-pci\", "
+	"\"pci_ids\": [[6900, 4368, 6900, 4352]]}";
