@@ -52,8 +52,13 @@
 #define SLOT_STRIDE	4
 #define MAX_MEM		(SLOT_STRIDE - 1)
 #define ACK_TIMEOUT_MS	2000
-#define PEER_ID		0	/* the front-end, in doorbell terms */
-#define OWN_ID		1	/* the VM */
+/* Doorbell ids: the VM is 0; each set of front-end vectors gets a fresh
+ * id from 1 up, published in the metadata (peer_id). QEMU 7.2 must never
+ * see vectors for an id it was told to remove: it writes them into freed
+ * memory (see ivs_conn_set_peer()).
+ */
+#define OWN_ID		0
+#define MAX_PEER_ID	0xffff
 
 struct memdev {
 	int fd;			/* the library's region fd */
@@ -73,7 +78,8 @@ struct export {
 	int dummy_fd;		/* vector of a ring without a call fd */
 	uint32_t nvec;
 	int vec[RTE_VHOST_PCI_MAX_VRINGS];
-	bool vec_sent;		/* the VM knows the peer: remove before adding */
+	uint16_t peer_id;	/* of the current vectors; 0: none yet */
+	bool peer_live;		/* the VM's doorbell device has them */
 };
 
 static struct {
@@ -126,7 +132,6 @@ export_init(struct export *x)
 	x->meta->version = RTE_VHOST_PCI_META_VERSION;
 	x->meta->bar_size = RTE_VHOST_PCI_META_SIZE;
 	x->meta->dev_type = 1;
-	x->meta->peer_id = PEER_ID;
 	rte_vhost_pci_meta_write_end(x->meta);
 	return x->dummy_fd < 0 ? -1 : 0;
 }
@@ -190,6 +195,7 @@ mirror(struct export *x, uint32_t e, struct rte_vhost_pci_device *dev,
 	m->nvrings = lm->nvrings;
 	m->conn_id = lm->conn_id;
 	m->hdr_version = lm->hdr_version;
+	m->peer_id = x->peer_id;
 	memcpy(m->peer_uuid, lm->peer_uuid, sizeof(m->peer_uuid));
 	memcpy(m->vring, lm->vring, sizeof(m->vring));
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
@@ -255,26 +261,46 @@ take_writeback(struct export *x, struct rte_vhost_pci_device *dev,
 
 /* ---- doorbell vectors and QEMU arguments ---- */
 
+/*
+ * The front-end's call eventfds become the VM's doorbell vectors of a new
+ * peer id, vector i for vring i; the old id is removed. Called before the
+ * metadata publishes the id.
+ */
 static void
 set_vectors(struct export *x, struct rte_vhost_pci_device *dev)
 {
-	const struct rte_vhost_pci_meta *m = x->meta;
+	const struct rte_vhost_pci_meta *lm;
 	uint32_t i;
 
+	if (x->db_conn >= 0 && x->peer_live &&
+			ivs_conn_set_peer(x->db_conn, x->peer_id, NULL, 0) < 0)
+		LOG("doorbell peer %u of export %u not removed", x->peer_id,
+			(unsigned int)(x - g.ex));
+	x->peer_live = false;
 	x->nvec = 0;
-	if (dev != NULL)
-		for (i = 0; i < m->nvrings && i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
-			int fd = rte_vhost_pci_vring_callfd(dev, i);
-
-			x->vec[x->nvec++] = fd >= 0 ? fd : x->dummy_fd;
-		}
-	if (x->db_conn < 0 || (!x->vec_sent && x->nvec == 0))
+	if (dev == NULL)
 		return;
-	if ((x->vec_sent ? ivs_conn_set_peer(x->db_conn, PEER_ID, x->vec,
-			x->nvec) : ivs_conn_add_peer(x->db_conn, PEER_ID,
-			x->vec, x->nvec)) < 0)
-		LOG("doorbell vectors of export %u not sent", (unsigned int)(x - g.ex));
-	x->vec_sent = x->nvec > 0;
+	lm = (const void *)rte_vhost_pci_dev_bar(dev, NULL);
+	for (i = 0; i < lm->nvrings && i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
+		int fd = rte_vhost_pci_vring_callfd(dev, i);
+
+		x->vec[x->nvec++] = fd >= 0 ? fd : x->dummy_fd;
+	}
+	if (x->peer_id == MAX_PEER_ID) {
+		LOG("export %u: doorbell peer ids used up: restart the VM",
+			(unsigned int)(x - g.ex));
+		x->nvec = 0;
+		return;
+	}
+	x->peer_id++;
+	if (x->db_conn >= 0) {
+		if (ivs_conn_add_peer(x->db_conn, x->peer_id, x->vec,
+				x->nvec) < 0)
+			LOG("doorbell vectors of export %u not sent",
+				(unsigned int)(x - g.ex));
+		else
+			x->peer_live = true;
+	}
 }
 
 static void
@@ -358,8 +384,8 @@ new_device(struct rte_vhost_pci_device *dev)
 		x->mem[j] = mem[j];	/* the current fds */
 	x->nmem = nmem;
 	x->dev = dev;
-	mirror(x, e, dev, region_mem, RTE_VHOST_PCI_STATUS_READY);
 	set_vectors(x, dev);
+	mirror(x, e, dev, region_mem, RTE_VHOST_PCI_STATUS_READY);
 	if (!x->shown)
 		show_qemu_args(e);
 	LOG("%s: connection %" PRIu64 " (v%u) exported as vhost-pci device %u, %u memory device(s)",
@@ -408,12 +434,14 @@ vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
 	x = export_of(dev, &e);
 	if (x == NULL)
 		return;
+	/* A ring (re)enabled may bring a new call eventfd. */
+	if (enable)
+		set_vectors(x, dev);
 	mirror(x, e, dev, NULL, x->meta->status);
 	if (!enable) {
 		wait_ack(x);
 		take_writeback(x, dev, vring);
 	}
-	set_vectors(x, dev);
 }
 
 static int
@@ -535,7 +563,7 @@ accept_doorbell(void)
 	if (x == NULL) {
 		/* Greet and drop: QEMU fails that device, not the others. */
 		LOG("a doorbell connection beyond the %u exports: refused", g.nexports);
-		fd = ivs_server_accept(g.ivs, OWN_ID, -1, PEER_ID, NULL, 0, NULL, 0);
+		fd = ivs_server_accept(g.ivs, OWN_ID, -1, 1, NULL, 0, NULL, 0);
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -543,12 +571,12 @@ accept_doorbell(void)
 	/* The vectors are re-sent by set_vectors() whenever a front-end
 	 * comes or goes.
 	 */
-	fd = ivs_server_accept(g.ivs, OWN_ID, x->meta_fd, PEER_ID, x->vec,
+	fd = ivs_server_accept(g.ivs, OWN_ID, x->meta_fd, x->peer_id, x->vec,
 		x->nvec, NULL, 0);
 	if (fd < 0)
 		return;
 	x->db_conn = fd;
-	x->vec_sent = x->nvec > 0;
+	x->peer_live = x->nvec > 0;
 	LOG("VM doorbell device %u connected", (unsigned int)(x - g.ex));
 }
 

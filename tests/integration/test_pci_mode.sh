@@ -76,7 +76,7 @@ dpdk-devbind.py --status-dev net
 echo "== testpmd"
 dpdk-testpmd --lcores=0,1@0 -m 256 --log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=macswap --auto-start --stats-period 5 --no-mlockall \
-	--print-event lsc
+	--total-num-mbufs=8192
 EOF
 # shellcheck disable=SC2046
 qemu_pid=$(bash "$VPCI_TOP/devtools/guest.sh" run --background --name t-pci \

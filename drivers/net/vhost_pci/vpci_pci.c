@@ -56,6 +56,35 @@ struct vpci_pci {
 
 static struct rte_pci_driver vpci_pci_drv;
 
+/* Memory devices some port mapped and claimed (EAL sets a device's driver
+ * before it calls probe, so that field cannot tell them apart).
+ */
+static struct rte_pci_device *vpci_claimed[RTE_VHOST_PCI_MAX_MEMDEVS * 8];
+
+static bool
+vpci_is_claimed(const struct rte_pci_device *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(vpci_claimed); i++)
+		if (vpci_claimed[i] == p)
+			return true;
+	return false;
+}
+
+static int
+vpci_claim(struct rte_pci_device *p, bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(vpci_claimed); i++)
+		if (vpci_claimed[i] == (on ? NULL : p)) {
+			vpci_claimed[i] = on ? p : NULL;
+			return 0;
+		}
+	return -1;
+}
+
 static const char * const vpci_pci_args[] = { "zero_copy", "zc_min_len", NULL };
 
 static bool
@@ -103,17 +132,23 @@ vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
 			internal->port_id, j, d->name);
 		return NULL;
 	}
-	if (p->driver != NULL && p->driver != &vpci_pci_drv) {
+	if (vpci_is_claimed(p)) {
+		VPCI_LOG(ERR, "port %u: memory device %u (%s) is another port's",
+			internal->port_id, j, d->name);
+		return NULL;
+	}
+	if (p->driver != NULL) {
 		VPCI_LOG(ERR, "port %u: memory device %u (%s) is another driver's",
 			internal->port_id, j, d->name);
 		return NULL;
 	}
-	if (p->driver == NULL && rte_pci_map_device(p) != 0) {
+	if (rte_pci_map_device(p) != 0) {
 		VPCI_LOG(ERR, "port %u: memory device %u (%s) cannot be mapped: bind it to uio_pci_generic or vfio-pci",
 			internal->port_id, j, d->name);
 		return NULL;
 	}
 	/* Claimed: EAL skips a probed device, other drivers leave it. */
+	vpci_claim(p, true);
 	p->driver = &vpci_pci_drv;
 	p->device.driver = &vpci_pci_drv.driver;
 	len = p->mem_resource[IVSHMEM_MEM_BAR].len;
@@ -128,8 +163,9 @@ vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
 static void
 vpci_mem_release(struct rte_pci_device *p)
 {
-	if (p == NULL || p->driver != &vpci_pci_drv)
+	if (p == NULL || !vpci_is_claimed(p))
 		return;
+	vpci_claim(p, false);
 	rte_pci_unmap_device(p);
 	p->driver = NULL;
 	p->device.driver = NULL;
@@ -316,8 +352,8 @@ vpci_pci_probe(struct rte_pci_driver *drv __rte_unused,
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return -ENOTSUP;
-	/* A memory device claimed by a port that probed first. */
-	if (pdev->driver == &vpci_pci_drv)
+	/* A memory device claimed by a port that attached first. */
+	if (vpci_is_claimed(pdev))
 		return 0;
 	if (!vpci_pci_is_meta(pdev))
 		return 1;	/* not ours: EAL unmaps it */
