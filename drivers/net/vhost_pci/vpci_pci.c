@@ -108,6 +108,8 @@ vpci_addr_cmp(const struct rte_device *dev, const void *want)
 	return vpci_addr_pack(&p->addr) != *(const uint32_t *)want;
 }
 
+static void vpci_mem_unclaim(struct rte_pci_device *p, bool mapped);
+
 /* A memory device named by the metadata, mapped and claimed by us. */
 static struct rte_pci_device *
 vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
@@ -142,15 +144,25 @@ vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
 			internal->port_id, j, d->name);
 		return NULL;
 	}
+	/* What EAL's probe sets up before it maps a device. Claimed from
+	 * here: EAL skips a probed device, other drivers leave it.
+	 */
+	p->intr_handle = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	p->vfio_req_intr_handle =
+		rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	p->driver = &vpci_pci_drv;
+	p->device.driver = &vpci_pci_drv.driver;
+	if (p->intr_handle == NULL || p->vfio_req_intr_handle == NULL ||
+			vpci_claim(p, true) < 0) {
+		vpci_mem_unclaim(p, false);
+		return NULL;
+	}
 	if (rte_pci_map_device(p) != 0) {
 		VPCI_LOG(ERR, "port %u: memory device %u (%s) cannot be mapped: bind it to uio_pci_generic or vfio-pci",
 			internal->port_id, j, d->name);
+		vpci_mem_unclaim(p, false);
 		return NULL;
 	}
-	/* Claimed: EAL skips a probed device, other drivers leave it. */
-	vpci_claim(p, true);
-	p->driver = &vpci_pci_drv;
-	p->device.driver = &vpci_pci_drv.driver;
 	len = p->mem_resource[IVSHMEM_MEM_BAR].len;
 	if (p->mem_resource[IVSHMEM_MEM_BAR].addr == NULL || len != size) {
 		VPCI_LOG(ERR, "port %u: memory device %u (%s): BAR 2 has 0x%" PRIx64 " bytes, the metadata says 0x%" PRIx64,
@@ -161,14 +173,24 @@ vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
 }
 
 static void
-vpci_mem_release(struct rte_pci_device *p)
+vpci_mem_unclaim(struct rte_pci_device *p, bool mapped)
 {
-	if (p == NULL || !vpci_is_claimed(p))
-		return;
+	if (mapped)
+		rte_pci_unmap_device(p);
 	vpci_claim(p, false);
-	rte_pci_unmap_device(p);
+	rte_intr_instance_free(p->intr_handle);
+	rte_intr_instance_free(p->vfio_req_intr_handle);
+	p->intr_handle = NULL;
+	p->vfio_req_intr_handle = NULL;
 	p->driver = NULL;
 	p->device.driver = NULL;
+}
+
+static void
+vpci_mem_release(struct rte_pci_device *p)
+{
+	if (p != NULL && vpci_is_claimed(p))
+		vpci_mem_unclaim(p, true);
 }
 
 /*
