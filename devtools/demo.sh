@@ -5,14 +5,28 @@
 # net_vhost_pci, a second stock testpmd with net_virtio_user connected to it,
 # traffic looping between them, both sides' rates printed each second.
 #
-# usage: devtools/demo.sh [seconds]   (default 8)
+# usage: devtools/demo.sh [seconds]         (default 8)
+#        devtools/demo.sh --pci [seconds]   (default 15)
+#   --pci: PCI mode. dpdk-vhost-pci-device exports the virtio-user front-end
+#   as a vhost-pci device of stock QEMU devices; a QEMU guest (TCG, so
+#   slow) binds it with dpdk-devbind.py and runs stock testpmd on it.
 set -eu
 . "$(dirname "$0")/common.sh"
 
+pci=0
+if [ "${1:-}" = --pci ]; then
+	pci=1
+	shift
+fi
 secs=${1:-8}
 vpci_setup
 trap vpci_cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ "$pci" = 1 ]; then
+	. "$(dirname "$0")/demo-pci.sh"
+	exit 0
+fi
 
 sock=$VPCI_RUN/demo.sock
 VPCI_SOCKETS=$sock
