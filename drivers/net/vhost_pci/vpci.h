@@ -266,6 +266,7 @@ void vpci_server_unlock(void);
 struct vpci_zc;
 int vpci_zc_attach(struct vpci_queue *q, bool resume);
 void vpci_zc_free(struct vpci_queue *q);
+void vpci_zc_detach(struct vpci_queue *q);
 uint32_t vpci_zc_inflight(const struct vpci_queue *q);
 uint16_t vpci_zc_drain(struct vpci_queue *q, uint16_t used, uint16_t room);
 bool vpci_zc_busy(const struct vpci_queue *q, uint16_t head);

@@ -139,6 +139,8 @@ vpci_queue_stop(struct pmd_internal *internal, struct vpci_queue *q,
 		drv->vring[q->vring_idx].last_avail_idx = avail;
 		drv->vring[q->vring_idx].last_used_idx = used;
 		drv->vring[q->vring_idx].gen = gen;
+		if (q->zc_active)
+			vpci_zc_detach(q);
 	}
 	q->attempted = false;
 	/* The kick fd goes with the peer. */

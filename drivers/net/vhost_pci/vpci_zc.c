@@ -34,10 +34,35 @@
 /* Pieces one lent packet may have; a chain of more is copied. */
 #define VPCI_ZC_MAX_SEGS	16
 
+/*
+ * vdev mode: one library reference on the BAR window per attach, shared by
+ * the attach and every mbuf it lends, so the burst never calls into the
+ * library. The last one to let go releases the window. A PCI BAR stays
+ * mapped for the port's life and needs none.
+ */
+struct vpci_hold {
+	void *lib;		/* rte_vhost_pci_dev_bar_hold() */
+	uint32_t refcnt;	/* the attach's, and one per lent mbuf */
+};
+
+static void
+vpci_hold_put(struct vpci_hold *h)
+{
+	if (h == NULL)
+		return;
+	/* Pairs with itself: every access through a reference happens
+	 * before that reference is dropped.
+	 */
+	if (__atomic_sub_fetch(&h->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	rte_vhost_pci_bar_release(h->lib);
+	rte_free(h);
+}
+
 struct vpci_zc_slot {
 	struct rte_mbuf_ext_shared_info shinfo;
 	struct vpci_zc *zc;
-	void *hold;		/* the mbuf's reference on the BAR */
+	struct vpci_hold *hold;	/* the mbuf's reference on the BAR */
 	uint16_t head;		/* split: head index; packed: buffer id */
 	uint16_t ndesc;		/* packed: ring descriptors it took */
 	uint16_t gen;		/* attach generation that lent it, 0: free */
@@ -46,6 +71,7 @@ struct vpci_zc_slot {
 struct vpci_zc {
 	struct rte_ring *done;	/* (gen << 16 | head), multi-producer */
 	struct vpci_zc_slot *slot;
+	struct vpci_hold *hold;	/* this attach's, or NULL */
 	uint32_t size;		/* slots: the vring size */
 	uint16_t gen;		/* current attach; never 0 */
 	uint32_t inflight;	/* mbufs out, atomic */
@@ -58,7 +84,7 @@ vpci_zc_free_cb(void *addr __rte_unused, void *opaque)
 {
 	struct vpci_zc_slot *s = opaque;
 	struct vpci_zc *zc = s->zc;
-	void *hold = s->hold;
+	struct vpci_hold *hold = s->hold;
 	uintptr_t v = ((uintptr_t)s->gen << 16) | s->head;
 
 	/* Cannot fail: the ring holds twice the slots, and each slot is
@@ -67,7 +93,7 @@ vpci_zc_free_cb(void *addr __rte_unused, void *opaque)
 	rte_ring_mp_enqueue(zc->done, (void *)v);
 	/* Pairs with the acquire in vpci_zc_idle(). */
 	__atomic_sub_fetch(&zc->inflight, 1, __ATOMIC_RELEASE);
-	rte_vhost_pci_bar_release(hold);
+	vpci_hold_put(hold);
 }
 
 static bool
@@ -118,7 +144,31 @@ vpci_zc_attach(struct vpci_queue *q, bool resume)
 		zc->gen = zc->gen == UINT16_MAX ? 1 : zc->gen + 1;
 	zc->cap = size / 2;	/* the peer's TX ring never starves */
 	zc->iova_va = rte_eal_iova_mode() == RTE_IOVA_VA;
+	vpci_hold_put(zc->hold);
+	zc->hold = NULL;
+	if (q->internal->dev != NULL) {
+		zc->hold = rte_zmalloc("vpci_hold", sizeof(*zc->hold), 0);
+		if (zc->hold == NULL)
+			return -1;
+		zc->hold->lib = rte_vhost_pci_dev_bar_hold(q->internal->dev);
+		zc->hold->refcnt = 1;
+		if (zc->hold->lib == NULL) {
+			rte_free(zc->hold);
+			zc->hold = NULL;
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/* The ring stopped: the attach lets go of the BAR; lent mbufs keep it. */
+void
+vpci_zc_detach(struct vpci_queue *q)
+{
+	if (q->zc == NULL)
+		return;
+	vpci_hold_put(q->zc->hold);
+	q->zc->hold = NULL;
 }
 
 /* Port close. Slots an application mbuf still points at are leaked, not
@@ -131,6 +181,7 @@ vpci_zc_free(struct vpci_queue *q)
 
 	if (zc == NULL)
 		return;
+	vpci_zc_detach(q);
 	if (!vpci_zc_idle(zc)) {
 		VPCI_LOG(WARNING, "port %u rxq %u: %u zero-copy mbufs still out; their slots stay allocated",
 			q->internal->port_id, q->qid,
@@ -232,16 +283,9 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 	seg[0] = m;
 	if (n > 1 && rte_pktmbuf_alloc_bulk(q->mp, &seg[1], n - 1) != 0)
 		return false;
-	/* vdev mode: the window outlives the device while lent; a PCI BAR
-	 * stays mapped for the port's life.
-	 */
-	s->hold = q->internal->dev != NULL ?
-		rte_vhost_pci_dev_bar_hold(q->internal->dev) : NULL;
-	if (s->hold == NULL && q->internal->dev != NULL) {
-		if (n > 1)
-			rte_pktmbuf_free_bulk(&seg[1], n - 1);
-		return false;
-	}
+	s->hold = zc->hold;
+	if (s->hold != NULL)
+		__atomic_add_fetch(&s->hold->refcnt, 1, __ATOMIC_RELAXED);
 	s->zc = zc;
 	s->head = head;
 	s->ndesc = ndesc;
