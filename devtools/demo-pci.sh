@@ -26,13 +26,14 @@ vpci_bg "$d" "" "$VPCI_BUILD/app/vhost-pci-device/dpdk-vhost-pci-device" \
 wait_for 20 [ -S "$sock" ] || { cat "$d"; vpci_die "dpdk-vhost-pci-device did not start"; }
 
 # The front-end: stock virtio-user, one 512 MiB memory file (a power of
-# two, as a memory device needs). Its first bursts wait in its TX ring
-# until the guest's port attaches; from then on packets loop.
+# two, as a memory device needs), forwarding what comes back. The guest
+# puts the first bursts on the wire: testpmd flushes its RX queues when
+# forwarding starts, so a burst sent before would be lost.
 # shellcheck disable=SC2086
 vpci_bg "$b" vpci-demo-b "$TESTPMD" -l 0-1 --main-lcore 1 \
 	--file-prefix=vpci-demo-b -m 512 --no-pci --single-file-segments \
 	--vdev "net_virtio_user0,path=$sock" -- \
-	--forward-mode=io --auto-start --tx-first --stats-period 1
+	--forward-mode=io --auto-start --stats-period 1
 wait_for 30 [ -s "$args" ] || { cat "$d"; vpci_die "the front-end did not become ready"; }
 echo "QEMU arguments for the guest (from $args):"
 cat "$args"
@@ -43,7 +44,7 @@ for d in $(lspci -D -n -d 1af4:1110 | awk '{print $1}'); do
 done
 dpdk-devbind.py --status-dev net
 dpdk-testpmd --lcores=0,1@0 -m 256 --log-level=pmd.net.vhost_pci:info -- \
-	--forward-mode=macswap --auto-start --stats-period 1 --no-mlockall \
+	--forward-mode=macswap --auto-start --tx-first --stats-period 1 --no-mlockall \
 	--total-num-mbufs=8192
 GEOF
 # shellcheck disable=SC2046

@@ -11,7 +11,7 @@
 # replacement of its peer's vectors, and starts testpmd with the project's
 # PMD autoloaded. Runs as root; about a minute under TCG.
 #
-# usage: tests/integration/guest_ivshmem_smoke.sh [fresh|set|remove]
+# usage: tests/integration/test_guest_ivshmem.sh [fresh|set|remove]
 #   how ivs_smoke changes the peer's vectors half-way (see ivs_smoke.c);
 #   default fresh: "set" and "remove" send a removal, after which QEMU 7.2
 #   frees the peer's vector array but keeps using it (heap corruption, an

@@ -167,6 +167,8 @@ vpci_mem_claim(struct pmd_internal *internal, uint32_t j, uint32_t addr,
 	if (p->mem_resource[IVSHMEM_MEM_BAR].addr == NULL || len != size) {
 		VPCI_LOG(ERR, "port %u: memory device %u (%s): BAR 2 has 0x%" PRIx64 " bytes, the metadata says 0x%" PRIx64,
 			internal->port_id, j, d->name, len, size);
+		/* Let it go: a corrected page may name it again. */
+		vpci_mem_unclaim(p, true);
 		return NULL;
 	}
 	return p;
