@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -548,6 +549,17 @@ parse(int argc, char **argv)
 }
 
 static void
+remove_rundir(const char *dir)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/dpdk_telemetry.v2", dir);
+	unlink(path);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		LOG("%s left behind: %s", dir, strerror(errno));
+}
+
+static void
 accept_doorbell(void)
 {
 	struct export *x = NULL;
@@ -583,9 +595,14 @@ accept_doorbell(void)
 int
 main(int argc, char **argv)
 {
+	/* No hugepages, no PCI, no files under /var/run/dpdk: EAL only
+	 * carries the library's control thread and logs.
+	 */
 	char prefix[64];
 	char *eal_argv[] = { argv[0], "-l", "0", "--no-huge", "-m", "64",
-		"--no-pci", prefix, "--log-level", "lib.eal:error", NULL };
+		"--no-pci", "--no-shconf", prefix, "--log-level",
+		"lib.eal:error", NULL };
+	char rundir[PATH_MAX];
 	uint32_t e;
 	int ret;
 
@@ -593,13 +610,13 @@ main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	/* The library runs its control thread under EAL; no PMD is used. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vhost-pci-device-%d",
 		(int)getpid());
 	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
 		LOG("EAL init failed");
 		return 1;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	for (e = 0; e < g.nexports; e++)
 		if (export_init(&g.ex[e]) < 0) {
 			LOG("cannot create the metadata memory: %s", strerror(errno));
@@ -640,5 +657,7 @@ main(int argc, char **argv)
 	rte_vhost_pci_server_unregister(g.socket);
 	ivs_server_destroy(g.ivs);
 	rte_eal_cleanup();
+	/* Our own runtime directory: only the telemetry socket was in it. */
+	remove_rundir(rundir);
 	return 0;
 }
