@@ -11,7 +11,9 @@
 #   devtools/guest.sh build
 #	Builds $VPCI_RUN/guest/vmlinuz and initrd.gz (cached; the kernel
 #	packages are kept in $VPCI_GUEST_CACHE, so rebuilds are offline).
-#	The project's PMD is taken from $VPCI_BUILD: build it first.
+#	The project's PMD is taken from $VPCI_GUEST_BUILD (default
+#	$VPCI_BUILD): build it first. An ASan build's PMD cannot load in
+#	the guest's uninstrumented testpmd: give a plain build there.
 #   devtools/guest.sh run [options] --script FILE [-- extra qemu args...]
 #	Boots the guest; it runs FILE with sh as root, prints
 #	"GUEST-RESULT: <exit code>" and powers off. The console goes to stdout
@@ -42,10 +44,14 @@
 # net_vhost_pci (no -d needed); uio and uio_pci_generic are loaded; vfio-pci
 # and virtio modules are there for modprobe; hugepages are on /dev/hugepages.
 set -eu
+# devtools/test.sh --sanitize preloads the sanitizer runtimes for our
+# programs; QEMU, cpio and the rest of this are not ours.
+unset LD_PRELOAD
 . "$(dirname "$0")/common.sh"
 SELF=$(readlink -f "$0")
 
 GUEST_DIR=$VPCI_RUN/guest
+GUEST_PMD_BUILD=${VPCI_GUEST_BUILD:-$VPCI_BUILD}
 # Not under /run: that is a tmpfs, and the kernel packages should survive a
 # reboot of the host.
 VPCI_GUEST_CACHE=${VPCI_GUEST_CACHE:-/var/cache/vhost-pci-guest}
@@ -341,14 +347,14 @@ guest_base() {
 # looks, not into the PMD directory, where EAL would dlopen it on its own.
 guest_initrd() {
 	local out=$GUEST_DIR/initrd.gz base=$GUEST_DIR/base.cpio.gz f newer=0
-	local pmds=("$VPCI_BUILD"/drivers/librte_net_vhost_pci.so*)
-	local libs=("$VPCI_BUILD"/lib/librte_vhost_pci.so*)
-	[ -f "$VPCI_BUILD/drivers/librte_net_vhost_pci.so" ] ||
-		vpci_die "no $VPCI_BUILD/drivers/librte_net_vhost_pci.so: build the project first (ninja -C $VPCI_BUILD)"
+	local pmds=("$GUEST_PMD_BUILD"/drivers/librte_net_vhost_pci.so*)
+	local libs=("$GUEST_PMD_BUILD"/lib/librte_vhost_pci.so*)
+	[ -f "$GUEST_PMD_BUILD/drivers/librte_net_vhost_pci.so" ] ||
+		vpci_die "no $GUEST_PMD_BUILD/drivers/librte_net_vhost_pci.so: build the project first (ninja -C $GUEST_PMD_BUILD)"
 	# A stamp names the build the image holds: switching VPCI_BUILD (to
 	# an ASan build, say) must bring that build's PMD in, old or not.
 	if [ ! -f "$out" ] || [ "$base" -nt "$out" ] ||
-			[ "$(cat "$GUEST_DIR/pmd.from" 2> /dev/null)" != "$VPCI_BUILD" ]; then
+			[ "$(cat "$GUEST_DIR/pmd.from" 2> /dev/null)" != "$GUEST_PMD_BUILD" ]; then
 		newer=1
 	fi
 	for f in "${pmds[@]}" "${libs[@]}"; do
@@ -372,7 +378,7 @@ guest_initrd() {
 		gzip -1 > "$GUEST_DIR/pmd.cpio.gz"
 	cat "$base" "$GUEST_DIR/pmd.cpio.gz" > "$out.tmp"
 	mv "$out.tmp" "$out"
-	echo "$VPCI_BUILD" > "$GUEST_DIR/pmd.from"
+	echo "$GUEST_PMD_BUILD" > "$GUEST_DIR/pmd.from"
 	rm -rf "$stage" "$GUEST_DIR/pmd.cpio.gz"
 }
 
