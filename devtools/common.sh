@@ -19,10 +19,11 @@ TESTPMD=${TESTPMD:-/usr/bin/dpdk-testpmd}
 vpci_log() { printf '==> %s\n' "$*" >&2; }
 vpci_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# apt packages, DPDK pinned to 22.11 whatever other suites apt can see.
+# apt packages (default $VPCI_PKGS, else the ones named), DPDK pinned to
+# 22.11 whatever other suites apt can see.
 vpci_install_deps() {
 	local missing="" p
-	for p in $VPCI_PKGS; do
+	for p in ${*:-$VPCI_PKGS}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 			missing="$missing $p"
 	done
@@ -200,4 +201,19 @@ vpci_cleanup() {
 # Rates from the last statistics block testpmd printed for port 0.
 vpci_rates() {
 	awk '/Rx-pps:/ {rx=$2} /Tx-pps:/ {tx=$2} END {printf "Rx-pps %10s  Tx-pps %10s", rx+0, tx+0}' "$1"
+}
+
+# vpci_show_rates SECONDS TITLE-A LOG-A TITLE-B LOG-B: both sides' rates
+# once a second, then their RX totals; fails when either side got none.
+vpci_show_rates() {
+	local secs=$1 ta=$2 a=$3 tb=$4 b=$5 i rx_a rx_b
+	printf '%-4s  %-44s  %s\n' "s" "$ta" "$tb"
+	for i in $(seq "$secs"); do
+		sleep 1
+		printf '%-4s  %-44s  %s\n' "$i" "$(vpci_rates "$a")" "$(vpci_rates "$b")"
+	done
+	rx_a=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$a")
+	rx_b=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$b")
+	echo "total RX: $rx_a and $rx_b packets"
+	[ "$rx_a" -gt 0 ] && [ "$rx_b" -gt 0 ]
 }

@@ -57,14 +57,7 @@ sed -n '/Network devices using DPDK-compatible driver/,/^$/p' "$g"
 grep -m1 'Probe PCI driver: net_vhost_pci' "$g" || true
 grep -m1 'peer connected' "$g" || true
 
-printf '%-4s  %-44s  %s\n' "s" "net_vhost_pci in the guest (macswap)" \
-	"net_virtio_user on the host (io)"
-for i in $(seq "$secs"); do
-	sleep 1
-	printf '%-4s  %-44s  %s\n' "$i" "$(vpci_rates "$g")" "$(vpci_rates "$b")"
-done
-rx_g=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$g")
-rx_b=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$b")
-echo "total RX: guest net_vhost_pci $rx_g packets, host net_virtio_user $rx_b packets"
-[ "$rx_g" -gt 0 ] && [ "$rx_b" -gt 0 ] || vpci_die "no traffic (logs: $g $b $d)"
+vpci_show_rates "$secs" "net_vhost_pci in the guest (macswap)" "$g" \
+	"net_virtio_user on the host (io)" "$b" ||
+	vpci_die "no traffic (logs: $g $b $d)"
 echo "logs: $g $b $d"

@@ -52,14 +52,7 @@ vpci_bg "$b" vpci-demo-b "$TESTPMD" -l 0-1 --main-lcore 1 \
 vpci_wait_log "$b" 'forwards packets' 20 ||
 	{ cat "$b"; vpci_die "testpmd with net_virtio_user did not start"; }
 
-printf '%-4s  %-44s  %s\n' "s" "net_vhost_pci (testpmd A, macswap)" \
-	"net_virtio_user (testpmd B, io)"
-for i in $(seq "$secs"); do
-	sleep 1
-	printf '%-4s  %-44s  %s\n' "$i" "$(vpci_rates "$a")" "$(vpci_rates "$b")"
-done
-rx_a=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$a")
-rx_b=$(awk '/RX-packets:/ {v=$2} END {print v+0}' "$b")
-echo "total RX: net_vhost_pci $rx_a packets, net_virtio_user $rx_b packets"
-[ "$rx_a" -gt 0 ] && [ "$rx_b" -gt 0 ] || vpci_die "no traffic (logs: $a $b)"
+vpci_show_rates "$secs" "net_vhost_pci (testpmd A, macswap)" "$a" \
+	"net_virtio_user (testpmd B, io)" "$b" ||
+	vpci_die "no traffic (logs: $a $b)"
 echo "logs: $a $b"

@@ -69,23 +69,8 @@ usage() {
 }
 
 guest_deps() {
-	local missing="" p
-	for p in $GUEST_PKGS dpdk; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	[ "$(id -u)" = 0 ] || vpci_die "missing packages:$missing (run as root to install)"
-	vpci_log "installing:$missing"
-	apt-get update -q >&2 || vpci_die "apt-get update failed"
 	# The guest runs the host's DPDK, which the project pins to 22.11.
-	local args=()
-	for p in $missing; do
-		[ "$p" = dpdk ] && p="dpdk=22.11.*"
-		args+=("$p")
-	done
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${args[@]}" >&2 ||
-		vpci_die "apt-get install failed"
+	vpci_install_deps $GUEST_PKGS dpdk
 }
 
 # The kernel comes from the archive, not from the host's /boot: the host may
