@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -63,6 +64,7 @@
 
 struct memdev {
 	int fd;			/* the library's region fd */
+	int keep;		/* our dup, named in the QEMU arguments */
 	dev_t st_dev;
 	ino_t st_ino;
 	uint64_t size;		/* BAR size: a power of two */
@@ -77,6 +79,7 @@ struct export {
 	struct memdev mem[MAX_MEM];
 	int db_conn;		/* the VM's doorbell connection, or -1 */
 	int dummy_fd;		/* vector of a ring without a call fd */
+	char args[2048];	/* its QEMU arguments, once shown */
 	uint32_t nvec;
 	int vec[RTE_VHOST_PCI_MAX_VRINGS];
 	uint16_t peer_id;	/* of the current vectors; 0: none yet */
@@ -309,17 +312,18 @@ show_qemu_args(uint32_t e)
 {
 	struct export *x = &g.ex[e];
 	FILE *f = NULL;
-	char buf[4096];
+	char *buf = x->args;
+	size_t size = sizeof(x->args);
 	int len, k;
 	uint32_t j;
 
-	len = snprintf(buf, sizeof(buf),
+	len = snprintf(buf, size,
 		"-chardev socket,id=vpci%udb,path=%s -device ivshmem-doorbell,chardev=vpci%udb,vectors=%u,addr=0x%x",
 		e, g.doorbell, e, 2u * g.queues, slot_of(e, 0));
-	for (j = 0; j < x->nmem && len < (int)sizeof(buf); j++)
-		len += snprintf(buf + len, sizeof(buf) - len,
+	for (j = 0; j < x->nmem && len < (int)size; j++)
+		len += snprintf(buf + len, size - len,
 			" -object memory-backend-file,id=vpci%um%u,mem-path=/proc/%d/fd/%d,size=%" PRIu64 ",share=on -device ivshmem-plain,memdev=vpci%um%u,addr=0x%x",
-			e, j, (int)getpid(), x->mem[j].fd, x->mem[j].size, e, j,
+			e, j, (int)getpid(), x->mem[j].keep, x->mem[j].size, e, j,
 			slot_of(e, 1 + j));
 	printf("qemu-args %u: %s\n", e, buf);
 	fflush(stdout);
@@ -330,7 +334,15 @@ show_qemu_args(uint32_t e)
 		if (k > 0 && (size_t)k < sizeof(tmp))
 			f = fopen(tmp, "w");
 		if (f != NULL) {
-			fprintf(f, "%s\n", buf);
+			const char *sep = "";
+
+			/* Every export shown so far: the VM needs them all. */
+			for (k = 0; k < (int)g.nexports; k++)
+				if (g.ex[k].shown || k == (int)e) {
+					fprintf(f, "%s%s", sep, g.ex[k].args);
+					sep = " ";
+				}
+			fprintf(f, "\n");
 			fclose(f);
 			if (rename(tmp, g.qemu_args) < 0)
 				LOG("cannot write %s: %s", g.qemu_args, strerror(errno));
@@ -381,8 +393,22 @@ new_device(struct rte_vhost_pci_device *dev)
 			return -EXDEV;
 		}
 	}
+	/* The VM opens /proc/<pid>/fd/<keep> whenever it starts: our own dup
+	 * outlives the front-end's connection.
+	 */
+	for (j = 0; j < nmem; j++) {
+		mem[j].keep = x->shown ? x->mem[j].keep :
+			fcntl(mem[j].fd, F_DUPFD_CLOEXEC, 0);
+		if (mem[j].keep < 0) {
+			LOG("%s: cannot keep a memory fd: %s", g.socket,
+				strerror(errno));
+			while (!x->shown && j-- > 0)
+				close(mem[j].keep);
+			return -EMFILE;
+		}
+	}
 	for (j = 0; j < nmem; j++)
-		x->mem[j] = mem[j];	/* the current fds */
+		x->mem[j] = mem[j];
 	x->nmem = nmem;
 	x->dev = dev;
 	set_vectors(x, dev);
