@@ -44,22 +44,25 @@ mkdir -p "$out"
 
 passed=0
 failed=0
+skipped=0
 run() {
-	local name=$1 log="$out/$1.log" rc p f
+	local name=$1 log="$out/$1.log" rc p f k
 	shift
 	case "$name" in *"$filter"*) ;; *) return ;; esac
 	vpci_log "$name"
 	"$@" > "$log" 2> "$log.err"
 	rc=$?
-	grep -E '^(not )?ok - ' "$log"
+	grep -E '^((not )?ok - |# SKIP )' "$log"
 	p=$(grep -c '^ok - ' "$log")
 	f=$(grep -c '^not ok - ' "$log")
+	k=$(grep -c '^# SKIP ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with status $rc (see $log.err)"
 		f=1
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + k))
 }
 
 run unit-msg "$VPCI_BUILD/tests/test_vhost_pci_msg"
@@ -107,5 +110,5 @@ if [ "$sanitize" = 1 ]; then
 	fi
 fi
 echo "logs in $out"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
