@@ -1055,9 +1055,11 @@ static const struct bad_case bad_cases[] = {
 		false },
 	{ C14 "version 3 message after a version 1 message", bad_v3_after_v1,
 		false },
-	{ "IN_BAND_NOTIFICATIONS without BACKEND_REQ (seed 003)",
+	{ "IN_BAND_NOTIFICATIONS without BACKEND_REQ"
+		" (today's vhost-user specification)",
 		bad_inband_without_backend_req, false },
-	{ "STANDALONE without STATUS (seed 004)",
+	{ "STANDALONE without STATUS"
+		" (the STANDALONE and GET_BACKEND_SPECS RFC)",
 		bad_standalone_without_status, false },
 	{ C14 "GET_BACKEND_SPECS before STANDALONE was negotiated",
 		bad_backend_specs_without_standalone, false },

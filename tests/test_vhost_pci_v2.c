@@ -3,8 +3,8 @@
  */
 
 /*
- * Unit tests of the vhost-pci extension: vhost-user header version 0x02
- * (seed 000), server side and client side.
+ * Unit tests of the vhost-pci extension (the vhost-user extension for
+ * vhost-pci): vhost-user header version 0x02, server side and client side.
  *
  * Server side: the test plays the client on one end of a socketpair and
  * drives the library's end with vhost_pci_conn_process(); no EAL, no

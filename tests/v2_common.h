@@ -16,8 +16,10 @@
 #include "vhost_pci_private.h"
 
 /*
- * Wire values from the specifications (seeds 000 and 002/003), not from
- * the library, so that a wrong library constant shows.
+ * Wire values from the specifications (the vhost-user extension for
+ * vhost-pci, the 2015 vhost-user specification and today's vhost-user
+ * specification), not from the library, so that a wrong library constant
+ * shows.
  */
 #define V1			0x1u
 #define V2			0x2u

@@ -3,7 +3,8 @@
  */
 
 /*
- * dpdk-vhost-pci-client: plays the client QEMU of the vhost-pci seed.
+ * dpdk-vhost-pci-client: plays the client QEMU of the vhost-user extension
+ * for vhost-pci.
  *
  * It accepts one stock vhost-user front-end (net_virtio_user, QEMU) over
  * version 0x01 and speaks version 0x02 to a vhost-pci server on its behalf:
@@ -52,7 +53,9 @@
 #define SET_STATUS		39u
 #define GET_STATUS		40u
 #define GET_BACKEND_SPECS	41u
-/* v1 ids whose number means an extension message in v2 (seed 000). */
+/* v1 ids whose number means an extension message in v2 (the vhost-pci
+ * extension).
+ */
 #define V2_EXT_FIRST		20u
 #define V2_EXT_LAST		24u
 #define STATUS_DRIVER_OK	0x4u

@@ -13,8 +13,9 @@
  * synchronous. While a client waits for a reply, the server may send
  * requests of its own (SET_RX_QUEUE_GSI, SET_PVI_SENDER_UUID,
  * SET_PEER_CONNECTION); they are told apart by the reply flag, handed to
- * the callbacks and answered before the wait goes on (seed 000's
- * "asynchronous client read"). Not thread-safe: one thread per client.
+ * the callbacks and answered before the wait goes on (the "asynchronous
+ * client read" of the vhost-user extension for vhost-pci). Not thread-safe:
+ * one thread per client.
  */
 
 #include <stdbool.h>

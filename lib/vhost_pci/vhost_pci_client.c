@@ -236,7 +236,7 @@ client_server_request(struct rte_vhost_pci_client *c,
 			ops->rx_queue_gsi(c, gsi, n, c->ctx) : 0;
 		break;
 	case VHOST_PCI_SET_PEER_CONNECTION:
-		/* A server may only disconnect (seed 000). */
+		/* A server may only disconnect (the vhost-pci extension). */
 		memcpy(&v, m->payload, sizeof(v));
 		if (m->size != sizeof(v) || v != VHOST_PCI_PEER_DISCONNECT)
 			return -EPROTO;

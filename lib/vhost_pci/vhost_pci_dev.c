@@ -5,10 +5,11 @@
 /*
  * Device model: one BAR window per front-end device.
  *
- * The window is reserved PROT_NONE at twice the peer's memory (seed 001:
- * room for hot-add), the metadata page is mapped at offset 0 and each
- * region's fd is mapped MAP_SHARED|MAP_FIXED behind it, aligned to the fd's
- * page size so hugepage-backed memory stays on hugepage boundaries.
+ * The window is reserved PROT_NONE at twice the peer's memory (the vhost-pci
+ * device model RFC: room for hot-add), the metadata page is mapped at
+ * offset 0 and each region's fd is mapped MAP_SHARED|MAP_FIXED behind it,
+ * aligned to the fd's page size so hugepage-backed memory stays on hugepage
+ * boundaries.
  *
  * Security model: region fields come from the peer. They are checked for
  * overflow, overlap and against the fd's real size before anything is
@@ -347,7 +348,9 @@ bar_build(struct vhost_pci_bar *bar, const struct vhost_pci_mem_region *r,
 		plan[i].bar_off = cur;
 		cur += plan[i].map_len;
 	}
-	/* Twice what the peer has, for hot-add (seed 001). */
+	/* Twice what the peer has, for hot-add (the vhost-pci device model
+	 * RFC).
+	 */
 	size = RTE_ALIGN_CEIL(2 * cur, align);
 	bar->base = window_reserve(size, align);
 	if (bar->base == NULL)
@@ -688,7 +691,8 @@ window_drain(const struct rte_vhost_pci_device *dev)
 }
 
 /* Peer channel destroyed: stop the driver, let lent buffers come back,
- * unmap (seed 000: the reply means the channel is gone).
+ * unmap (the vhost-user extension for vhost-pci: the reply means the channel
+ * is gone).
  */
 void
 vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev)
@@ -700,7 +704,9 @@ vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev)
 
 /* ---- API ---- */
 
-/* This side's sender UUID for PVI (seed 000); random unless set. */
+/* This side's sender UUID for PVI (the vhost-pci extension); random unless
+ * set.
+ */
 uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
 
 RTE_INIT(vhost_pci_uuid_init)

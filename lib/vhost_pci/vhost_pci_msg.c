@@ -226,7 +226,9 @@ h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	return set_mem_table(conn, msg, msg->payload.raw, msg->size);
 }
 
-/* v2: the 128-bit UUID of the memory's owner comes first (seed 000). */
+/* v2: the 128-bit UUID of the memory's owner comes first (the vhost-user
+ * extension for vhost-pci).
+ */
 static int
 h_set_mem_table_v2(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
@@ -447,7 +449,9 @@ h_set_backend_req_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	return VH_OK;
 }
 
-/* In-band kick: the ring is started as by its kick fd (seed 003). */
+/* In-band kick: the ring is started as by its kick fd (today's vhost-user
+ * specification).
+ */
 static int
 h_vring_kick(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
@@ -477,8 +481,9 @@ h_get_protocol_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	return VH_OK;
 }
 
-/* Features that need others (seed 003: in-band notifications; seed 004:
- * standalone). The spec's remedy for a violation is closing.
+/* Features that need others (today's vhost-user specification: in-band
+ * notifications; the STANDALONE and GET_BACKEND_SPECS RFC: standalone).
+ * The spec's remedy for a violation is closing.
  */
 static bool
 pfeature_deps_missing(struct vhost_pci_conn *conn, uint64_t f)
@@ -565,7 +570,7 @@ h_get_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 	return VH_OK;
 }
 
-/* ---- version 0x02: the vhost-pci extension (seed 000) ---- */
+/* ---- version 0x02: the vhost-pci extension ---- */
 
 static int
 h_get_conn_id(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
@@ -753,8 +758,9 @@ req_lookup(uint32_t version, uint32_t request)
 		if (request == VHOST_USER_SET_MEM_TABLE)
 			return &vhost_pci_req_mem_table_v2;
 	}
-	/* v1 keeps seed 003's meanings of 20-24; of those only 21
-	 * (SET_BACKEND_REQ_FD) is in the v1 table.
+	/* v1 keeps the meanings of 20-24 in today's vhost-user
+	 * specification; of those only 21 (SET_BACKEND_REQ_FD) is in the
+	 * v1 table.
 	 */
 	if (vhost_pci_reqs_v1[request].handler == NULL)
 		return NULL;

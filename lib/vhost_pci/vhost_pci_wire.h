@@ -7,8 +7,10 @@
 
 /**
  * @file
- * vhost-user wire format, version 0x01 (seed 002/003) and the vhost-pci
- * extension, version 0x02 (seed 000). Wire format only: no state, no logic.
+ * vhost-user wire format, version 0x01 (the 2015 vhost-user specification
+ * and today's vhost-user specification) and the vhost-pci extension, version
+ * 0x02 (the vhost-user extension for vhost-pci). Wire format only: no state,
+ * no logic.
  *
  * All fields are in host byte order, as the specification says. The request
  * always travels as a uint32_t: the peer controls it, so it is never an enum.
@@ -50,9 +52,11 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 #define VHOST_PCI_CONN_ID_ANON		UINT64_MAX
 
 /*
- * Front-end requests. Ids 1-19 are the 2015 set (seed 002); the later ids
- * are today's vhost-user (seed 003/004). Ids 20-24 are listed twice: their
- * meaning depends on the header version (see doc/guides/specs).
+ * Front-end requests. Ids 1-19 are the 2015 set (the 2015 vhost-user
+ * specification); the later ids are today's (today's vhost-user
+ * specification and the STANDALONE and GET_BACKEND_SPECS RFC). Ids 20-24
+ * are listed twice: their meaning depends on the header version (see
+ * doc/guides/specs).
  */
 #define VHOST_USER_GET_FEATURES			1u
 #define VHOST_USER_SET_FEATURES			2u
@@ -73,13 +77,13 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 #define VHOST_USER_GET_QUEUE_NUM		17u
 #define VHOST_USER_SET_VRING_ENABLE		18u
 #define VHOST_USER_SEND_RARP			19u
-/* v1 meanings of 20-24 (seed 003). */
+/* v1 meanings of 20-24 (today's vhost-user specification). */
 #define VHOST_USER_NET_SET_MTU			20u
 #define VHOST_USER_SET_BACKEND_REQ_FD		21u
 #define VHOST_USER_IOTLB_MSG			22u
 #define VHOST_USER_SET_VRING_ENDIAN		23u
 #define VHOST_USER_GET_CONFIG			24u
-/* v2 meanings of 20-24 (seed 000). */
+/* v2 meanings of 20-24 (the vhost-pci extension). */
 #define VHOST_PCI_GET_CONN_ID			20u
 #define VHOST_PCI_SET_DEV_TYPE			21u
 #define VHOST_PCI_SET_PVI_SENDER_UUID		22u
@@ -173,11 +177,13 @@ static_assert(sizeof(struct vhost_pci_mem_table) == 8, "mem table");
 				 sizeof(struct vhost_pci_mem_region))
 static_assert(VHOST_PCI_PAYLOAD_MAX == 280, "largest payload");
 
-/* Back-end requests, on the SET_BACKEND_REQ_FD channel (seed 003). */
+/* Back-end requests, on the SET_BACKEND_REQ_FD channel (today's vhost-user
+ * specification).
+ */
 #define VHOST_USER_BACKEND_VRING_CALL		4u
 #define VHOST_USER_BACKEND_VRING_ERR		5u
 
-/* GET_BACKEND_SPECS reply (seed 004). */
+/* GET_BACKEND_SPECS reply (the STANDALONE and GET_BACKEND_SPECS RFC). */
 struct vhost_pci_backend_specs {
 	uint32_t device_id;
 	uint32_t config_size;
@@ -195,8 +201,8 @@ static_assert(sizeof(struct vhost_pci_backend_specs) == 16, "specs");
 
 /*
  * SET_RX_QUEUE_GSI payload: a 16-bit count, then one GSI per RX queue. The
- * seed leaves the GSI width open; we use 32 bits (a Linux GSI is a u32) and
- * no padding after the count, as the seed draws it.
+ * vhost-pci extension leaves the GSI width open; we use 32 bits (a Linux GSI
+ * is a u32) and no padding after the count, as the extension draws it.
  */
 #define VHOST_PCI_GSI_HDR			2u
 #define VHOST_PCI_GSI_SIZE			4u
