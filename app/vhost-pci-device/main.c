@@ -240,6 +240,11 @@ wait_ack(struct export *x)
 				RTE_VHOST_PCI_DRIVER_F_ATTACHED) ||
 				rte_vhost_pci_driver_acked(x->meta, gen))
 			return true;
+		/* A VM that closed its doorbell device is gone: nobody
+		 * left to answer.
+		 */
+		if (x->db_conn < 0 || ivs_conn_closed(x->db_conn))
+			return true;
 		usleep(1000);
 	}
 	LOG("%s: the VM's driver did not acknowledge generation %u in %d ms",
