@@ -23,10 +23,10 @@
  * at once or held to the end (zero-copy buffers then stay lent across
  * rounds). A last empty RX burst returns freed zero-copy buffers.
  *
- * The queues are set up by hand as vpci_port_attach() and
- * vpci_queue_attach() do; the only library calls of the datapath,
- * rte_vhost_pci_dev_bar_hold() and rte_vhost_pci_bar_release(), are stubs
- * that count holds. EAL runs with --no-huge -m 256 on one lcore, for a
+ * The queues are set up by hand as vpci_ctl.c's attach does; the only
+ * library calls of zero-copy, rte_vhost_pci_dev_bar_hold() (once per
+ * attach) and rte_vhost_pci_bar_release() (when the last lent mbuf or
+ * the ring's stop lets go), are stubs that count holds. EAL runs with --no-huge -m 256 on one lcore, for a
  * 4095-mbuf mempool (held mbufs may exhaust it: TX then sends fewer).
  *
  * Invariants checked (an abort is a finding; ASan/UBSan add theirs):
@@ -611,6 +611,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(vpci_zc_inflight(rxq) == 0,
 		"%u zero-copy mbufs in flight after all were freed",
 		vpci_zc_inflight(rxq));
+	/* The attach's own hold (vpci_zc_attach()) goes when the ring
+	 * stops; every lent mbuf's went back with it.
+	 */
+	vpci_zc_detach(rxq);
 	FUZZ_CHECK(holds == 0, "%d BAR holds not released", holds);
 	FUZZ_CHECK(rte_mempool_avail_count(mp) == NB_MBUF,
 		"%u of %u mbufs in the mempool after the input",
