@@ -136,6 +136,8 @@ export_init(struct export *x)
 	x->meta->version = RTE_VHOST_PCI_META_VERSION;
 	x->meta->bar_size = RTE_VHOST_PCI_META_SIZE;
 	x->meta->dev_type = 1;
+	/* Known before any front-end: the VM's port sizes its queues. */
+	x->meta->nvrings = 2u * g.queues;
 	rte_vhost_pci_meta_write_end(x->meta);
 	return x->dummy_fd < 0 ? -1 : 0;
 }

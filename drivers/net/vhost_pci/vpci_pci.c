@@ -365,6 +365,20 @@ vpci_pci_is_meta(struct rte_pci_device *pdev)
 	return true;
 }
 
+/* Queue pairs the device offers (its nvrings), or the most we take. */
+static uint16_t
+vpci_pci_queues(struct rte_pci_device *pdev)
+{
+	struct rte_vhost_pci_meta meta;
+	uint32_t n;
+
+	if (rte_vhost_pci_meta_snapshot(pdev->mem_resource[IVSHMEM_MEM_BAR].addr,
+			&meta) < 0)
+		return VPCI_MAX_QUEUE_PAIRS;
+	n = meta.nvrings / 2;
+	return n >= 1 && n <= VPCI_MAX_QUEUE_PAIRS ? n : VPCI_MAX_QUEUE_PAIRS;
+}
+
 static int
 vpci_pci_probe(struct rte_pci_driver *drv __rte_unused,
 		struct rte_pci_device *pdev)
@@ -399,7 +413,7 @@ vpci_pci_probe(struct rte_pci_driver *drv __rte_unused,
 	internal->zero_copy = false;	/* see the IOVA note on top */
 	ret = vpci_pci_parse(pdev, internal);
 	if (ret == 0)
-		ret = vpci_port_init(eth_dev, VPCI_MAX_QUEUE_PAIRS);
+		ret = vpci_port_init(eth_dev, vpci_pci_queues(pdev));
 	if (ret < 0) {
 		rte_free(pci);
 		rte_eth_dev_release_port(eth_dev);
