@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "ivshmem_server.h"
+#include "ivs_tool.h"
 
 #define IVS_SMOKE_PATTERN	0x49560000u	/* "IV" in the high half */
 #define IVS_SMOKE_REPLACED	0x52455044u	/* "REPD" */
@@ -54,24 +55,6 @@
 #define PEER_ID			0
 #define FRESH_ID		2
 #define NVEC			2
-
-static volatile sig_atomic_t quit;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 make_eventfds(int *fds, unsigned int n)

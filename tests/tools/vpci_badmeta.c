@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "ivshmem_server.h"
+#include "ivs_tool.h"
 #include "rte_vhost_pci_bar.h"
 
 #define MEM_SIZE	(2u << 20)	/* the memory file: a power of two */
@@ -201,24 +202,6 @@ good_page(struct rte_vhost_pci_meta *m, unsigned int k)
 }
 
 /* ---- the server ---- */
-
-static volatile sig_atomic_t quit;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	quit = 1;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 list_variants(void)
