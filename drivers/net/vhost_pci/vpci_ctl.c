@@ -240,6 +240,7 @@ int
 vpci_ctl_sync(struct pmd_internal *internal)
 {
 	struct rte_vhost_pci_meta *meta = &internal->snap;
+	struct rte_vhost_pci_meta copy;
 	struct rte_vhost_pci_driver *drv;
 	uint32_t gen;
 	int64_t g;
@@ -248,10 +249,12 @@ vpci_ctl_sync(struct pmd_internal *internal)
 
 	if (internal->meta == NULL)
 		return -ENODEV;
-	g = rte_vhost_pci_meta_snapshot(internal->meta, meta);
+	/* A torn copy never replaces the last good one (telemetry reads it). */
+	g = rte_vhost_pci_meta_snapshot(internal->meta, &copy);
 	if (g < 0)
 		return -EAGAIN;	/* the device is busy writing: next time */
 	gen = (uint32_t)g;
+	*meta = copy;
 	if (internal->synced && gen == internal->gen)
 		return internal->attached ? 0 : -ENODEV;
 	drv = rte_vhost_pci_meta_driver(internal->meta);
