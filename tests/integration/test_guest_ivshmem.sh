@@ -17,6 +17,7 @@
 #   frees the peer's vector array but keeps using it (heap corruption, an
 #   abort when QEMU exits), which the last check catches.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
 mode=${1:-fresh}
 
@@ -49,10 +50,7 @@ if ! gcc -O2 -Wall -Wextra -Werror -I "$VPCI_TOP/app/vhost-pci-device" \
 	exit 1
 fi
 t0=$(date +%s.%N)
-if ! bash "$VPCI_TOP/devtools/guest.sh" build > "$LOGS/ivs-smoke-guest-build.log" 2>&1; then
-	not_ok "ivs-smoke: guest image builds" "see $LOGS/ivs-smoke-guest-build.log"
-	exit 1
-fi
+build_guest ivs-smoke "$LOGS/ivs-smoke-guest-build.log"
 build_s=$(echo "$(date +%s.%N) - $t0" | bc)
 
 # hugetlbfs takes no write(2): the marker goes in through a mapping.

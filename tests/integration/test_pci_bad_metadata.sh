@@ -23,6 +23,7 @@
 #   g  memory device size != its real BAR 2      port, refused
 #   h  memory device another port claimed (a's)  port, refused
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
 T=pci-bad-metadata
 tool=$VPCI_RUN/t-badmeta-vpci_badmeta
@@ -51,10 +52,7 @@ if [ "$("$tool" -l | awk '{print $2}' | tr -d ':' | xargs)" != "$VARIANTS" ]; th
 	not_ok "$T: vpci_badmeta's variants are $VARIANTS" "$("$tool" -l)"
 	exit 1
 fi
-if ! bash "$VPCI_TOP/devtools/guest.sh" build > "$LOGS/t-badmeta-guest-build.log" 2>&1; then
-	not_ok "$T: guest image builds" "see $LOGS/t-badmeta-guest-build.log"
-	exit 1
-fi
+build_guest "$T" "$LOGS/t-badmeta-guest-build.log"
 
 db_addr() { printf '0000:00:%02x.0' $((0x10 + 2 * $1)); }
 mem_addr() { printf '0000:00:%02x.0' $((0x11 + 2 * $1)); }

@@ -9,12 +9,9 @@
 #   device naming a fd of the daemon's own that shows the front-end's file
 #   and outlives the front-end's connection (a VM may start later).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
-if ! grep -q hugetlbfs /proc/mounts || [ "$VPCI_EAL_MEM" != "-m 512" ]; then
-	skip pci-device "no hugepages: the front-end's memory must be a file"
-	exit 0
-fi
-DEVICE=$VPCI_BUILD/app/vhost-pci-device/dpdk-vhost-pci-device
+need_memory_files pci-device
 sock=$VPCI_RUN/t-pcidev.sock
 db=$VPCI_RUN/t-pcidev-db.sock
 args=$VPCI_RUN/t-pcidev.qemu-args
@@ -22,10 +19,8 @@ dlog=$LOGS/pci-device-host.log
 rm -f "$args"
 VPCI_SOCKETS="$VPCI_SOCKETS $sock $db"
 
-vpci_bg "$dlog" "" "$DEVICE" --socket "$sock" --doorbell "$db" \
-	--qemu-args "$args" --exports 2
+start_device "pci-device: listens" "$dlog" "$sock" "$db" "$args" --exports 2
 dev_pid=$VPCI_LAST_PID
-wait_for 20 [ -S "$sock" ] || { not_ok "pci-device: listens" "$(tail -3 "$dlog")"; exit 1; }
 
 # frontend NAME MEM: a front-end that sends nothing and stays up.
 frontend() {

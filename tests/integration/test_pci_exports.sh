@@ -16,23 +16,16 @@
 # with one vCPU: 30 to 45 s on a 2-core machine (bounded waits: at most
 # about 5 minutes when something hangs).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
 T=pci-exports
 U2=11111111-2222-4333-8444-555555555555
 COUNT=3000
 SIZE=1000
-t_start=$SECONDS
 
-if ! grep -q hugetlbfs /proc/mounts || [ "$VPCI_EAL_MEM" != "-m 512" ]; then
-	skip "$T" "no hugepages: the front-ends' memory must be files"
-	exit 0
-fi
-if ! bash "$VPCI_TOP/devtools/guest.sh" build > "$LOGS/px-guest-build.log" 2>&1; then
-	not_ok "$T: guest image builds" "see $LOGS/px-guest-build.log"
-	exit 1
-fi
+need_memory_files "$T" "the front-ends' memory must be files"
+build_guest "$T" "$LOGS/px-guest-build.log"
 
-DEVICE=$VPCI_BUILD/app/vhost-pci-device/dpdk-vhost-pci-device
 sock=$VPCI_RUN/t-px.sock
 db=$VPCI_RUN/t-px-db.sock
 fe2sock=$VPCI_RUN/t-px-fe2.sock
@@ -54,17 +47,7 @@ dev_pid=""
 fe1_pid=""
 proxy_pid=""
 fe2_pid=""
-stop_guest() {
-	[ -n "$qemu_pid" ] || return 0
-	if kill "$qemu_pid" 2> /dev/null; then
-		for _ in $(seq 50); do
-			kill -0 "$qemu_pid" 2> /dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$qemu_pid" 2> /dev/null
-	fi
-	qemu_pid=""
-}
+stop_guest() { stop_qemu "$qemu_pid"; qemu_pid=""; }
 cleanup() {
 	local p
 	# The VM maps the front-ends' memory through the daemon's fds: it
@@ -75,43 +58,15 @@ cleanup() {
 		vpci_kill "$p"
 	done
 	vpci_cleanup
-	# The daemon's EAL runtime directory (--file-prefix=vhost-pci-device-PID).
-	[ -n "$dev_pid" ] && rm -rf "/var/run/dpdk/vhost-pci-device-$dev_pid"
 	rm -f "$args" "$args.tmp" "$go" "$gscript"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A guest log without the console's CRs.
-clean() { tr -d '\r' < "$1" 2> /dev/null; }
-# tail_of FILE [N]: the last lines of a log, on one line, for a reason.
-tail_of() { clean "$1" | grep -v '^\s*$' | tail -n "${2:-5}" | tr '\n' '|'; }
-elapsed() { echo $((SECONDS - t_start)); }
-# has FILE REGEX: the log has a line matching (CRs removed).
-has() { clean "$1" | grep -qE "$2"; }
-# alive_wait SECONDS "PIDS" CMD...: until CMD succeeds; gives up at once
-# (after a last try) when one of PIDS is gone, e.g. a qemu that failed.
-alive_wait() {
-	local s=$1 pids=$2 p
-	shift 2
-	for _ in $(seq $((s * 10))); do
-		"$@" && return 0
-		for p in $pids; do
-			kill -0 "$p" 2> /dev/null || { "$@"; return; }
-		done
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---- the daemon ----
-vpci_bg "$dlog" "" "$DEVICE" --socket "$sock" --doorbell "$db" --exports 2 \
-	--qemu-args "$args"
+start_device "$T: the device daemon listens" "$dlog" "$sock" "$db" "$args" \
+	--exports 2
 dev_pid=$VPCI_LAST_PID
-if ! alive_wait 20 "$dev_pid" [ -S "$sock" ]; then
-	not_ok "$T: the device daemon listens" "$(tail_of "$dlog" 3)"
-	exit 1
-fi
 
 # ---- front-end 1: pktcheck, vhost-user v1 ----
 # It is started (and ready) before front-end 2, so it takes export 0.

@@ -12,17 +12,11 @@
 # Then the front-end leaves and comes back with the same memory file; then
 # one with another file is refused, and the guest port stays down.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
-if ! grep -q hugetlbfs /proc/mounts || [ "$VPCI_EAL_MEM" != "-m 512" ]; then
-	skip pci-mode "no hugepages: the front-end's memory must be a file"
-	exit 0
-fi
-if ! bash "$VPCI_TOP/devtools/guest.sh" build > "$LOGS/pci-guest-build.log" 2>&1; then
-	not_ok "pci-mode: guest image builds" "see $LOGS/pci-guest-build.log"
-	exit 1
-fi
+need_memory_files pci-mode
+build_guest pci-mode "$LOGS/pci-guest-build.log"
 
-DEVICE=$VPCI_BUILD/app/vhost-pci-device/dpdk-vhost-pci-device
 sock=$VPCI_RUN/t-pci.sock
 db=$VPCI_RUN/t-pci-db.sock
 args=$VPCI_RUN/t-pci.qemu-args
@@ -33,12 +27,10 @@ fe=${VPCI_PFX}-t-pci-fe
 rm -f "$args" "$go" "$glog"
 VPCI_SOCKETS="$VPCI_SOCKETS $sock $db"
 qemu_pid=""
-stop_guest() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; qemu_pid=""; }
+stop_guest() { stop_qemu "$qemu_pid"; qemu_pid=""; }
 trap 'stop_guest; vpci_cleanup' EXIT
 
-vpci_bg "$dlog" "" "$DEVICE" --socket "$sock" --doorbell "$db" \
-	--qemu-args "$args"
-wait_for 20 [ -S "$sock" ] || { not_ok "pci-mode: device daemon listens" "$(tail -3 "$dlog")"; exit 1; }
+start_device "pci-mode: device daemon listens" "$dlog" "$sock" "$db" "$args"
 
 # The front-end: --huge-unlink=never keeps its memory file (same inode)
 # across a restart, so the VM's memory device still shows it.

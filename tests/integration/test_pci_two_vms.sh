@@ -13,15 +13,11 @@
 # under TCG with one vCPU; 30 to 45 s on a 2-core machine (bounded waits:
 # at most about 4 minutes when something hangs).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
 
 T=pci-two-vms
-t_start=$SECONDS
-if ! bash "$VPCI_TOP/devtools/guest.sh" build > "$LOGS/t-2vm-guest-build.log" 2>&1; then
-	not_ok "$T: guest image builds" "see $LOGS/t-2vm-guest-build.log"
-	exit 1
-fi
+build_guest "$T" "$LOGS/t-2vm-guest-build.log"
 
-DEVICE=$VPCI_BUILD/app/vhost-pci-device/dpdk-vhost-pci-device
 sock=$VPCI_RUN/t-2vm.sock
 db=$VPCI_RUN/t-2vm-db.sock
 args=$VPCI_RUN/t-2vm.qemu-args
@@ -41,58 +37,22 @@ fe_pid=""
 pci_pid=""
 dev_pid=""
 stop_guests() {
-	local p
 	# VM2 first: it maps VM1's memory through the daemon's fds.
-	for p in $pci_pid $fe_pid; do
-		kill "$p" 2> /dev/null || continue
-		for _ in $(seq 50); do
-			kill -0 "$p" 2> /dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2> /dev/null
-	done
+	stop_qemu "$pci_pid" "$fe_pid"
 	pci_pid=""
 	fe_pid=""
 }
 cleanup() {
 	stop_guests
 	vpci_cleanup
-	# The daemon's EAL runtime directory (--file-prefix=vhost-pci-device-PID).
-	[ -n "$dev_pid" ] && rm -rf "/var/run/dpdk/vhost-pci-device-$dev_pid"
 	rm -f "$args" "$args.tmp" "$fscript" "$pscript"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A guest log without the console's CRs.
-clean() { tr -d '\r' < "$1" 2> /dev/null; }
-# tail_of FILE [N]: the last lines of a log, on one line, for a reason.
-tail_of() { clean "$1" | grep -v '^\s*$' | tail -n "${2:-5}" | tr '\n' '|'; }
-elapsed() { echo $((SECONDS - t_start)); }
-# alive_wait SECONDS "PIDS" CMD...: until CMD succeeds; gives up at once
-# (after a last try) when one of PIDS is gone, e.g. a qemu that failed.
-alive_wait() {
-	local s=$1 pids=$2 p
-	shift 2
-	for _ in $(seq $((s * 10))); do
-		"$@" && return 0
-		for p in $pids; do
-			kill -0 "$p" 2> /dev/null || { "$@"; return; }
-		done
-		sleep 0.1
-	done
-	return 1
-}
-# has FILE REGEX: the log has a line matching.
-has() { grep -qE "$2" "$1" 2> /dev/null; }
-
 # ---- the daemon ----
-vpci_bg "$dlog" "" "$DEVICE" --socket "$sock" --doorbell "$db" --qemu-args "$args"
+start_device "$T: the device daemon listens" "$dlog" "$sock" "$db" "$args"
 dev_pid=$VPCI_LAST_PID
-if ! wait_for 20 [ -S "$sock" ]; then
-	not_ok "$T: the device daemon listens" "$(tail_of "$dlog" 3)"
-	exit 1
-fi
 
 # ---- VM1: the front-end ----
 cat > "$fscript" << EOF
