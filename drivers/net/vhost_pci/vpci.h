@@ -218,6 +218,7 @@ struct pmd_internal {
 	bool rx_offload;		/* CSUM or HOST_TSO*: parse RX headers */
 	uint64_t features;		/* acked by the peer */
 	bool closing;			/* leaving its server */
+	bool lsc_pending;		/* PCI: an LSC event to deliver */
 	bool zero_copy;			/* zero_copy= devarg */
 	uint32_t zc_min_len;		/* shorter payloads are copied */
 	bool uuid_pinned;		/* uuid= devarg */

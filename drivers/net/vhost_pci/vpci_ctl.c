@@ -46,8 +46,15 @@ vpci_set_link(struct pmd_internal *internal, bool up)
 	struct rte_eth_link link;
 
 	vpci_link_fill(&link, up);
-	/* 0 means the status changed. */
-	if (rte_eth_linkstatus_set(eth_dev, &link) == 0)
+	/* 0 means the status changed. A PCI port tells the application
+	 * from its alarm once it let go of the port: an LSC callback may
+	 * close the port.
+	 */
+	if (rte_eth_linkstatus_set(eth_dev, &link) != 0)
+		return;
+	if (internal->pci != NULL)
+		internal->lsc_pending = true;
+	else
 		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
 			NULL);
 }
