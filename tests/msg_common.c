@@ -24,7 +24,7 @@
 /* ---- callbacks ---- */
 
 static int
-cb_new_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
+cb_new_device(int vid __rte_unused, void *ctx)
 {
 	struct cb_log *log = ctx;
 
@@ -33,18 +33,18 @@ cb_new_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
 }
 
 static void
-cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
+cb_destroy_device(int vid, void *ctx)
 {
 	struct cb_log *log = ctx;
 
 	log->destroy_device++;
 	if (log->writeback >= 0)
-		rte_vhost_pci_vring_writeback(dev, 0, log->writeback,
+		rte_vhost_pci_vring_writeback(vid, 0, log->writeback,
 			log->writeback);
 }
 
 static void
-cb_vring_state_changed(struct rte_vhost_pci_device *dev __rte_unused,
+cb_vring_state_changed(int vid __rte_unused,
 		uint16_t vring __rte_unused, int enable __rte_unused, void *ctx)
 {
 	struct cb_log *log = ctx;
@@ -75,7 +75,9 @@ fe_init(struct fe *f, uint16_t max_queue_pairs)
 	 */
 	vhost_pci_endpoint_add(&f->ep);
 	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
+	vhost_pci_lock_take();
 	f->c = vhost_pci_conn_create(&f->ep, sv[0]);
+	vhost_pci_lock_release();
 	if (f->c == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -88,8 +90,11 @@ fe_init(struct fe *f, uint16_t max_queue_pairs)
 void
 fe_fini(struct fe *f)
 {
-	if (f->c != NULL)
+	if (f->c != NULL) {
+		vhost_pci_lock_take();
 		vhost_pci_conn_free(f->c);
+		vhost_pci_lock_release();
+	}
 	if (f->sock >= 0)
 		close(f->sock);
 	if (f->mem != NULL)
@@ -153,7 +158,9 @@ fe_ok(struct fe *f, int sent)
 
 	if (sent < 0)
 		return -1;
+	vhost_pci_lock_take();
 	ret = vhost_pci_conn_process(f->c);
+	vhost_pci_lock_release();
 	if (ret < 0 || f->c->dead)
 		return FAIL("request %u (%s) closed the connection",
 			f->last_req, vhost_pci_req_name(V1, f->last_req));
@@ -366,7 +373,7 @@ bringup(struct fe *f, const struct region_spec *s)
 const struct rte_vhost_pci_meta *
 fe_meta(const struct fe *f, uint64_t *bar_size)
 {
-	return (const void *)rte_vhost_pci_dev_bar(&f->c->dev, bar_size);
+	return (const void *)rte_vhost_pci_dev_bar(f->c->dev.vid, bar_size);
 }
 
 /* ---- fd hygiene ---- */

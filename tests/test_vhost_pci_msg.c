@@ -298,7 +298,7 @@ t_get_vring_base(const void *arg)
 		f.log.destroy_device);
 	EXPECT(st.index == 0 && st.num == want,
 		"reply index %u num %u, want 0 %u", st.index, st.num, want);
-	EXPECT(rte_vhost_pci_vring_kickfd(&f.c->dev, 0) < 0,
+	EXPECT(rte_vhost_pci_vring_kickfd(f.c->dev.vid, 0) < 0,
 		"vring 0 still has a kick fd after GET_VRING_BASE");
 	EXPECT(fe_meta(&f, NULL)->status == 0, "metadata status 0x%x",
 		fe_meta(&f, NULL)->status);
@@ -391,15 +391,19 @@ t_inband_call_err(const void *arg __rte_unused)
 		1 | VHOST_USER_VRING_NOFD, NULL, 0)));
 	TRY(fe_ok(&f, send_u64(&f, VHOST_USER_SET_VRING_ERR, V1,
 		1 | VHOST_USER_VRING_NOFD, NULL, 0)));
-	fd = rte_vhost_pci_vring_callfd(&f.c->dev, 1);
+	fd = rte_vhost_pci_vring_callfd(f.c->dev.vid, 1);
 	EXPECT(fd >= 0, "vring 1 has no call fd of the library's");
 	EXPECT(write(fd, &one, sizeof(one)) == sizeof(one), "signal failed");
+	vhost_pci_lock_take();
 	vhost_pci_conn_inband(f.c, 1, false);
+	vhost_pci_lock_release();
 	TRY(chan_read(chan, VHOST_USER_BACKEND_VRING_CALL, 1));
-	fd = rte_vhost_pci_vring_errfd(&f.c->dev, 1);
+	fd = rte_vhost_pci_vring_errfd(f.c->dev.vid, 1);
 	EXPECT(fd >= 0, "vring 1 has no err fd of the library's");
 	EXPECT(write(fd, &one, sizeof(one)) == sizeof(one), "signal failed");
+	vhost_pci_lock_take();
 	vhost_pci_conn_inband(f.c, 1, true);
+	vhost_pci_lock_release();
 	TRY(chan_read(chan, VHOST_USER_BACKEND_VRING_ERR, 1));
 	rc = 0;
 out:
@@ -473,7 +477,9 @@ t_new_device_refused(const void *arg __rte_unused)
 	f.log.new_device_ret = -EBUSY;
 	TRY(bringup_rings(&f, &std_region));
 	TRY(send_status_ok(&f));
+	vhost_pci_lock_take();
 	ret = vhost_pci_conn_process(f.c);
+	vhost_pci_lock_release();
 	EXPECT(ret == -1 && f.c->dead, "connection open after -EBUSY (%d)",
 		ret);
 	EXPECT(f.log.new_device == 1 && f.log.destroy_device == 0,
@@ -1116,7 +1122,9 @@ t_bad(const void *arg)
 
 	TRY(fe_init(&f, bc->qps != 0 ? bc->qps : 1));
 	TRY(bc->send(&f));
+	vhost_pci_lock_take();
 	ret = vhost_pci_conn_process(f.c);
+	vhost_pci_lock_release();
 	EXPECT(ret == -1 && f.c->dead,
 		"connection still open (process returned %d, dead %d)",
 		ret, f.c->dead);
@@ -1198,9 +1206,9 @@ t_fds_live(const void *arg __rte_unused)
 	 * (kept for an exporter: rte_vhost_pci_dev_region_fd()).
 	 */
 	TRY(expect_fds(base, 2 + 4 + 1, "after bring-up"));
-	EXPECT(rte_vhost_pci_dev_region_fd(&f.c->dev, 0, NULL) >= 0,
+	EXPECT(rte_vhost_pci_dev_region_fd(f.c->dev.vid, 0, NULL) >= 0,
 		"the region's fd is not kept");
-	EXPECT(rte_vhost_pci_dev_region_fd(&f.c->dev, 1, NULL) == -1,
+	EXPECT(rte_vhost_pci_dev_region_fd(f.c->dev.vid, 1, NULL) == -1,
 		"a region past the table has an fd");
 	TRY(fe_ok(&f, send_state(&f, VHOST_USER_GET_VRING_BASE, V1, 0, 0)));
 	TRY(fe_reply(&f, VHOST_USER_GET_VRING_BASE, &st, sizeof(st)));

@@ -364,7 +364,7 @@ struct churn_log {
 };
 
 static int
-churn_new_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
+churn_new_device(int vid __rte_unused, void *ctx)
 {
 	struct churn_log *l = ctx;
 
@@ -373,7 +373,7 @@ churn_new_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
 }
 
 static void
-churn_destroy_device(struct rte_vhost_pci_device *dev __rte_unused,
+churn_destroy_device(int vid __rte_unused,
 		void *ctx)
 {
 	struct churn_log *l = ctx;
@@ -382,7 +382,7 @@ churn_destroy_device(struct rte_vhost_pci_device *dev __rte_unused,
 }
 
 static void
-churn_vring_state_changed(struct rte_vhost_pci_device *dev __rte_unused,
+churn_vring_state_changed(int vid __rte_unused,
 		uint16_t vring __rte_unused, int enable __rte_unused,
 		void *ctx __rte_unused)
 {

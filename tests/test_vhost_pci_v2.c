@@ -45,17 +45,17 @@ const uint8_t client_uuid[UUID_LEN] = {
  */
 
 static int
-cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+cb_new_device(int vid, void *ctx)
 {
 	struct cb_log *log = ctx;
 
-	__atomic_store_n(&log->dev, dev, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&log->vid, vid, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&log->new_device, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
 static void
-cb_destroy_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
+cb_destroy_device(int vid __rte_unused, void *ctx)
 {
 	struct cb_log *log = ctx;
 
@@ -63,7 +63,7 @@ cb_destroy_device(struct rte_vhost_pci_device *dev __rte_unused, void *ctx)
 }
 
 static void
-cb_vring_state_changed(struct rte_vhost_pci_device *dev __rte_unused,
+cb_vring_state_changed(int vid __rte_unused,
 		uint16_t vring __rte_unused, int enable __rte_unused,
 		void *ctx __rte_unused)
 {
@@ -188,7 +188,9 @@ fe_open(struct fe *f, struct srv *s, uint32_t ver)
 	f->ver = ver;
 	f->conn_id = ANON;
 	TRYR(new_socketpair(SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, sv));
+	vhost_pci_lock_take();
 	f->c = vhost_pci_conn_create(&s->ep, sv[0]);
+	vhost_pci_lock_release();
 	if (f->c == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -201,8 +203,11 @@ fe_open(struct fe *f, struct srv *s, uint32_t ver)
 void
 fe_close(struct fe *f)
 {
-	if (f->c != NULL)
+	if (f->c != NULL) {
+		vhost_pci_lock_take();
 		vhost_pci_conn_free(f->c);
+		vhost_pci_lock_release();
+	}
 	if (f->sock >= 0)
 		close(f->sock);
 	if (f->mem != NULL)
@@ -212,10 +217,10 @@ fe_close(struct fe *f)
 	f->mem = NULL;
 }
 
-struct rte_vhost_pci_device *
+int
 fe_dev(struct fe *f)
 {
-	return &f->c->dev;
+	return f->c->dev.vid;
 }
 
 /*
@@ -257,7 +262,9 @@ fe_ok(struct fe *f, int sent)
 
 	if (sent < 0)
 		return -1;
+	vhost_pci_lock_take();
 	ret = vhost_pci_conn_process(f->c);
+	vhost_pci_lock_release();
 	if (ret < 0 || f->c->dead)
 		return FAIL("request %u closed the connection", f->last_req);
 	return 0;
@@ -271,7 +278,9 @@ fe_closed(struct fe *f, int sent)
 
 	if (sent < 0)
 		return -1;
+	vhost_pci_lock_take();
 	ret = vhost_pci_conn_process(f->c);
+	vhost_pci_lock_release();
 	if (ret != -1 || !f->c->dead)
 		return FAIL("request %u: connection still open (process returned %d, dead %d)",
 			f->last_req, ret, f->c->dead);
@@ -551,10 +560,10 @@ expect_uuid(const uint8_t *got, const uint8_t *want, const char *what)
 }
 
 int
-expect_peer_uuid(struct rte_vhost_pci_device *dev, const uint8_t *want)
+expect_peer_uuid(int vid, const uint8_t *want)
 {
 	uint8_t u[UUID_LEN];
-	int ret = rte_vhost_pci_dev_peer_uuid(dev, u);
+	int ret = rte_vhost_pci_dev_peer_uuid(vid, u);
 
 	if (ret != 0)
 		return FAIL("rte_vhost_pci_dev_peer_uuid returned %d", ret);
@@ -829,7 +838,7 @@ t_bringup(const void *arg __rte_unused)
 	TRY(fe_call_u64(&f, R_SET_STATUS, STATUS_ALL, 0));
 	EXPECT(s.log.new_device == 1, "new_device called %d times",
 		s.log.new_device);
-	EXPECT(s.log.dev == fe_dev(&f), "new_device got another device");
+	EXPECT(s.log.vid == fe_dev(&f), "new_device got another device");
 	TRY(fe_call_u64(&f, R_SET_PEER_CONNECTION, 1, 0));
 	TRY(fe_no_msg(&f));
 	EXPECT(s.log.new_device == 1 && s.log.destroy_device == 0,

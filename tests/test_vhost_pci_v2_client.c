@@ -204,11 +204,11 @@ cl_vring(struct live *l, uint32_t i)
 	return cl_call(l, R_SET_VRING_ENABLE, st, sizeof(st), -1);
 }
 
-/* Bring the device up through the client; the server's device pointer
- * comes from new_device.
+/* Bring the device up through the client; the server's vid comes from
+ * new_device.
  */
 static int
-cl_bringup(struct live *l, struct rte_vhost_pci_device **dev)
+cl_bringup(struct live *l, int *vid)
 {
 	uint8_t pl[MEM_TABLE_LEN];
 	uint64_t v;
@@ -229,14 +229,14 @@ cl_bringup(struct live *l, struct rte_vhost_pci_device **dev)
 	if (log_get(&l->log.new_device) != 1)
 		return FAIL("new_device called %d times",
 			log_get(&l->log.new_device));
-	*dev = __atomic_load_n(&l->log.dev, __ATOMIC_SEQ_CST);
+	*vid = __atomic_load_n(&l->log.vid, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
 int
 t_live_connect(const void *arg __rte_unused)
 {
-	struct rte_vhost_pci_device *dev;
+	int vid;
 	uint8_t got[UUID_LEN], want[UUID_LEN];
 	struct live l;
 	uint64_t id;
@@ -254,13 +254,13 @@ t_live_connect(const void *arg __rte_unused)
 		ret, l.uuid_calls);
 	rte_vhost_pci_local_uuid(want);
 	TRY(expect_uuid(got, want, "client's server UUID"));
-	TRY(cl_bringup(&l, &dev));
-	EXPECT(rte_vhost_pci_dev_conn_id(dev) == id,
+	TRY(cl_bringup(&l, &vid));
+	EXPECT(rte_vhost_pci_dev_conn_id(vid) == id,
 		"server conn_id %" PRIu64 ", client %" PRIu64,
-		rte_vhost_pci_dev_conn_id(dev), id);
-	EXPECT(rte_vhost_pci_dev_version(dev) == V2, "server side speaks v%u",
-		rte_vhost_pci_dev_version(dev));
-	TRY(expect_peer_uuid(dev, client_uuid));
+		rte_vhost_pci_dev_conn_id(vid), id);
+	EXPECT(rte_vhost_pci_dev_version(vid) == V2, "server side speaks v%u",
+		rte_vhost_pci_dev_version(vid));
+	TRY(expect_peer_uuid(vid, client_uuid));
 	ret = rte_vhost_pci_client_set_peer_connection(l.c, true);
 	EXPECT(ret == 0, "SET_PEER_CONNECTION(1) after bring-up: %d", ret);
 	rc = 0;
@@ -272,14 +272,14 @@ out:
 int
 t_live_gsi(const void *arg __rte_unused)
 {
-	struct rte_vhost_pci_device *dev;
+	int vid;
 	struct live l;
 	uint64_t v;
 	int rc = -1, ret;
 
 	TRY(live_up(&l));
-	TRY(cl_bringup(&l, &dev));
-	ret = rte_vhost_pci_dev_send_rx_queue_gsi(dev, gsi_78, 2);
+	TRY(cl_bringup(&l, &vid));
+	ret = rte_vhost_pci_dev_send_rx_queue_gsi(vid, gsi_78, 2);
 	EXPECT(ret == 0, "rte_vhost_pci_dev_send_rx_queue_gsi: %d", ret);
 	ret = rte_vhost_pci_client_poll(l.c);
 	EXPECT(ret == 0, "rte_vhost_pci_client_poll: %d", ret);
@@ -297,14 +297,14 @@ out:
 int
 t_live_disconnect(const void *arg __rte_unused)
 {
-	struct rte_vhost_pci_device *dev;
+	int vid;
 	struct live l;
 	uint64_t v;
 	int rc = -1, ret;
 
 	TRY(live_up(&l));
-	TRY(cl_bringup(&l, &dev));
-	ret = rte_vhost_pci_dev_send_disconnect(dev);
+	TRY(cl_bringup(&l, &vid));
+	ret = rte_vhost_pci_dev_send_disconnect(vid);
 	EXPECT(ret == 0, "rte_vhost_pci_dev_send_disconnect: %d", ret);
 	EXPECT(log_get(&l.log.destroy_device) == 1,
 		"destroy_device called %d times",

@@ -85,7 +85,7 @@ extern const uint8_t client_uuid[UUID_LEN];
 struct cb_log {
 	int new_device;
 	int destroy_device;
-	struct rte_vhost_pci_device *dev;	/* of the last new_device */
+	int vid;	/* of the last new_device */
 };
 
 extern const struct rte_vhost_pci_ops test_ops;
@@ -120,7 +120,7 @@ struct fe {
 void srv_init(struct srv *s, uint16_t max_queue_pairs);
 int fe_open(struct fe *f, struct srv *s, uint32_t ver);
 void fe_close(struct fe *f);
-struct rte_vhost_pci_device *fe_dev(struct fe *f);
+int fe_dev(struct fe *f);
 /* A header (layout by the version bits of @flags) and @len bytes of
  * payload, with @fds, which are closed in any case.
  */
@@ -138,7 +138,7 @@ int fe_hello(struct fe *f);
 /* The reply to a server request: flags 0x6, u64 0. */
 int fe_answer(struct fe *f, uint32_t req);
 int expect_uuid(const uint8_t *got, const uint8_t *want, const char *what);
-int expect_peer_uuid(struct rte_vhost_pci_device *dev, const uint8_t *want);
+int expect_peer_uuid(int vid, const uint8_t *want);
 
 /* The GSIs {7, 8} the server sends. */
 extern const uint32_t gsi_78[2];

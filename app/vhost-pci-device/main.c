@@ -73,7 +73,7 @@ struct memdev {
 struct export {
 	int meta_fd;
 	struct rte_vhost_pci_meta *meta;
-	struct rte_vhost_pci_device *dev;	/* NULL: no front-end */
+	int vid;	/* the front-end's device, or -1 */
 	bool shown;		/* QEMU arguments printed: memory is fixed */
 	uint32_t nmem;
 	struct memdev mem[MAX_MEM];
@@ -123,6 +123,7 @@ static int
 export_init(struct export *x)
 {
 	x->db_conn = -1;
+	x->vid = -1;
 	x->meta_fd = memfd_create("vhost-pci-meta", MFD_CLOEXEC);
 	if (x->meta_fd < 0 || ftruncate(x->meta_fd, RTE_VHOST_PCI_META_SIZE) < 0)
 		return -1;
@@ -146,14 +147,14 @@ export_init(struct export *x)
  * Refuses what stock QEMU cannot show, saying why.
  */
 static int
-plan_memory(struct rte_vhost_pci_device *dev, const struct rte_vhost_pci_meta *lm,
+plan_memory(int vid, const struct rte_vhost_pci_meta *lm,
 		struct memdev *mem, uint32_t *nmem, uint32_t *region_mem)
 {
 	uint32_t i, j, n = 0;
 
 	for (i = 0; i < lm->nregions; i++) {
 		uint64_t off;
-		int fd = rte_vhost_pci_dev_region_fd(dev, i, &off);
+		int fd = rte_vhost_pci_dev_region_fd(vid, i, &off);
 		struct stat st;
 
 		if (fd < 0 || fstat(fd, &st) < 0)
@@ -183,15 +184,15 @@ plan_memory(struct rte_vhost_pci_device *dev, const struct rte_vhost_pci_meta *l
 	return 0;
 }
 
-/* Copy the library's page for @dev into the VM's, with regions placed in
+/* Copy the library's page for @vid into the VM's, with regions placed in
  * memory devices. Called on the library's control thread.
  */
 static void
-mirror(struct export *x, uint32_t e, struct rte_vhost_pci_device *dev,
+mirror(struct export *x, uint32_t e, int vid,
 		const uint32_t *region_mem, uint32_t status)
 {
 	const struct rte_vhost_pci_meta *lm = (const void *)
-		rte_vhost_pci_dev_bar(dev, NULL);
+		rte_vhost_pci_dev_bar(vid, NULL);
 	struct rte_vhost_pci_meta *m = x->meta;
 	uint32_t i;
 
@@ -211,7 +212,7 @@ mirror(struct export *x, uint32_t e, struct rte_vhost_pci_device *dev,
 		for (i = 0; i < lm->nregions; i++) {
 			uint64_t off;
 
-			rte_vhost_pci_dev_region_fd(dev, i, &off);
+			rte_vhost_pci_dev_region_fd(vid, i, &off);
 			m->region[i] = (struct rte_vhost_pci_region){
 				.gpa = lm->region[i].gpa,
 				.size = lm->region[i].size,
@@ -256,7 +257,7 @@ wait_ack(struct export *x)
 
 /* Hand the indexes the VM's driver wrote back to the library. */
 static void
-take_writeback(struct export *x, struct rte_vhost_pci_device *dev,
+take_writeback(struct export *x, int vid,
 		int vring)
 {
 	const struct rte_vhost_pci_driver *d = rte_vhost_pci_meta_driver(x->meta);
@@ -265,7 +266,7 @@ take_writeback(struct export *x, struct rte_vhost_pci_device *dev,
 
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
 		if ((vring < 0 || (uint32_t)vring == i) && d->vring[i].gen == gen)
-			rte_vhost_pci_vring_writeback(dev, i,
+			rte_vhost_pci_vring_writeback(vid, i,
 				d->vring[i].last_avail_idx,
 				d->vring[i].last_used_idx);
 }
@@ -278,7 +279,7 @@ take_writeback(struct export *x, struct rte_vhost_pci_device *dev,
  * metadata publishes the id.
  */
 static void
-set_vectors(struct export *x, struct rte_vhost_pci_device *dev)
+set_vectors(struct export *x, int vid)
 {
 	const struct rte_vhost_pci_meta *lm;
 	uint32_t i;
@@ -289,11 +290,11 @@ set_vectors(struct export *x, struct rte_vhost_pci_device *dev)
 			(unsigned int)(x - g.ex));
 	x->peer_live = false;
 	x->nvec = 0;
-	if (dev == NULL)
+	if (vid < 0)
 		return;
-	lm = (const void *)rte_vhost_pci_dev_bar(dev, NULL);
+	lm = (const void *)rte_vhost_pci_dev_bar(vid, NULL);
 	for (i = 0; i < lm->nvrings && i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
-		int fd = rte_vhost_pci_vring_callfd(dev, i);
+		int fd = rte_vhost_pci_vring_callfd(vid, i);
 
 		x->vec[x->nvec++] = fd >= 0 ? fd : x->dummy_fd;
 	}
@@ -361,26 +362,26 @@ show_qemu_args(uint32_t e)
 /* ---- library callbacks (its control thread) ---- */
 
 static int
-new_device(struct rte_vhost_pci_device *dev)
+new_device(int vid)
 {
 	const struct rte_vhost_pci_meta *lm = (const void *)
-		rte_vhost_pci_dev_bar(dev, NULL);
+		rte_vhost_pci_dev_bar(vid, NULL);
 	uint32_t region_mem[RTE_VHOST_PCI_MAX_REGIONS];
 	struct memdev mem[MAX_MEM];
 	uint32_t e, j, nmem;
 	struct export *x = NULL;
 
 	for (e = 0; e < g.nexports; e++)
-		if (g.ex[e].dev == NULL) {
+		if (g.ex[e].vid < 0) {
 			x = &g.ex[e];
 			break;
 		}
 	if (x == NULL) {
 		LOG("%s: connection %" PRIu64 ": all %u exports in use",
-			g.socket, rte_vhost_pci_dev_conn_id(dev), g.nexports);
+			g.socket, rte_vhost_pci_dev_conn_id(vid), g.nexports);
 		return -EBUSY;
 	}
-	if (plan_memory(dev, lm, mem, &nmem, region_mem) < 0)
+	if (plan_memory(vid, lm, mem, &nmem, region_mem) < 0)
 		return -EINVAL;
 	if (x->shown) {
 		/* The VM maps the files it was started with. Another file
@@ -396,7 +397,7 @@ new_device(struct rte_vhost_pci_device *dev)
 				mem[j].size == x->mem[j].size;
 		if (!same) {
 			LOG("%s: connection %" PRIu64 ": the front-end's memory is not the memory export %u shows to the VM: refused (the VM's memory devices must be hot-plugged anew)",
-				g.socket, rte_vhost_pci_dev_conn_id(dev), e);
+				g.socket, rte_vhost_pci_dev_conn_id(vid), e);
 			return -EXDEV;
 		}
 	}
@@ -417,33 +418,33 @@ new_device(struct rte_vhost_pci_device *dev)
 	for (j = 0; j < nmem; j++)
 		x->mem[j] = mem[j];
 	x->nmem = nmem;
-	x->dev = dev;
-	set_vectors(x, dev);
-	mirror(x, e, dev, region_mem, RTE_VHOST_PCI_STATUS_READY);
+	x->vid = vid;
+	set_vectors(x, vid);
+	mirror(x, e, vid, region_mem, RTE_VHOST_PCI_STATUS_READY);
 	if (!x->shown)
 		show_qemu_args(e);
 	LOG("%s: connection %" PRIu64 " (v%u) exported as vhost-pci device %u, %u memory device(s)",
-		g.socket, rte_vhost_pci_dev_conn_id(dev),
-		rte_vhost_pci_dev_version(dev), e, nmem);
+		g.socket, rte_vhost_pci_dev_conn_id(vid),
+		rte_vhost_pci_dev_version(vid), e, nmem);
 	return 0;
 }
 
 static struct export *
-export_of(const struct rte_vhost_pci_device *dev, uint32_t *e)
+export_of(int vid, uint32_t *e)
 {
 	for (*e = 0; *e < g.nexports; (*e)++)
-		if (g.ex[*e].dev == dev)
+		if (g.ex[*e].vid == vid)
 			return &g.ex[*e];
 	return NULL;
 }
 
 static void
-destroy_device(struct rte_vhost_pci_device *dev)
+destroy_device(int vid)
 {
 	struct export *x;
 	uint32_t e;
 
-	x = export_of(dev, &e);
+	x = export_of(vid, &e);
 	if (x == NULL)
 		return;
 	rte_vhost_pci_meta_write_begin(x->meta);
@@ -451,58 +452,58 @@ destroy_device(struct rte_vhost_pci_device *dev)
 	rte_vhost_pci_meta_write_end(x->meta);
 	/* The device model RFC's DEL_DONE: the VM stopped using the memory. */
 	wait_ack(x);
-	take_writeback(x, dev, -1);
-	x->dev = NULL;
-	set_vectors(x, NULL);
+	take_writeback(x, vid, -1);
+	x->vid = -1;
+	set_vectors(x, -1);
 	LOG("%s: connection %" PRIu64 " left export %u", g.socket,
-		rte_vhost_pci_dev_conn_id(dev), e);
+		rte_vhost_pci_dev_conn_id(vid), e);
 }
 
 static void
-vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+vring_state_changed(int vid, uint16_t vring,
 		int enable)
 {
 	struct export *x;
 	uint32_t e;
 
-	x = export_of(dev, &e);
+	x = export_of(vid, &e);
 	if (x == NULL)
 		return;
 	/* A ring (re)enabled may bring a new call eventfd. */
 	if (enable)
-		set_vectors(x, dev);
-	mirror(x, e, dev, NULL, x->meta->status);
+		set_vectors(x, vid);
+	mirror(x, e, vid, NULL, x->meta->status);
 	if (!enable) {
 		wait_ack(x);
-		take_writeback(x, dev, vring);
+		take_writeback(x, vid, vring);
 	}
 }
 
 static int
-cb_new_device(struct rte_vhost_pci_device *dev, void *ctx __rte_unused)
+cb_new_device(int vid, void *ctx __rte_unused)
 {
 	int ret;
 
 	pthread_mutex_lock(&g.lock);
-	ret = new_device(dev);
+	ret = new_device(vid);
 	pthread_mutex_unlock(&g.lock);
 	return ret;
 }
 
 static void
-cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx __rte_unused)
+cb_destroy_device(int vid, void *ctx __rte_unused)
 {
 	pthread_mutex_lock(&g.lock);
-	destroy_device(dev);
+	destroy_device(vid);
 	pthread_mutex_unlock(&g.lock);
 }
 
 static void
-cb_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+cb_vring_state_changed(int vid, uint16_t vring,
 		int enable, void *ctx __rte_unused)
 {
 	pthread_mutex_lock(&g.lock);
-	vring_state_changed(dev, vring, enable);
+	vring_state_changed(vid, vring, enable);
 	pthread_mutex_unlock(&g.lock);
 }
 

@@ -15,8 +15,15 @@
  * through rte_vhost_pci_ops, when the device becomes usable and when it
  * stops being usable.
  *
- * All callbacks run on the library's control thread, with the library lock
- * held; they may call any rte_vhost_pci_* function.
+ * Threads and locks: the callbacks run on the library's control thread
+ * ("vhost-pci-ctl"), with no library lock held. They may call any
+ * rte_vhost_pci_* function except rte_vhost_pci_server_unregister() (which
+ * waits for the control thread and so fails with -EDEADLK there). Calls
+ * that change a device (close, send_disconnect) made from a callback take
+ * effect when the callback returns; made from any other thread, they
+ * return once the control thread carried them out. Only the control thread
+ * changes or frees a device; every other call finds its device by vid
+ * under the library lock, for the duration of the call only.
  *
  * Telemetry: /vhost_pci/servers lists the registered sockets and
  * /vhost_pci/connections[,<socket path>] the connections on them.
@@ -38,8 +45,13 @@ extern "C" {
 /** Do not offer VIRTIO_F_IN_ORDER: buffers complete out of order. */
 #define RTE_VHOST_PCI_F_NO_IN_ORDER	(1u << 1)
 
-/** One front-end device, owned by the library. */
-struct rte_vhost_pci_device;
+/**
+ * One front-end device is named by a vid: a handle the library gives in
+ * new_device. A vid is a slot plus a generation, so a stale one (its
+ * connection closed, even if another took the slot since) makes every call
+ * fail with -ENODEV (or return the "none" value documented) instead of
+ * reaching another device or freed memory.
+ */
 
 /** What the library tells the application. */
 struct rte_vhost_pci_ops {
@@ -48,21 +60,21 @@ struct rte_vhost_pci_ops {
 	 * up and enabled. Return 0 to take the device, or a negative errno to
 	 * refuse it (the library then closes the connection).
 	 */
-	int (*new_device)(struct rte_vhost_pci_device *dev, void *ctx);
+	int (*new_device)(int vid, void *ctx);
 	/**
 	 * The device stops being usable (disconnect, reset, memory change,
 	 * ring 0/1 stopped). When this returns, the application must no
 	 * longer touch the BAR; it must have written its ring indexes back
 	 * with rte_vhost_pci_vring_writeback(). The BAR is unmapped after.
 	 */
-	void (*destroy_device)(struct rte_vhost_pci_device *dev, void *ctx);
+	void (*destroy_device)(int vid, void *ctx);
 	/**
 	 * A vring other than what new_device covered changed state while the
 	 * device is in use. On @p enable == 0 the application stops the ring
 	 * and writes its indexes back before returning.
 	 */
-	void (*vring_state_changed)(struct rte_vhost_pci_device *dev,
-			uint16_t vring, int enable, void *ctx);
+	void (*vring_state_changed)(int vid, uint16_t vring, int enable,
+			void *ctx);
 };
 
 /**
@@ -110,24 +122,25 @@ int rte_vhost_pci_server_set_owner(const char *path, uid_t uid, gid_t gid,
 
 /**
  * Close the socket and every connection on it. Devices in use get
- * destroy_device first.
+ * destroy_device first. When this returns, no callback of this socket runs
+ * or will run.
  *
- * @return 0, or -ENOENT if @p path is not registered.
+ * @return 0, -ENOENT if @p path is not registered, -EDEADLK if called
+ *   from a callback (on the control thread).
  */
 int rte_vhost_pci_server_unregister(const char *path);
 
 /**
  * The BAR window of a ready device.
  *
- * @param dev
+ * @param vid
  *   The device.
  * @param[out] size
  *   Size of the window.
  * @return
  *   Base of the window (the metadata page), or NULL if not mapped.
  */
-uint8_t *rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev,
-		uint64_t *size);
+uint8_t *rte_vhost_pci_dev_bar(int vid, uint64_t *size);
 
 /**
  * Keep the device's BAR window mapped beyond the device's use of it: for
@@ -136,7 +149,7 @@ uint8_t *rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev,
  *
  * @return a handle for rte_vhost_pci_bar_release(), or NULL if no window.
  */
-void *rte_vhost_pci_dev_bar_hold(const struct rte_vhost_pci_device *dev);
+void *rte_vhost_pci_dev_bar_hold(int vid);
 
 /**
  * Let go of a hold. The last reference unmaps the window. Safe on any
@@ -147,8 +160,10 @@ void rte_vhost_pci_bar_release(void *hold);
 /**
  * Record a stopped ring's indexes in the metadata page, where GET_VRING_BASE
  * and the next new_device read them.
+ *
+ * @return 0, -EINVAL for a ring out of range, -ENODEV for a stale vid.
  */
-void rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
+int rte_vhost_pci_vring_writeback(int vid,
 		uint16_t vring, uint16_t last_avail_idx, uint16_t last_used_idx);
 
 /**
@@ -156,24 +171,21 @@ void rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
  *
  * @return the fd, or -1 if the front-end polls.
  */
-int rte_vhost_pci_vring_callfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring);
+int rte_vhost_pci_vring_callfd(int vid, uint16_t vring);
 
 /**
  * The eventfd the front-end kicks on new buffers on @p vring.
  *
  * @return the fd, or -1 if the front-end set none.
  */
-int rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring);
+int rte_vhost_pci_vring_kickfd(int vid, uint16_t vring);
 
 /**
  * The eventfd the front-end watches for errors on @p vring.
  *
  * @return the fd, or -1 if none.
  */
-int rte_vhost_pci_vring_errfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring);
+int rte_vhost_pci_vring_errfd(int vid, uint16_t vring);
 
 /**
  * PVI on one host: the eventfd behind a front-end RX queue's GSI (v2
@@ -181,11 +193,14 @@ int rte_vhost_pci_vring_errfd(const struct rte_vhost_pci_device *dev,
  *
  * @return the fd, or -1 if no RX queue has this GSI.
  */
-int rte_vhost_pci_gsi_eventfd(const struct rte_vhost_pci_device *dev,
-		uint32_t gsi);
+int rte_vhost_pci_gsi_eventfd(int vid, uint32_t gsi);
 
-/** Socket path the device connected through. */
-const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
+/**
+ * Socket path the device connected through, copied into @p buf.
+ *
+ * @return 0, -ENODEV for a stale vid, -ENOSPC if @p len is too short.
+ */
+int rte_vhost_pci_dev_path(int vid, char *buf, size_t len);
 
 /**
  * The file behind one memory region, for an exporter that shows the
@@ -197,25 +212,28 @@ const char *rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev);
  *   Offset of the region's first byte in the file.
  * @return the fd, or -1 if there is no such region.
  */
-int rte_vhost_pci_dev_region_fd(const struct rte_vhost_pci_device *dev,
+int rte_vhost_pci_dev_region_fd(int vid,
 		uint32_t region, uint64_t *fd_offset);
 
-/** Connection id: assigned by the server, unique per server for its life. */
-uint64_t rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev);
+/**
+ * Connection id: assigned by the server, unique per server for its life;
+ * 0 for a stale vid.
+ */
+uint64_t rte_vhost_pci_dev_conn_id(int vid);
 
 /**
  * Header version the device's connection speaks: 1 (vhost-user) or 2
- * (vhost-pci extension); 0 before its first message.
+ * (vhost-pci extension); 0 before its first message or for a stale vid.
  */
-uint32_t rte_vhost_pci_dev_version(const struct rte_vhost_pci_device *dev);
+uint32_t rte_vhost_pci_dev_version(int vid);
 
 /**
  * The front-end's sender UUID (v2: SET_PVI_SENDER_UUID or the memory
  * table's owner).
  *
- * @return 0, or -ENOENT if the front-end sent none.
+ * @return 0, -ENOENT if the front-end sent none, -ENODEV for a stale vid.
  */
-int rte_vhost_pci_dev_peer_uuid(const struct rte_vhost_pci_device *dev,
+int rte_vhost_pci_dev_peer_uuid(int vid,
 		uint8_t uuid[16]);
 
 /** This side's sender UUID, sent to every v2 front-end. */
@@ -228,9 +246,9 @@ void rte_vhost_pci_set_local_uuid(const uint8_t uuid[16]);
  * A GSI table: the front-end's RX queues' (@p local false) or the ones
  * this side sent (@p local true). Copies at most @p max entries.
  *
- * @return the number of entries in the table.
+ * @return the number of entries in the table, or -ENODEV.
  */
-int rte_vhost_pci_dev_rx_queue_gsi(const struct rte_vhost_pci_device *dev,
+int rte_vhost_pci_dev_rx_queue_gsi(int vid,
 		uint32_t *gsi, uint16_t max, bool local);
 
 /**
@@ -238,23 +256,27 @@ int rte_vhost_pci_dev_rx_queue_gsi(const struct rte_vhost_pci_device *dev,
  *
  * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
  */
-int rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
+int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
 		const uint32_t *gsi, uint16_t n);
 
 /**
  * Tear the peer channel down from this side (v2 SET_PEER_CONNECTION with
- * DISCONNECT): the device is detached (destroy_device) and unmapped.
+ * DISCONNECT): the device is detached (destroy_device) and unmapped, by
+ * the control thread (see the threads and locks note above).
  *
  * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
  *   if the device's connection is already closed.
  */
-int rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev);
+int rte_vhost_pci_dev_send_disconnect(int vid);
 
 /**
- * Close the device's connection (destroy_device first if it is in use).
- * The device must not be used after this returns.
+ * Close the device's connection (destroy_device first if it is in use),
+ * by the control thread (see the threads and locks note above). The vid
+ * is stale from then on.
+ *
+ * @return 0, or -ENODEV if it already was.
  */
-void rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev);
+int rte_vhost_pci_dev_close(int vid);
 
 /**
  * Accesses to peer memory that its owner took away (a region shrunk or
@@ -269,15 +291,17 @@ uint64_t rte_vhost_pci_fault_count(void);
  *
  * @param port_id
  *   An ethdev port id, or -1 for none.
+ * @return 0, or -ENODEV.
  */
-void rte_vhost_pci_dev_set_port_id(struct rte_vhost_pci_device *dev,
-		int port_id);
+int rte_vhost_pci_dev_set_port_id(int vid, int port_id);
 
-/** Attach an application pointer to the device. */
-void rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv);
+/** Attach an application pointer to the device: 0, or -ENODEV. */
+int rte_vhost_pci_dev_set_priv(int vid, void *priv);
 
-/** The pointer given to rte_vhost_pci_dev_set_priv(), or NULL. */
-void *rte_vhost_pci_dev_priv(const struct rte_vhost_pci_device *dev);
+/** The pointer given to rte_vhost_pci_dev_set_priv(), or NULL (also for
+ * a stale vid).
+ */
+void *rte_vhost_pci_dev_priv(int vid);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +47,7 @@ vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr)
 }
 
 void
-vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
+vhost_pci_dev_init(struct vhost_pci_device *dev,
 		struct vhost_pci_endpoint *ep)
 {
 	uint32_t i;
@@ -65,7 +64,7 @@ vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
 }
 
 static struct rte_vhost_pci_meta *
-dev_meta(const struct rte_vhost_pci_device *dev)
+dev_meta(const struct vhost_pci_device *dev)
 {
 	return (struct rte_vhost_pci_meta *)dev->bar.base;
 }
@@ -76,14 +75,14 @@ dev_meta(const struct rte_vhost_pci_device *dev)
  * any time, from any thread or another VM, sees a consistent copy.
  */
 static void
-meta_begin(struct rte_vhost_pci_device *dev)
+meta_begin(struct vhost_pci_device *dev)
 {
 	if (dev_meta(dev) != NULL)
 		rte_vhost_pci_meta_write_begin(dev_meta(dev));
 }
 
 static uint32_t
-meta_end(struct rte_vhost_pci_device *dev)
+meta_end(struct vhost_pci_device *dev)
 {
 	return dev_meta(dev) != NULL ?
 		rte_vhost_pci_meta_write_end(dev_meta(dev)) : 0;
@@ -97,7 +96,7 @@ meta_end(struct rte_vhost_pci_device *dev)
 #define ACK_TIMEOUT_MS	2000
 
 static void
-meta_wait_ack(struct rte_vhost_pci_device *dev, uint32_t gen)
+meta_wait_ack(struct vhost_pci_device *dev, uint32_t gen)
 {
 	const struct rte_vhost_pci_meta *meta = dev_meta(dev);
 	unsigned int ms;
@@ -119,7 +118,7 @@ meta_wait_ack(struct rte_vhost_pci_device *dev, uint32_t gen)
 
 /* Indexes the driver wrote back for ring @idx when it applied @gen. */
 static void
-meta_take_writeback(struct rte_vhost_pci_device *dev, uint32_t idx,
+meta_take_writeback(struct vhost_pci_device *dev, uint32_t idx,
 		uint32_t gen)
 {
 	const struct rte_vhost_pci_driver *drv;
@@ -136,7 +135,7 @@ meta_take_writeback(struct rte_vhost_pci_device *dev, uint32_t idx,
 }
 
 void
-vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
+vhost_pci_dev_detach(struct vhost_pci_device *dev)
 {
 	uint32_t i, gen;
 
@@ -146,8 +145,13 @@ vhost_pci_dev_detach(struct rte_vhost_pci_device *dev)
 	if (dev_meta(dev) != NULL)
 		dev_meta(dev)->status = 0;
 	gen = meta_end(dev);
-	dev->ep->ops->destroy_device(dev, dev->ep->ctx);
+	/* The application and the wait for its driver run without the
+	 * lock; only this thread changes the device meanwhile.
+	 */
+	vhost_pci_unlocked_begin();
+	dev->ep->ops->destroy_device(dev->vid, dev->ep->ctx);
 	meta_wait_ack(dev, gen);
+	vhost_pci_unlocked_end();
 	dev->attached = false;
 	dev->port_id = -1;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++) {
@@ -190,7 +194,7 @@ bar_unmap(struct vhost_pci_bar *bar)
 }
 
 void
-vhost_pci_dev_reset(struct rte_vhost_pci_device *dev)
+vhost_pci_dev_reset(struct vhost_pci_device *dev)
 {
 	uint32_t i;
 
@@ -212,7 +216,7 @@ vhost_pci_dev_reset(struct rte_vhost_pci_device *dev)
  * where the driver stopped it.
  */
 int
-vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
+vhost_pci_dev_vring_stop(struct vhost_pci_device *dev, uint32_t idx,
 		uint16_t *base, bool reset)
 {
 	struct vhost_pci_vring *vr = &dev->vring[idx];
@@ -226,8 +230,11 @@ vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev, uint32_t idx,
 		dev_meta(dev)->vring[idx].flags &=
 			~RTE_VHOST_PCI_VRING_F_ENABLED;
 		gen = meta_end(dev);
-		dev->ep->ops->vring_state_changed(dev, idx, 0, dev->ep->ctx);
+		vhost_pci_unlocked_begin();
+		dev->ep->ops->vring_state_changed(dev->vid, idx, 0,
+			dev->ep->ctx);
 		meta_wait_ack(dev, gen);
+		vhost_pci_unlocked_end();
 		meta_take_writeback(dev, idx, gen);
 		vr->active = false;
 	}
@@ -397,7 +404,7 @@ fail:
 }
 
 static void
-meta_write_regions(struct rte_vhost_pci_device *dev)
+meta_write_regions(struct vhost_pci_device *dev)
 {
 	struct rte_vhost_pci_meta *meta = dev_meta(dev);
 	uint32_t i;
@@ -409,7 +416,7 @@ meta_write_regions(struct rte_vhost_pci_device *dev)
 	meta->bar_size = dev->bar.size;
 	meta->dev_type = 1;	/* virtio-net */
 	meta->conn_id = dev->conn_id;
-	meta->hdr_version = rte_vhost_pci_dev_version(dev);
+	meta->hdr_version = vhost_pci_dev_version(dev);
 	meta->nregions = dev->bar.nregions;
 	if (dev->peer_uuid_set)
 		memcpy(meta->peer_uuid, dev->peer_uuid, VHOST_PCI_UUID_LEN);
@@ -422,7 +429,7 @@ meta_write_regions(struct rte_vhost_pci_device *dev)
 }
 
 int
-vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
+vhost_pci_dev_set_mem(struct vhost_pci_device *dev,
 		const struct vhost_pci_mem_region *regions, uint32_t nregions,
 		int *fds)
 {
@@ -480,7 +487,7 @@ uaddr_to_gpa(const struct vhost_pci_bar *bar, uint64_t uaddr, uint64_t len,
 }
 
 static bool
-vring_enabled(const struct rte_vhost_pci_device *dev,
+vring_enabled(const struct vhost_pci_device *dev,
 		const struct vhost_pci_vring *vr)
 {
 	/* Without F_PROTOCOL_FEATURES a ring is enabled by its kick. */
@@ -516,7 +523,7 @@ vring_shape_ok(const struct vhost_pci_vring *vr, bool packed)
 
 /* Fill the metadata of one vring; true if it is usable. */
 static bool
-vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
+vring_publish(struct vhost_pci_device *dev, uint32_t idx)
 {
 	struct rte_vhost_pci_vring *mv = &dev_meta(dev)->vring[idx];
 	struct vhost_pci_vring *vr = &dev->vring[idx];
@@ -556,7 +563,7 @@ vring_publish(struct rte_vhost_pci_device *dev, uint32_t idx)
 }
 
 static bool
-dev_ready(struct rte_vhost_pci_device *dev, bool ring0, bool ring1)
+dev_ready(struct vhost_pci_device *dev, bool ring0, bool ring1)
 {
 	if (dev->bar.base == NULL || !dev->features_set || !ring0 || !ring1)
 		return false;
@@ -568,7 +575,7 @@ dev_ready(struct rte_vhost_pci_device *dev, bool ring0, bool ring1)
 }
 
 static int
-dev_attach(struct rte_vhost_pci_device *dev)
+dev_attach(struct vhost_pci_device *dev)
 {
 	struct rte_vhost_pci_meta *meta = dev_meta(dev);
 	int ret;
@@ -576,7 +583,9 @@ dev_attach(struct rte_vhost_pci_device *dev)
 	meta_begin(dev);
 	meta->status = RTE_VHOST_PCI_STATUS_READY;
 	meta_end(dev);
-	ret = dev->ep->ops->new_device(dev, dev->ep->ctx);
+	vhost_pci_unlocked_begin();
+	ret = dev->ep->ops->new_device(dev->vid, dev->ep->ctx);
+	vhost_pci_unlocked_end();
 	if (ret < 0) {
 		meta_begin(dev);
 		meta->status = 0;
@@ -594,7 +603,7 @@ dev_attach(struct rte_vhost_pci_device *dev)
 
 /* Tell the driver about rings beyond the first pair that came or went. */
 static void
-dev_update_rings(struct rte_vhost_pci_device *dev, const bool *usable,
+dev_update_rings(struct vhost_pci_device *dev, const bool *usable,
 		uint32_t nvrings)
 {
 	uint32_t i;
@@ -603,8 +612,10 @@ dev_update_rings(struct rte_vhost_pci_device *dev, const bool *usable,
 		if (usable[i] == dev->vring[i].active)
 			continue;
 		dev->vring[i].active = usable[i];
-		dev->ep->ops->vring_state_changed(dev, i, usable[i],
+		vhost_pci_unlocked_begin();
+		dev->ep->ops->vring_state_changed(dev->vid, i, usable[i],
 			dev->ep->ctx);
+		vhost_pci_unlocked_end();
 	}
 }
 
@@ -614,7 +625,7 @@ dev_update_rings(struct rte_vhost_pci_device *dev, const bool *usable,
  * being ready. Returns -1 if the driver refused the device.
  */
 int
-vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
+vhost_pci_dev_update(struct vhost_pci_device *dev)
 {
 	bool usable[RTE_VHOST_PCI_MAX_VRINGS] = { false };
 	uint32_t i, nvrings = 2u * dev->ep->max_queue_pairs;
@@ -627,7 +638,7 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 	meta_begin(dev);
 	dev_meta(dev)->features = dev->features;
 	dev_meta(dev)->nvrings = nvrings;
-	dev_meta(dev)->hdr_version = rte_vhost_pci_dev_version(dev);
+	dev_meta(dev)->hdr_version = vhost_pci_dev_version(dev);
 	for (i = 0; i < nvrings; i++) {
 		/* A ring the driver is using keeps its published state:
 		 * config changes stop it first, so only enable can change.
@@ -652,7 +663,7 @@ vhost_pci_dev_update(struct rte_vhost_pci_device *dev)
 
 /* The front-end's sender UUID, kept and shown in the metadata page. */
 void
-vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
+vhost_pci_dev_set_peer_uuid(struct vhost_pci_device *dev,
 		const uint8_t *uuid)
 {
 	memcpy(dev->peer_uuid, uuid, VHOST_PCI_UUID_LEN);
@@ -670,7 +681,7 @@ vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
 #define DRAIN_TIMEOUT_MS	1000
 
 static void
-window_drain(const struct rte_vhost_pci_device *dev)
+window_drain(const struct vhost_pci_device *dev)
 {
 	const struct vhost_pci_window *w = dev->bar.win;
 	unsigned int ms;
@@ -695,154 +706,25 @@ window_drain(const struct rte_vhost_pci_device *dev)
  * is gone).
  */
 void
-vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev)
+vhost_pci_dev_disconnect(struct vhost_pci_device *dev)
 {
 	vhost_pci_dev_detach(dev);
 	window_drain(dev);
 	bar_unmap(&dev->bar);
 }
 
-/* ---- API ---- */
-
-/* This side's sender UUID for PVI (the vhost-pci extension); random unless
- * set.
- */
-uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
-
-RTE_INIT(vhost_pci_uuid_init)
-{
-	if (getrandom(vhost_pci_local_uuid, sizeof(vhost_pci_local_uuid),
-			0) != sizeof(vhost_pci_local_uuid))
-		memset(vhost_pci_local_uuid, 0x5a, sizeof(vhost_pci_local_uuid));
-	/* RFC 4122 version 4, variant 1. */
-	vhost_pci_local_uuid[6] = (vhost_pci_local_uuid[6] & 0x0f) | 0x40;
-	vhost_pci_local_uuid[8] = (vhost_pci_local_uuid[8] & 0x3f) | 0x80;
-}
-
-void
-rte_vhost_pci_local_uuid(uint8_t uuid[16])
-{
-	memcpy(uuid, vhost_pci_local_uuid, VHOST_PCI_UUID_LEN);
-}
-
-void
-rte_vhost_pci_set_local_uuid(const uint8_t uuid[16])
-{
-	vhost_pci_lock_take();
-	memcpy(vhost_pci_local_uuid, uuid, VHOST_PCI_UUID_LEN);
-	vhost_pci_lock_release();
-}
-
-int
-rte_vhost_pci_dev_peer_uuid(const struct rte_vhost_pci_device *dev,
-		uint8_t uuid[16])
-{
-	if (!dev->peer_uuid_set)
-		return -ENOENT;
-	memcpy(uuid, dev->peer_uuid, VHOST_PCI_UUID_LEN);
-	return 0;
-}
-
 uint32_t
-rte_vhost_pci_dev_version(const struct rte_vhost_pci_device *dev)
+vhost_pci_dev_version(const struct vhost_pci_device *dev)
 {
-	const struct vhost_pci_conn *conn =
-		vhost_pci_dev_conn((struct rte_vhost_pci_device *)(uintptr_t)dev);
+	const struct vhost_pci_conn *conn = container_of(dev,
+		const struct vhost_pci_conn, dev);
 
 	return conn->hops != NULL ? conn->hops->version : 0;
 }
 
-void
-rte_vhost_pci_dev_set_port_id(struct rte_vhost_pci_device *dev, int port_id)
-{
-	dev->port_id = port_id;
-}
-
-int
-rte_vhost_pci_dev_rx_queue_gsi(const struct rte_vhost_pci_device *dev,
-		uint32_t *gsi, uint16_t max, bool local)
-{
-	uint16_t n = local ? dev->nlocal_gsi : dev->ngsi;
-
-	memcpy(gsi, local ? dev->local_gsi : dev->gsi,
-		RTE_MIN(n, max) * sizeof(*gsi));
-	return n;
-}
-
-int
-rte_vhost_pci_dev_send_rx_queue_gsi(struct rte_vhost_pci_device *dev,
-		const uint32_t *gsi, uint16_t n)
-{
-	uint8_t buf[VHOST_PCI_GSI_HDR + VHOST_PCI_MAX_GSI * VHOST_PCI_GSI_SIZE];
-	int ret;
-
-	if (n == 0 || n > VHOST_PCI_MAX_GSI)
-		return -EINVAL;
-	memcpy(buf, &n, sizeof(n));
-	memcpy(buf + VHOST_PCI_GSI_HDR, gsi, n * VHOST_PCI_GSI_SIZE);
-	vhost_pci_lock_take();
-	ret = !vhost_pci_dev_live(dev) ? -ENODEV :
-		vhost_pci_send_request(vhost_pci_dev_conn(dev),
-		VHOST_PCI_SET_RX_QUEUE_GSI, buf,
-		VHOST_PCI_GSI_HDR + n * VHOST_PCI_GSI_SIZE);
-	if (ret == 0) {
-		memcpy(dev->local_gsi, gsi, n * sizeof(*gsi));
-		dev->nlocal_gsi = n;
-	}
-	vhost_pci_lock_release();
-	return ret;
-}
-
-int
-rte_vhost_pci_dev_send_disconnect(struct rte_vhost_pci_device *dev)
-{
-	uint64_t v = VHOST_PCI_PEER_DISCONNECT;
-	int ret;
-
-	vhost_pci_lock_take();
-	ret = !vhost_pci_dev_live(dev) ? -ENODEV :
-		vhost_pci_send_request(vhost_pci_dev_conn(dev),
-		VHOST_PCI_SET_PEER_CONNECTION, &v, sizeof(v));
-	if (ret == 0) {
-		VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 ": peer channel disconnected by the server",
-			dev->ep->path, dev->conn_id);
-		vhost_pci_dev_disconnect(dev);
-	}
-	vhost_pci_lock_release();
-	return ret;
-}
-
-void
-rte_vhost_pci_dev_close(struct rte_vhost_pci_device *dev)
-{
-	vhost_pci_lock_take();
-	if (vhost_pci_dev_live(dev))
-		vhost_pci_conn_close(vhost_pci_dev_conn(dev));
-	vhost_pci_lock_release();
-}
-
-void
-rte_vhost_pci_dev_set_priv(struct rte_vhost_pci_device *dev, void *priv)
-{
-	dev->priv = priv;
-}
-
-void *
-rte_vhost_pci_dev_priv(const struct rte_vhost_pci_device *dev)
-{
-	return dev->priv;
-}
-
-uint8_t *
-rte_vhost_pci_dev_bar(const struct rte_vhost_pci_device *dev, uint64_t *size)
-{
-	if (size != NULL)
-		*size = dev->bar.size;
-	return dev->bar.base;
-}
-
-void *
-rte_vhost_pci_dev_bar_hold(const struct rte_vhost_pci_device *dev)
+/* A reference on the window for zero-copy mbufs: NULL if none. */
+struct vhost_pci_window *
+vhost_pci_dev_window_hold(const struct vhost_pci_device *dev)
 {
 	struct vhost_pci_window *w = dev->bar.win;
 
@@ -854,78 +736,7 @@ rte_vhost_pci_dev_bar_hold(const struct rte_vhost_pci_device *dev)
 }
 
 void
-rte_vhost_pci_bar_release(void *hold)
+vhost_pci_window_put(struct vhost_pci_window *w)
 {
-	if (hold != NULL)
-		window_put(hold);
-}
-
-void
-rte_vhost_pci_vring_writeback(struct rte_vhost_pci_device *dev,
-		uint16_t vring, uint16_t last_avail_idx, uint16_t last_used_idx)
-{
-	if (vring >= RTE_VHOST_PCI_MAX_VRINGS)
-		return;
-	dev->vring[vring].base = last_avail_idx;
-	dev->vring[vring].used_base = last_used_idx;
-	dev->vring[vring].resume = true;
-}
-
-int
-rte_vhost_pci_vring_callfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring)
-{
-	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].callfd : -1;
-}
-
-int
-rte_vhost_pci_vring_kickfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring)
-{
-	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].kickfd : -1;
-}
-
-int
-rte_vhost_pci_vring_errfd(const struct rte_vhost_pci_device *dev,
-		uint16_t vring)
-{
-	return vring < RTE_VHOST_PCI_MAX_VRINGS ? dev->vring[vring].errfd : -1;
-}
-
-/* Host emulation of PVI: a front-end GSI names the interrupt line of one
- * of its RX queues, and on one host that line is the queue's call eventfd.
- */
-int
-rte_vhost_pci_gsi_eventfd(const struct rte_vhost_pci_device *dev,
-		uint32_t gsi)
-{
-	uint16_t q;
-
-	for (q = 0; q < dev->ngsi; q++)
-		if (dev->gsi[q] == gsi)
-			return dev->vring[2 * q].callfd;
-	return -1;
-}
-
-const char *
-rte_vhost_pci_dev_path(const struct rte_vhost_pci_device *dev)
-{
-	return dev->ep->path;
-}
-
-uint64_t
-rte_vhost_pci_dev_conn_id(const struct rte_vhost_pci_device *dev)
-{
-	return dev->conn_id;
-}
-
-int
-rte_vhost_pci_dev_region_fd(const struct rte_vhost_pci_device *dev,
-		uint32_t region, uint64_t *fd_offset)
-{
-	if (region >= dev->bar.nregions)
-		return -1;
-	if (fd_offset != NULL)
-		*fd_offset = dev->bar.region[region].fd_offset;
-	return dev->bar.region[region].fd;
+	window_put(w);
 }

@@ -63,7 +63,7 @@ struct vhost_pci_req {
 #define STATE SZ_EXACT, sizeof(struct vhost_pci_vring_state)
 #define NOPAY SZ_NONE, 0
 
-static struct rte_vhost_pci_device *
+static struct vhost_pci_device *
 msg_dev(struct vhost_pci_conn *conn)
 {
 	return &conn->dev;
@@ -151,7 +151,7 @@ h_get_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_features(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint64_t f = msg->payload.u64;
 	uint64_t extra = f & ~vhost_pci_offered_features(dev->ep);
 
@@ -232,7 +232,7 @@ h_set_mem_table(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_mem_table_v2(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	int ret;
 
 	ret = set_mem_table(conn, msg, msg->payload.raw + VHOST_PCI_UUID_LEN,
@@ -245,7 +245,7 @@ h_set_mem_table_v2(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_vring_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint32_t num = msg->payload.state.num;
 
 	/* Split rings are a power of two in size (virtio 1.x, 2.6); packed
@@ -269,7 +269,7 @@ h_set_vring_num(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_vring_addr(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	struct vhost_pci_vring *vr = &dev->vring[msg->payload.addr.index];
 
 	/* Addresses are checked against the memory table when the ring is
@@ -284,7 +284,7 @@ h_set_vring_addr(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint32_t num = msg->payload.state.num;
 
 	if (num > UINT16_MAX) {
@@ -301,7 +301,7 @@ h_set_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_get_vring_base(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint32_t idx = msg->payload.state.index;
 	struct vhost_pci_vring *vr = &dev->vring[idx];
 	uint16_t base;
@@ -321,7 +321,7 @@ static int
 vring_set_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
 		size_t field)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint32_t idx = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
 	int *slot = (int *)((uint8_t *)&dev->vring[idx] + field);
 	int fd = -1;
@@ -433,7 +433,7 @@ h_set_vring_err(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_backend_req_fd(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	int fl = fcntl(msg->fds[0], F_GETFL);
 
 	/* Never block the control thread on a front-end that does not read. */
@@ -552,7 +552,7 @@ h_set_vring_enable(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 
 	if (msg->payload.u64 > UINT8_MAX) {
 		VHOST_PCI_LOG(ERR, "%s: status 0x%" PRIx64, dev->ep->path,
@@ -575,7 +575,7 @@ h_get_status(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_get_conn_id(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 
 	/* From the reply on, every header must carry this id. */
 	dev->conn_id_assigned = true;
@@ -588,7 +588,7 @@ h_get_conn_id(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_dev_type(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 
 	if (msg->payload.u64 != VHOST_PCI_DEV_TYPE_NET) {
 		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": device type %" PRIu64 " is not supported (only 1, net)",
@@ -602,7 +602,7 @@ h_set_dev_type(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_pvi_sender_uuid(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 
 	vhost_pci_dev_set_peer_uuid(dev, msg->payload.raw);
 	/* PVI goes both ways: answer with ours, as a request of our own. The
@@ -621,7 +621,7 @@ h_set_pvi_sender_uuid(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_rx_queue_gsi(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 	uint16_t n;
 
 	memcpy(&n, msg->payload.raw, sizeof(n));
@@ -641,7 +641,7 @@ h_set_rx_queue_gsi(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 static int
 h_set_peer_connection(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = msg_dev(conn);
+	struct vhost_pci_device *dev = msg_dev(conn);
 
 	switch (msg->payload.u64) {
 	case VHOST_PCI_PEER_CONNECT:
@@ -817,7 +817,7 @@ static int
 check_request(struct vhost_pci_conn *conn, const struct vhost_pci_req *req,
 		const struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = &conn->dev;
+	struct vhost_pci_device *dev = &conn->dev;
 	const char *path = dev->ep->path;
 
 	if (!check_size(req, msg)) {
@@ -890,7 +890,7 @@ dispatch_unsupported(struct vhost_pci_conn *conn, struct vhost_pci_msg *msg,
 static int
 check_conn_id(struct vhost_pci_conn *conn, const struct vhost_pci_msg *msg)
 {
-	struct rte_vhost_pci_device *dev = &conn->dev;
+	struct vhost_pci_device *dev = &conn->dev;
 	uint64_t want = dev->conn_id_assigned ? dev->conn_id :
 		VHOST_PCI_CONN_ID_ANON;
 

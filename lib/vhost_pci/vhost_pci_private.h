@@ -115,8 +115,9 @@ struct vhost_pci_bar {
 struct vhost_pci_endpoint;
 
 /* One front-end device: one connection in v1. */
-struct rte_vhost_pci_device {
+struct vhost_pci_device {
 	struct vhost_pci_endpoint *ep;
+	int vid;		/* the application's handle: slot | gen */
 	uint64_t conn_id;
 	uint64_t features;
 	uint64_t protocol_features;
@@ -147,6 +148,12 @@ struct vhost_pci_conn {
 	uint64_t token;		/* epoll cookie, checked before use */
 	uint64_t notify_token;	/* + 2 * vring (+ 1 for err): in-band fds */
 	bool dead;		/* closed, waiting to be freed */
+	/* Asked by the application from outside the control thread, or from
+	 * a callback: carried out by the control thread at its next safe
+	 * point (vhost_pci_ctl_requests()).
+	 */
+	bool req_close;
+	bool req_disconnect;
 	const struct vhost_pci_hdr_ops *hops;
 	/* Receive state of the message being assembled. */
 	uint8_t rxbuf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
@@ -156,15 +163,9 @@ struct vhost_pci_conn {
 	/* Requests we sent (v2) whose replies have not come yet, in order. */
 	uint32_t pending[8];
 	uint32_t npending;
-	struct rte_vhost_pci_device dev;
+	struct vhost_pci_device dev;
 };
 
-static inline struct vhost_pci_conn *
-vhost_pci_dev_conn(struct rte_vhost_pci_device *dev)
-{
-	return (struct vhost_pci_conn *)((uint8_t *)dev -
-		offsetof(struct vhost_pci_conn, dev));
-}
 TAILQ_HEAD(vhost_pci_conn_list, vhost_pci_conn);
 
 struct vhost_pci_endpoint {
@@ -181,14 +182,39 @@ struct vhost_pci_endpoint {
 	uint64_t next_conn_id;
 	uint32_t nconns;	/* connections in conns */
 	uint32_t max_clients;	/* past it, a new connection is refused */
+	bool req_unregister;	/* the control thread removes it */
 	struct vhost_pci_conn_list conns;
 };
 
-/* Transport (vhost_pci_socket.c). */
+/*
+ * Control (vhost_pci_socket.c). One mutex, never recursive, guards every
+ * endpoint, connection and device. Only the control thread changes a
+ * device or frees a connection; other threads read under the lock or post
+ * requests. The lock is released around every application callback and
+ * around the wait for a driver's acknowledgement.
+ */
 void vhost_pci_lock_take(void);
 void vhost_pci_lock_release(void);
 void vhost_pci_close_fds(int *fds, uint32_t *nfds);
-bool vhost_pci_dev_live(const struct rte_vhost_pci_device *dev);
+/* The device of @vid, or NULL if the vid is stale. Lock held. */
+struct vhost_pci_device *vhost_pci_dev_get(int vid);
+/* Whether this thread is in the role of the control thread: the thread
+ * itself, or the caller that drives connections when there is none.
+ */
+bool vhost_pci_on_ctl(void);
+/* Whether this thread runs an application callback right now. */
+bool vhost_pci_in_callback(void);
+/* Around an application callback (and the wait for the driver's
+ * acknowledgement that follows it): release the lock, mark this thread as
+ * in a callback; then take the lock again. Only the control thread calls
+ * these, so the connection cannot go away in between.
+ */
+void vhost_pci_unlocked_begin(void);
+void vhost_pci_unlocked_end(void);
+/* Carry out a request just posted on @conn: now if this thread may, else
+ * wake the control thread and wait for it. Lock held; it may be released.
+ */
+void vhost_pci_ctl_request(struct vhost_pci_conn *conn);
 struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
 		int fd);
 /* Read what is there and dispatch whole messages; -1: connection closed. */
@@ -227,19 +253,24 @@ int vhost_pci_fault_watch(void *base, uint64_t size, uint64_t page);
 void vhost_pci_fault_unwatch(void *base);
 
 /* Device model (vhost_pci_dev.c). */
-void vhost_pci_dev_init(struct rte_vhost_pci_device *dev,
+void vhost_pci_dev_init(struct vhost_pci_device *dev,
 		struct vhost_pci_endpoint *ep);
-int vhost_pci_dev_set_mem(struct rte_vhost_pci_device *dev,
+int vhost_pci_dev_set_mem(struct vhost_pci_device *dev,
 		const struct vhost_pci_mem_region *regions, uint32_t nregions,
 		int *fds);
-int vhost_pci_dev_update(struct rte_vhost_pci_device *dev);
-void vhost_pci_dev_detach(struct rte_vhost_pci_device *dev);
-void vhost_pci_dev_disconnect(struct rte_vhost_pci_device *dev);
-void vhost_pci_dev_set_peer_uuid(struct rte_vhost_pci_device *dev,
+int vhost_pci_dev_update(struct vhost_pci_device *dev);
+void vhost_pci_dev_detach(struct vhost_pci_device *dev);
+void vhost_pci_dev_disconnect(struct vhost_pci_device *dev);
+void vhost_pci_dev_set_peer_uuid(struct vhost_pci_device *dev,
 		const uint8_t *uuid);
-void vhost_pci_dev_reset(struct rte_vhost_pci_device *dev);
+void vhost_pci_dev_reset(struct vhost_pci_device *dev);
 void vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr);
-int vhost_pci_dev_vring_stop(struct rte_vhost_pci_device *dev,
+int vhost_pci_dev_vring_stop(struct vhost_pci_device *dev,
 		uint32_t idx, uint16_t *base, bool reset);
+uint32_t vhost_pci_dev_version(const struct vhost_pci_device *dev);
+struct vhost_pci_window *vhost_pci_dev_window_hold(
+		const struct vhost_pci_device *dev);
+/* Drop one reference; the last one unmaps. Any thread, no lock. */
+void vhost_pci_window_put(struct vhost_pci_window *w);
 
 #endif /* VHOST_PCI_PRIVATE_H */

@@ -10,7 +10,16 @@
  * assembled into a fixed buffer whose size bounds the payload; fds received
  * with it are owned by the message until a handler takes them, and are closed
  * by the dispatcher otherwise. Any malformed message closes that connection
- * only. All state is touched with vhost_pci_lock held.
+ * only.
+ *
+ * Threads and locks: one mutex (vhost_pci_lock, not recursive) guards the
+ * endpoints, connections and devices. The control thread reads the sockets
+ * and runs the protocol; it alone changes a device or frees a connection,
+ * and it releases the lock around each application callback. Application
+ * threads find a device by vid under the lock for the length of one call;
+ * what would change a device (close, disconnect, unregister) they post as a
+ * request, which the control thread carries out at its next safe point
+ * while they wait on vhost_pci_cond.
  */
 
 #include <errno.h>
@@ -39,8 +48,9 @@ RTE_LOG_REGISTER_DEFAULT(vhost_pci_logtype, INFO);
 #define VHOST_PCI_MSGS_PER_EVENT	64
 #define VHOST_PCI_RECONNECT_MS		1000
 
-static pthread_mutex_t vhost_pci_lock;
-static pthread_once_t vhost_pci_lock_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t vhost_pci_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Broadcast by the control thread after it carried out requests. */
+static pthread_cond_t vhost_pci_cond = PTHREAD_COND_INITIALIZER;
 static TAILQ_HEAD(, vhost_pci_endpoint) vhost_pci_endpoints =
 	TAILQ_HEAD_INITIALIZER(vhost_pci_endpoints);
 static int vhost_pci_epfd = -1;
@@ -48,24 +58,26 @@ static int vhost_pci_wakefd = -1;
 static pthread_t vhost_pci_thread;
 static bool vhost_pci_thread_running;
 static bool vhost_pci_thread_quit;
+static bool vhost_pci_thread_stopping;
 static uint64_t vhost_pci_next_token = 1;
+/* The control thread, and any thread while it runs a callback. */
+static RTE_DEFINE_PER_LCORE(bool, vhost_pci_is_ctl);
+static RTE_DEFINE_PER_LCORE(unsigned int, vhost_pci_cb_depth);
 
-static void
-vhost_pci_lock_init(void)
-{
-	pthread_mutexattr_t attr;
-
-	/* Recursive: callbacks run with the lock held and may call the API. */
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&vhost_pci_lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-}
+/*
+ * Devices by vid. A vid is slot | generation << VID_SLOT_BITS; the slot's
+ * generation moves on when its connection is freed, so an old vid never
+ * names the slot's next device.
+ */
+#define VID_SLOT_BITS	10
+#define VID_SLOTS	(1u << VID_SLOT_BITS)
+#define VID_GEN_MASK	((1u << (31 - VID_SLOT_BITS)) - 1)
+static struct vhost_pci_conn *vhost_pci_slot[VID_SLOTS];
+static uint32_t vhost_pci_slot_gen[VID_SLOTS];
 
 void
 vhost_pci_lock_take(void)
 {
-	pthread_once(&vhost_pci_lock_once, vhost_pci_lock_init);
 	pthread_mutex_lock(&vhost_pci_lock);
 }
 
@@ -73,6 +85,72 @@ void
 vhost_pci_lock_release(void)
 {
 	pthread_mutex_unlock(&vhost_pci_lock);
+}
+
+bool
+vhost_pci_on_ctl(void)
+{
+	return !vhost_pci_thread_running || RTE_PER_LCORE(vhost_pci_is_ctl);
+}
+
+bool
+vhost_pci_in_callback(void)
+{
+	return RTE_PER_LCORE(vhost_pci_cb_depth) > 0;
+}
+
+void
+vhost_pci_unlocked_begin(void)
+{
+	RTE_PER_LCORE(vhost_pci_cb_depth)++;
+	vhost_pci_lock_release();
+}
+
+void
+vhost_pci_unlocked_end(void)
+{
+	vhost_pci_lock_take();
+	RTE_PER_LCORE(vhost_pci_cb_depth)--;
+}
+
+static int
+vid_alloc(struct vhost_pci_conn *conn)
+{
+	uint32_t i;
+
+	for (i = 0; i < VID_SLOTS; i++) {
+		if (vhost_pci_slot[i] != NULL)
+			continue;
+		vhost_pci_slot_gen[i] = (vhost_pci_slot_gen[i] + 1) & VID_GEN_MASK;
+		if (vhost_pci_slot_gen[i] == 0)
+			vhost_pci_slot_gen[i] = 1;
+		vhost_pci_slot[i] = conn;
+		return (int)(vhost_pci_slot_gen[i] << VID_SLOT_BITS | i);
+	}
+	return -ENOSPC;
+}
+
+static void
+vid_free(int vid)
+{
+	if (vid >= 0)
+		vhost_pci_slot[vid & (VID_SLOTS - 1)] = NULL;
+}
+
+struct vhost_pci_device *
+vhost_pci_dev_get(int vid)
+{
+	struct vhost_pci_conn *conn;
+	uint32_t slot;
+
+	if (vid < 0)
+		return NULL;
+	slot = (uint32_t)vid & (VID_SLOTS - 1);
+	conn = vhost_pci_slot[slot];
+	if (conn == NULL || vhost_pci_slot_gen[slot] !=
+			(uint32_t)vid >> VID_SLOT_BITS)
+		return NULL;
+	return &conn->dev;
 }
 
 /* ---- header codecs ---- */
@@ -177,11 +255,18 @@ vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL)
 		return NULL;
+	vhost_pci_dev_init(&conn->dev, ep);
+	conn->dev.vid = vid_alloc(conn);
+	if (conn->dev.vid < 0) {
+		VHOST_PCI_LOG(ERR, "%s: no device slot left of %u", ep->path,
+			VID_SLOTS);
+		free(conn);
+		return NULL;
+	}
 	conn->fd = fd;
 	conn->token = vhost_pci_next_token++;
 	conn->notify_token = vhost_pci_next_token;
 	vhost_pci_next_token += 2 * RTE_VHOST_PCI_MAX_VRINGS;
-	vhost_pci_dev_init(&conn->dev, ep);
 	conn->dev.conn_id = ep->next_conn_id++;
 	TAILQ_INSERT_TAIL(&ep->conns, conn, next);
 	ep->nconns++;
@@ -230,6 +315,7 @@ vhost_pci_conn_free(struct vhost_pci_conn *conn)
 	vhost_pci_conn_close(conn);
 	TAILQ_REMOVE(&conn->dev.ep->conns, conn, next);
 	conn->dev.ep->nconns--;
+	vid_free(conn->dev.vid);
 	free(conn);
 }
 
@@ -397,6 +483,50 @@ conn_rx_deliver(struct vhost_pci_conn *conn)
 	return vhost_pci_dispatch(conn, &msg);
 }
 
+/* Carry out what the application asked of @conn. Control thread, lock
+ * held; callbacks on the way may post more, which are done too.
+ */
+static void
+conn_run_requests(struct vhost_pci_conn *conn)
+{
+	while (conn->req_disconnect || conn->req_close) {
+		if (conn->req_disconnect) {
+			conn->req_disconnect = false;
+			if (!conn->dead)
+				vhost_pci_dev_disconnect(&conn->dev);
+			continue;
+		}
+		conn->req_close = false;
+		vhost_pci_conn_close(conn);
+	}
+}
+
+void
+vhost_pci_ctl_request(struct vhost_pci_conn *conn)
+{
+	struct vhost_pci_device *dev;
+	int vid = conn->dev.vid;
+	uint64_t one = 1;
+
+	if (vhost_pci_on_ctl()) {
+		/* From a callback: once it returned (conn_process, or the
+		 * control loop). Otherwise now.
+		 */
+		if (!vhost_pci_in_callback())
+			conn_run_requests(conn);
+		return;
+	}
+	if (write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
+		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
+	/* The vid, not the connection: it may be freed meanwhile. */
+	while ((dev = vhost_pci_dev_get(vid)) != NULL) {
+		conn = container_of(dev, struct vhost_pci_conn, dev);
+		if (!conn->req_close && !conn->req_disconnect)
+			break;
+		pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
+	}
+}
+
 int
 vhost_pci_conn_process(struct vhost_pci_conn *conn)
 {
@@ -404,6 +534,9 @@ vhost_pci_conn_process(struct vhost_pci_conn *conn)
 	int ret;
 
 	while (!conn->dead && done < VHOST_PCI_MSGS_PER_EVENT) {
+		conn_run_requests(conn);
+		if (conn->dead)
+			break;
 		ret = conn_rx_once(conn);
 		if (ret == 0)
 			return 0;
@@ -416,6 +549,7 @@ vhost_pci_conn_process(struct vhost_pci_conn *conn)
 		if (conn_rx_deliver(conn) == VH_ERR)
 			goto close;
 	}
+	conn_run_requests(conn);
 	return conn->dead ? -1 : 0;
 close:
 	vhost_pci_conn_close(conn);
@@ -579,13 +713,40 @@ endpoint_accept(struct vhost_pci_endpoint *ep)
 	endpoint_add_conn(ep, fd);
 }
 
-/* Free dead connections; reconnect in client mode; report faults. */
+/* Close every connection of @ep, its socket, and forget it. Control
+ * thread (or no thread at all), lock held.
+ */
+static void
+endpoint_remove(struct vhost_pci_endpoint *ep)
+{
+	struct vhost_pci_conn *conn;
+
+	/* Callbacks on the way release the lock; only this thread adds
+	 * connections, so none comes in meanwhile.
+	 */
+	while ((conn = TAILQ_FIRST(&ep->conns)) != NULL)
+		vhost_pci_conn_free(conn);
+	if (ep->listen_fd >= 0) {
+		if (vhost_pci_epfd >= 0)
+			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, ep->listen_fd,
+				NULL);
+		close(ep->listen_fd);
+		endpoint_unlink(ep);
+	}
+	TAILQ_REMOVE(&vhost_pci_endpoints, ep, next);
+	free(ep);
+}
+
+/* The control thread's safe point: carry out requests, free dead
+ * connections, reconnect in client mode, report faults; then wake whoever
+ * waits for a request.
+ */
 static void
 endpoints_maintain(void)
 {
 	static uint64_t faults_logged;
 	uint64_t faults = rte_vhost_pci_fault_count();
-	struct vhost_pci_endpoint *ep;
+	struct vhost_pci_endpoint *ep, *ep_next;
 	struct vhost_pci_conn *conn, *tmp;
 
 	if (faults != faults_logged) {
@@ -594,15 +755,23 @@ endpoints_maintain(void)
 		faults_logged = faults;
 	}
 
-	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next) {
+	for (ep = TAILQ_FIRST(&vhost_pci_endpoints); ep != NULL; ep = ep_next) {
+		if (ep->req_unregister) {
+			ep_next = TAILQ_NEXT(ep, next);
+			endpoint_remove(ep);
+			continue;
+		}
 		for (conn = TAILQ_FIRST(&ep->conns); conn != NULL; conn = tmp) {
+			conn_run_requests(conn);
 			tmp = TAILQ_NEXT(conn, next);
 			if (conn->dead)
 				vhost_pci_conn_free(conn);
 		}
 		if (ep->flags & RTE_VHOST_PCI_F_CLIENT)
 			endpoint_try_connect(ep);
+		ep_next = TAILQ_NEXT(ep, next);
 	}
+	pthread_cond_broadcast(&vhost_pci_cond);
 }
 
 int
@@ -653,13 +822,14 @@ handle_token(uint64_t token)
 static uint32_t
 control_thread(void *arg __rte_unused)
 {
+	/* Set before the thread started; stop waits for it to end. */
+	int epfd = vhost_pci_epfd, wakefd = vhost_pci_wakefd;
 	struct epoll_event ev[16];
 	uint64_t junk;
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(vhost_pci_epfd, ev, RTE_DIM(ev),
-			VHOST_PCI_RECONNECT_MS);
+		n = epoll_wait(epfd, ev, RTE_DIM(ev), VHOST_PCI_RECONNECT_MS);
 		vhost_pci_lock_take();
 		if (vhost_pci_thread_quit) {
 			vhost_pci_lock_release();
@@ -667,7 +837,7 @@ control_thread(void *arg __rte_unused)
 		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.u64 == 0) {
-				if (read(vhost_pci_wakefd, &junk, sizeof(junk)) < 0)
+				if (read(wakefd, &junk, sizeof(junk)) < 0)
 					junk = 0;
 				continue;
 			}
@@ -682,6 +852,7 @@ control_thread(void *arg __rte_unused)
 static void *
 control_thread_entry(void *arg)
 {
+	RTE_PER_LCORE(vhost_pci_is_ctl) = true;
 	control_thread(arg);
 	return NULL;
 }
@@ -692,6 +863,9 @@ thread_start(void)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 	int ret;
 
+	/* One control thread at a time: a stop in progress ends first. */
+	while (vhost_pci_thread_stopping)
+		pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
 	if (vhost_pci_thread_running)
 		return 0;
 	vhost_pci_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -703,13 +877,14 @@ thread_start(void)
 		goto fail;
 	}
 	vhost_pci_thread_quit = false;
+	vhost_pci_thread_running = true;
 	ret = rte_ctrl_thread_create(&vhost_pci_thread, "vhost-pci-ctl", NULL,
 		control_thread_entry, NULL);
 	if (ret != 0) {
+		vhost_pci_thread_running = false;
 		ret = -ret;
 		goto fail;
 	}
-	vhost_pci_thread_running = true;
 	return 0;
 fail:
 	if (vhost_pci_epfd >= 0)
@@ -720,25 +895,41 @@ fail:
 	return ret;
 }
 
-/* Called with the lock held; releases it while joining. */
+/* Called with the lock held, never on the control thread; releases the
+ * lock while joining; thread_start() waits for that.
+ */
 static void
 thread_stop_locked(void)
 {
+	pthread_t thread = vhost_pci_thread;
+	int epfd = vhost_pci_epfd, wakefd = vhost_pci_wakefd;
 	uint64_t one = 1;
 
 	if (!vhost_pci_thread_running)
 		return;
 	vhost_pci_thread_quit = true;
-	if (write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
+	if (write(wakefd, &one, sizeof(one)) < 0)
 		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
 	vhost_pci_thread_running = false;
-	vhost_pci_lock_release();
-	if (!pthread_equal(pthread_self(), vhost_pci_thread))
-		pthread_join(vhost_pci_thread, NULL);
-	vhost_pci_lock_take();
-	close(vhost_pci_epfd);
-	close(vhost_pci_wakefd);
+	vhost_pci_thread_stopping = true;
 	vhost_pci_epfd = vhost_pci_wakefd = -1;
+	vhost_pci_lock_release();
+	pthread_join(thread, NULL);
+	vhost_pci_lock_take();
+	close(epfd);
+	close(wakefd);
+	vhost_pci_thread_stopping = false;
+	pthread_cond_broadcast(&vhost_pci_cond);
+}
+
+static void
+thread_wake(void)
+{
+	uint64_t one = 1;
+
+	if (vhost_pci_wakefd >= 0 &&
+			write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
+		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
 }
 
 /* List an endpoint; its devices count as live from here. */
@@ -748,20 +939,6 @@ vhost_pci_endpoint_add(struct vhost_pci_endpoint *ep)
 	vhost_pci_lock_take();
 	TAILQ_INSERT_TAIL(&vhost_pci_endpoints, ep, next);
 	vhost_pci_lock_release();
-}
-
-/* Whether @dev is a connection's device that is not closed. Lock held. */
-bool
-vhost_pci_dev_live(const struct rte_vhost_pci_device *dev)
-{
-	struct vhost_pci_endpoint *ep;
-	struct vhost_pci_conn *conn;
-
-	TAILQ_FOREACH(ep, &vhost_pci_endpoints, next)
-		TAILQ_FOREACH(conn, &ep->conns, next)
-			if (&conn->dev == dev)
-				return !conn->dead;
-	return false;
 }
 
 static struct vhost_pci_endpoint *
@@ -813,9 +990,12 @@ rte_vhost_pci_server_register(const char *path, uint32_t flags,
 			strerror(-ret));
 		goto out;
 	}
-	vhost_pci_endpoint_add(ep);
+	TAILQ_INSERT_TAIL(&vhost_pci_endpoints, ep, next);
+	/* The control thread connects (client mode): it alone adds
+	 * connections.
+	 */
 	if (flags & RTE_VHOST_PCI_F_CLIENT)
-		endpoint_try_connect(ep);
+		thread_wake();
 	VHOST_PCI_LOG(INFO, "%s: %s, %u queue pairs", path,
 		(flags & RTE_VHOST_PCI_F_CLIENT) ? "connecting" : "listening",
 		max_queue_pairs);
@@ -868,7 +1048,6 @@ int
 rte_vhost_pci_server_unregister(const char *path)
 {
 	struct vhost_pci_endpoint *ep;
-	struct vhost_pci_conn *conn;
 
 	if (path == NULL)
 		return -EINVAL;
@@ -878,17 +1057,21 @@ rte_vhost_pci_server_unregister(const char *path)
 		vhost_pci_lock_release();
 		return -ENOENT;
 	}
-	while ((conn = TAILQ_FIRST(&ep->conns)) != NULL)
-		vhost_pci_conn_free(conn);
-	if (ep->listen_fd >= 0) {
-		if (vhost_pci_epfd >= 0)
-			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, ep->listen_fd,
-				NULL);
-		close(ep->listen_fd);
-		endpoint_unlink(ep);
+	if (!vhost_pci_thread_running) {
+		endpoint_remove(ep);
+	} else if (RTE_PER_LCORE(vhost_pci_is_ctl)) {
+		/* It would wait for itself. */
+		vhost_pci_lock_release();
+		return -EDEADLK;
+	} else {
+		/* The control thread closes the connections (their
+		 * destroy_device calls run there) and frees the endpoint.
+		 */
+		ep->req_unregister = true;
+		thread_wake();
+		while (endpoint_find(path) == ep && ep->req_unregister)
+			pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
 	}
-	TAILQ_REMOVE(&vhost_pci_endpoints, ep, next);
-	free(ep);
 	if (TAILQ_EMPTY(&vhost_pci_endpoints))
 		thread_stop_locked();
 	vhost_pci_lock_release();

@@ -23,7 +23,7 @@
 #include "vhost_pci_private.h"
 
 static const char *
-conn_state(const struct rte_vhost_pci_device *dev)
+conn_state(const struct vhost_pci_device *dev)
 {
 	if (dev->attached)
 		return "attached";
@@ -32,7 +32,7 @@ conn_state(const struct rte_vhost_pci_device *dev)
 
 /* Pairs of vrings (2n, 2n + 1) that are both enabled. */
 static uint16_t
-conn_queue_pairs(const struct rte_vhost_pci_device *dev)
+conn_queue_pairs(const struct vhost_pci_device *dev)
 {
 	uint16_t n = 0, i;
 
@@ -62,7 +62,7 @@ server_entry(const struct vhost_pci_endpoint *ep)
 static struct rte_tel_data *
 conn_entry(const struct vhost_pci_conn *conn)
 {
-	const struct rte_vhost_pci_device *dev = &conn->dev;
+	const struct vhost_pci_device *dev = &conn->dev;
 	struct rte_tel_data *e, *gsi;
 	char uuid[RTE_UUID_STRLEN] = "";
 	uint16_t i;
@@ -77,7 +77,7 @@ conn_entry(const struct vhost_pci_conn *conn)
 	rte_tel_data_start_dict(e);
 	rte_tel_data_add_dict_string(e, "path", dev->ep->path);
 	rte_tel_data_add_dict_u64(e, "conn_id", dev->conn_id);
-	rte_tel_data_add_dict_int(e, "version", rte_vhost_pci_dev_version(dev));
+	rte_tel_data_add_dict_int(e, "version", vhost_pci_dev_version(dev));
 	rte_tel_data_add_dict_string(e, "state", conn_state(dev));
 	if (dev->dev_type == 0)
 		rte_tel_data_add_dict_string(e, "dev_type", "none");

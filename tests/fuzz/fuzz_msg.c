@@ -119,7 +119,7 @@ static const uint64_t memfd_size[MEMFD_POOL] = {
 struct fuzz_state {
 	uint8_t setup;
 	bool attached;
-	struct rte_vhost_pci_device *dev;
+	int vid;
 };
 
 static struct vhost_pci_endpoint fuzz_ep;
@@ -213,14 +213,14 @@ check_vring(const struct rte_vhost_pci_map *map,
 }
 
 static void
-check_bar(struct rte_vhost_pci_device *dev, struct rte_vhost_pci_map *map)
+check_bar(int vid, struct rte_vhost_pci_map *map)
 {
 	const struct rte_vhost_pci_meta *meta;
 	uint64_t size;
 	uint8_t *bar;
 	uint32_t i;
 
-	bar = rte_vhost_pci_dev_bar(dev, &size);
+	bar = rte_vhost_pci_dev_bar(vid, &size);
 	FUZZ_CHECK(bar != NULL, "no BAR for a ready device");
 	FUZZ_CHECK(rte_vhost_pci_map_init(map, bar, size) == 0,
 		"the library's metadata page is not valid");
@@ -234,29 +234,31 @@ check_bar(struct rte_vhost_pci_device *dev, struct rte_vhost_pci_map *map)
 
 /* What vpci_port_attach() and vpci_queue_attach() ask the library. */
 static void
-query_api(struct rte_vhost_pci_device *dev, uint16_t vring)
+query_api(int vid, uint16_t vring)
 {
 	uint32_t gsi[VHOST_PCI_MAX_GSI];
+	char path[sizeof(fuzz_ep.path)];
 	uint8_t uuid[16];
 	int n, i;
 
-	(void)rte_vhost_pci_vring_callfd(dev, vring);
-	(void)rte_vhost_pci_vring_kickfd(dev, vring);
-	(void)rte_vhost_pci_vring_errfd(dev, vring);
-	n = rte_vhost_pci_dev_rx_queue_gsi(dev, gsi, RTE_DIM(gsi), false);
+	(void)rte_vhost_pci_vring_callfd(vid, vring);
+	(void)rte_vhost_pci_vring_kickfd(vid, vring);
+	(void)rte_vhost_pci_vring_errfd(vid, vring);
+	n = rte_vhost_pci_dev_rx_queue_gsi(vid, gsi, RTE_DIM(gsi), false);
 	FUZZ_CHECK(n >= 0 && n <= (int)VHOST_PCI_MAX_GSI, "%d GSIs", n);
 	for (i = 0; i < n; i++)
-		(void)rte_vhost_pci_gsi_eventfd(dev, gsi[i]);
-	(void)rte_vhost_pci_dev_peer_uuid(dev, uuid);
-	FUZZ_CHECK(rte_vhost_pci_dev_version(dev) ==
-		vhost_pci_dev_conn(dev)->hops->version, "version");
-	FUZZ_CHECK(rte_vhost_pci_dev_conn_id(dev) == 1, "conn_id");
-	FUZZ_CHECK(strcmp(rte_vhost_pci_dev_path(dev), fuzz_ep.path) == 0,
-		"path");
+		(void)rte_vhost_pci_gsi_eventfd(vid, gsi[i]);
+	(void)rte_vhost_pci_dev_peer_uuid(vid, uuid);
+	/* One thread here: the device may be read without the lock. */
+	FUZZ_CHECK(rte_vhost_pci_dev_version(vid) ==
+		vhost_pci_dev_version(vhost_pci_dev_get(vid)), "version");
+	FUZZ_CHECK(rte_vhost_pci_dev_conn_id(vid) == 1, "conn_id");
+	FUZZ_CHECK(rte_vhost_pci_dev_path(vid, path, sizeof(path)) == 0 &&
+		strcmp(path, fuzz_ep.path) == 0, "path");
 }
 
 static int
-cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+cb_new_device(int vid, void *ctx)
 {
 	const uint32_t want = RTE_VHOST_PCI_VRING_F_READY |
 		RTE_VHOST_PCI_VRING_F_ENABLED;
@@ -266,7 +268,7 @@ cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
 	uint32_t gsi[VHOST_PCI_MAX_QUEUE_PAIRS], i, n;
 
 	FUZZ_CHECK(!st->attached, "new_device twice without destroy_device");
-	check_bar(dev, &map);
+	check_bar(vid, &map);
 	meta = (const void *)map.bar;
 	FUZZ_CHECK(meta->status & RTE_VHOST_PCI_STATUS_READY,
 		"new_device but status 0x%x", meta->status);
@@ -282,55 +284,55 @@ cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
 	if (st->setup & SETUP_REFUSE)
 		return -EINVAL;
 	st->attached = true;
-	st->dev = dev;
-	query_api(dev, 0);
-	query_api(dev, 1);
+	st->vid = vid;
+	query_api(vid, 0);
+	query_api(vid, 1);
 	if (st->setup & SETUP_SEND_GSI) {
 		/* The PMD tells a v2 peer its RX queues' GSIs from here. */
 		n = fuzz_ep.max_queue_pairs;
 		for (i = 0; i < n; i++)
 			gsi[i] = 32 + i;
-		rte_vhost_pci_dev_send_rx_queue_gsi(dev, gsi, n);
+		rte_vhost_pci_dev_send_rx_queue_gsi(vid, gsi, n);
 	}
 	return 0;
 }
 
 static void
-cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
+cb_destroy_device(int vid, void *ctx)
 {
 	struct fuzz_state *st = ctx;
 
-	FUZZ_CHECK(st->attached && st->dev == dev,
+	FUZZ_CHECK(st->attached && st->vid == vid,
 		"destroy_device of a device not attached");
 	/* The BAR is still mapped until this returns. */
 	if (st->setup & SETUP_WRITEBACK) {
-		rte_vhost_pci_vring_writeback(dev, 0, 7, 7);
-		rte_vhost_pci_vring_writeback(dev, 1, 9, 9);
+		rte_vhost_pci_vring_writeback(vid, 0, 7, 7);
+		rte_vhost_pci_vring_writeback(vid, 1, 9, 9);
 	}
 	st->attached = false;
-	st->dev = NULL;
+	st->vid = -1;
 }
 
 static void
-cb_vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+cb_vring_state_changed(int vid, uint16_t vring,
 		int enable, void *ctx)
 {
 	const struct rte_vhost_pci_meta *meta;
 	struct fuzz_state *st = ctx;
 	struct rte_vhost_pci_map map;
 
-	FUZZ_CHECK(st->attached && st->dev == dev,
+	FUZZ_CHECK(st->attached && st->vid == vid,
 		"vring_state_changed on a device not attached");
 	FUZZ_CHECK(vring >= 2 && vring < 2u * fuzz_ep.max_queue_pairs,
 		"vring_state_changed of vring %u", vring);
 	if (!enable)
 		return;
-	check_bar(dev, &map);
+	check_bar(vid, &map);
 	meta = (const void *)map.bar;
 	FUZZ_CHECK(meta->vring[vring].flags & RTE_VHOST_PCI_VRING_F_READY,
 		"vring %u enabled but not ready", vring);
 	check_vring(&map, meta, vring);
-	query_api(dev, vring);
+	query_api(vid, vring);
 }
 
 static const struct rte_vhost_pci_ops fuzz_ops = {
@@ -510,16 +512,14 @@ event(struct vhost_pci_conn *conn, uint8_t request, uint8_t flags)
 		break;
 	case EV_DISCONNECT:
 		if (fuzz_st.attached)
-			rte_vhost_pci_dev_send_disconnect(fuzz_st.dev);
+			rte_vhost_pci_dev_send_disconnect(fuzz_st.vid);
 		break;
 	case EV_HOLD:
 		/* v1 only: a v2 disconnect would wait a second for it. */
 		if (nholds == MAX_HOLDS || conn->hops == NULL ||
 				conn->hops->version != VHOST_PCI_HDR_VERSION_1)
 			return;
-		vhost_pci_lock_take();
-		holds[nholds] = rte_vhost_pci_dev_bar_hold(&conn->dev);
-		vhost_pci_lock_release();
+		holds[nholds] = rte_vhost_pci_dev_bar_hold(conn->dev.vid);
 		FUZZ_CHECK((holds[nholds] != NULL) ==
 			(conn->dev.bar.base != NULL), "BAR hold");
 		if (holds[nholds] != NULL)
@@ -527,7 +527,7 @@ event(struct vhost_pci_conn *conn, uint8_t request, uint8_t flags)
 		break;
 	default:
 		if (fuzz_st.attached)
-			rte_vhost_pci_dev_close(fuzz_st.dev);
+			rte_vhost_pci_dev_close(fuzz_st.vid);
 		break;
 	}
 }

@@ -61,26 +61,27 @@ ring_start(struct app_dev *ad, uint16_t i)
 
 /* Give a ring back: record where we stopped. */
 static void
-ring_stop(struct rte_vhost_pci_device *dev, struct app_dev *ad, uint16_t i)
+ring_stop(int vid, struct app_dev *ad, uint16_t i)
 {
 	if (!ad->running[i])
 		return;
 	ad->running[i] = 0;
-	rte_vhost_pci_vring_writeback(dev, i, ad->last_avail[i],
+	rte_vhost_pci_vring_writeback(vid, i, ad->last_avail[i],
 		ad->last_used[i]);
 }
 
 static int
-new_device(struct rte_vhost_pci_device *dev, void *ctx)
+new_device(int vid, void *ctx)
 {
 	const struct rte_vhost_pci_meta *meta;
+	char path[108];
 	struct app_dev *ad;
 	uint64_t size;
 	uint8_t *bar;
 	uint32_t i;
 
 	(void)ctx;
-	bar = rte_vhost_pci_dev_bar(dev, &size);
+	bar = rte_vhost_pci_dev_bar(vid, &size);
 	ad = calloc(1, sizeof(*ad));
 	if (bar == NULL || ad == NULL ||
 			rte_vhost_pci_map_init(&ad->map, bar, size) < 0) {
@@ -89,16 +90,18 @@ new_device(struct rte_vhost_pci_device *dev, void *ctx)
 	}
 	meta = (const void *)bar;
 	ad->meta = meta;
+	if (rte_vhost_pci_dev_path(vid, path, sizeof(path)) < 0)
+		path[0] = '\0';
 	printf("%s: conn_id %" PRIu64 ", version %u, features 0x%" PRIx64
-		", BAR %" PRIu64 " bytes\n", rte_vhost_pci_dev_path(dev),
-		rte_vhost_pci_dev_conn_id(dev), rte_vhost_pci_dev_version(dev),
+		", BAR %" PRIu64 " bytes\n", path,
+		rte_vhost_pci_dev_conn_id(vid), rte_vhost_pci_dev_version(vid),
 		meta->features, meta->bar_size);
 	for (i = 0; i < meta->nregions; i++)
 		printf("  region %u: gpa 0x%" PRIx64 ", %" PRIu64
 			" bytes, BAR offset 0x%" PRIx64 "\n", i,
 			meta->region[i].gpa, meta->region[i].size,
 			meta->region[i].bar_offset);
-	rte_vhost_pci_dev_set_priv(dev, ad);
+	rte_vhost_pci_dev_set_priv(vid, ad);
 	/* Vrings 0 and 1 are ours now; others come by vring_state_changed. */
 	ring_start(ad, 0);
 	ring_start(ad, 1);
@@ -106,10 +109,10 @@ new_device(struct rte_vhost_pci_device *dev, void *ctx)
 }
 
 static void
-vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
+vring_state_changed(int vid, uint16_t vring,
 		int enable, void *ctx)
 {
-	struct app_dev *ad = rte_vhost_pci_dev_priv(dev);
+	struct app_dev *ad = rte_vhost_pci_dev_priv(vid);
 
 	(void)ctx;
 	if (ad == NULL || vring >= RTE_VHOST_PCI_MAX_VRINGS)
@@ -121,9 +124,9 @@ vring_state_changed(struct rte_vhost_pci_device *dev, uint16_t vring,
 }
 
 static void
-destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
+destroy_device(int vid, void *ctx)
 {
-	struct app_dev *ad = rte_vhost_pci_dev_priv(dev);
+	struct app_dev *ad = rte_vhost_pci_dev_priv(vid);
 	uint16_t i;
 
 	(void)ctx;
@@ -131,10 +134,10 @@ destroy_device(struct rte_vhost_pci_device *dev, void *ctx)
 		return;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
 		ring_stop(dev, ad, i);
-	rte_vhost_pci_dev_set_priv(dev, NULL);
+	rte_vhost_pci_dev_set_priv(vid, NULL);
 	free(ad);
-	printf("%s: conn_id %" PRIu64 " gone\n", rte_vhost_pci_dev_path(dev),
-		rte_vhost_pci_dev_conn_id(dev));
+	printf("%s: conn_id %" PRIu64 " gone\n", rte_vhost_pci_dev_path(vid),
+		rte_vhost_pci_dev_conn_id(vid));
 }
 
 static const struct rte_vhost_pci_ops ops = {

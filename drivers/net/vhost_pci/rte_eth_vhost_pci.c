@@ -99,17 +99,21 @@ static int
 vpci_dev_stop(struct rte_eth_dev *dev)
 {
 	struct pmd_internal *internal = dev->data->dev_private;
-	struct rte_vhost_pci_device *vdev;
+	uint32_t version;
+	int vid;
 	uint16_t i;
 
 	vpci_server_lock();
-	vdev = internal->attached ? internal->dev : NULL;
+	vid = internal->attached ? internal->vid : -1;
+	version = internal->snap.hdr_version;
 	vpci_server_unlock();
 	/* A v2 peer learns that the channel is gone (the vhost-user
-	 * extension for vhost-pci: SET_PEER_CONNECTION).
+	 * extension for vhost-pci: SET_PEER_CONNECTION). With no lock held:
+	 * the library's control thread detaches the port meanwhile. A vid
+	 * gone stale since is refused by the library.
 	 */
-	if (vdev != NULL && internal->snap.hdr_version == 2) {
-		int ret = rte_vhost_pci_dev_send_disconnect(vdev);
+	if (vid >= 0 && version == 2) {
+		int ret = rte_vhost_pci_dev_send_disconnect(vid);
 
 		if (ret == 0)
 			VPCI_LOG(INFO, "port %u: stopped, peer channel disconnected",
@@ -135,10 +139,12 @@ vpci_dev_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	/* Stops every queue and tells the device first. */
-	if (internal->pci != NULL)
+	if (internal->pci != NULL) {
 		vpci_pci_close(internal);
-	else
+	} else {
 		vpci_server_remove(internal);
+		vpci_ctl_lsc_cancel(internal);
+	}
 	for (i = 0; i < internal->max_queue_pairs; i++)
 		vpci_zc_free(&internal->rxq[i]);
 	vpci_port_fini(dev);
@@ -617,6 +623,7 @@ vpci_port_init(struct rte_eth_dev *eth_dev, uint16_t queues)
 		return -ENOMEM;
 	rte_eth_random_addr(mac->addr_bytes);
 	internal->port_id = eth_dev->data->port_id;
+	internal->vid = -1;
 	internal->max_queue_pairs = queues;
 	vpci_init_queues(internal);
 	eth_dev->data->mac_addrs = mac;
@@ -734,26 +741,27 @@ int
 rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 {
 	struct pmd_internal *internal;
-	struct rte_vhost_pci_device *dev;
 	uint32_t version;
+	int vid;
 
 	internal = vpci_internal_of(port_id);
 	if (internal == NULL)
 		return -ENODEV;
 	vpci_server_lock();
-	dev = internal->attached ? internal->dev : NULL;
+	vid = internal->attached ? internal->vid : -1;
 	version = internal->snap.hdr_version;
 	vpci_server_unlock();
 	if (internal->pci != NULL)
 		return -ENOTSUP;	/* the host side owns the channel */
-	if (dev == NULL)
+	if (vid < 0)
 		return -ENOTCONN;
 	if (version != 2)
 		return -ENOTSUP;
-	/* Not under our lock: the library's comes first (vpci_server.c).
-	 * The library checks, under its lock, that the device still lives.
+	/* Not under our lock: the library waits for its control thread,
+	 * whose destroy_device takes it (vpci_server.c). A vid gone stale
+	 * meanwhile gets -ENODEV, never another device.
 	 */
-	return rte_vhost_pci_dev_send_disconnect(dev);
+	return rte_vhost_pci_dev_send_disconnect(vid);
 }
 
 static struct rte_vdev_driver vpci_vdev_drv = {

@@ -210,15 +210,15 @@ struct pmd_internal {
 	bool synced;			/* gen is valid */
 	bool attached;			/* the peer's rings are ours */
 	struct rte_vhost_pci_map map;	/* valid while attached */
-	/* vdev mode: the in-process device model's device, or NULL. */
-	struct rte_vhost_pci_device *dev;
+	/* vdev mode: the in-process device model's device, or -1. */
+	int vid;
 	struct vpci_pci *pci;		/* PCI mode, or NULL */
 	uint16_t hdr_len;
 	bool mrg_rxbuf;
 	bool rx_offload;		/* CSUM or HOST_TSO*: parse RX headers */
 	uint64_t features;		/* acked by the peer */
 	bool closing;			/* leaving its server */
-	bool lsc_pending;		/* PCI: an LSC event to deliver */
+	bool lsc_pending;		/* an LSC event to deliver */
 	bool zero_copy;			/* zero_copy= devarg */
 	uint32_t zc_min_len;		/* shorter payloads are copied */
 	bool uuid_pinned;		/* uuid= devarg */
@@ -236,6 +236,8 @@ struct pmd_internal *vpci_internal_of(uint16_t port_id);
 /* The device contract, both modes (vpci_ctl.c); vpci_server_lock() held. */
 int vpci_ctl_sync(struct pmd_internal *internal);
 void vpci_ctl_release(struct pmd_internal *internal);
+/* No LSC event of a vdev port is delivered after this (no lock held). */
+void vpci_ctl_lsc_cancel(struct pmd_internal *internal);
 struct rte_eth_link;
 void vpci_link_fill(struct rte_eth_link *link, bool up);
 
@@ -259,7 +261,9 @@ int vpci_pci_map_mem(struct pmd_internal *internal,
 /* Sockets shared by ports (vpci_server.c). */
 int vpci_server_add(struct pmd_internal *internal);
 void vpci_server_remove(struct pmd_internal *internal);
-/* Held by attach and detach; never around a library call. */
+/* Held by attach, detach and the metadata sync; never around a library
+ * call that waits for the library's control thread.
+ */
 void vpci_server_lock(void);
 void vpci_server_unlock(void);
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <ethdev_driver.h>
+#include <rte_alarm.h>
 #include <rte_io.h>
 
 #include "vpci.h"
@@ -39,6 +40,35 @@ vpci_link_fill(struct rte_eth_link *link, bool up)
 	link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 }
 
+/*
+ * LSC events reach the application from the EAL interrupt thread, with no
+ * lock of the driver or the library held: its callback may close the
+ * port. A PCI port delivers them from its poll alarm, a vdev port from a
+ * one-shot alarm.
+ */
+static void
+vpci_lsc_alarm(void *arg)
+{
+	struct pmd_internal *internal = arg;
+	uint16_t port_id = internal->port_id;
+	bool lsc;
+
+	vpci_server_lock();
+	lsc = internal->lsc_pending;
+	internal->lsc_pending = false;
+	vpci_server_unlock();
+	/* Last, and no use of the port after it. */
+	if (lsc)
+		rte_eth_dev_callback_process(&rte_eth_devices[port_id],
+			RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+void
+vpci_ctl_lsc_cancel(struct pmd_internal *internal)
+{
+	rte_eal_alarm_cancel(vpci_lsc_alarm, internal);
+}
+
 static void
 vpci_set_link(struct pmd_internal *internal, bool up)
 {
@@ -46,17 +76,14 @@ vpci_set_link(struct pmd_internal *internal, bool up)
 	struct rte_eth_link link;
 
 	vpci_link_fill(&link, up);
-	/* 0 means the status changed. A PCI port tells the application
-	 * from its alarm once it let go of the port: an LSC callback may
-	 * close the port.
-	 */
+	/* 0 means the status changed. */
 	if (rte_eth_linkstatus_set(eth_dev, &link) != 0)
 		return;
-	if (internal->pci != NULL)
-		internal->lsc_pending = true;
-	else
-		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
-			NULL);
+	internal->lsc_pending = true;
+	if (internal->pci == NULL &&
+			rte_eal_alarm_set(1, vpci_lsc_alarm, internal) != 0)
+		VPCI_LOG(ERR, "port %u: cannot deliver a link state event",
+			internal->port_id);
 }
 
 /*
@@ -75,8 +102,8 @@ vpci_call_of(const struct pmd_internal *internal, uint16_t vector,
 	if (internal->doorbell != NULL) {
 		n->reg = internal->doorbell;
 		n->val = ((uint32_t)internal->snap.peer_id << 16) | vector;
-	} else if (internal->dev != NULL) {
-		n->fd = rte_vhost_pci_vring_callfd(internal->dev, vector);
+	} else if (internal->vid >= 0) {
+		n->fd = rte_vhost_pci_vring_callfd(internal->vid, vector);
 	}
 }
 
@@ -90,10 +117,10 @@ vpci_queue_set_efd(struct pmd_internal *internal, const struct vpci_queue *q,
 	struct rte_intr_handle *h = rte_eth_devices[internal->port_id].intr_handle;
 	int fd = -1;
 
-	if (h == NULL || !(q->vring_idx & 1) || internal->dev == NULL)
+	if (h == NULL || !(q->vring_idx & 1) || internal->vid < 0)
 		return;
 	if (mv != NULL && mv->kick_vector != RTE_VHOST_PCI_NO_VECTOR)
-		fd = rte_vhost_pci_vring_kickfd(internal->dev, mv->kick_vector);
+		fd = rte_vhost_pci_vring_kickfd(internal->vid, mv->kick_vector);
 	rte_intr_efds_index_set(h, q->qid, fd);
 }
 
@@ -106,8 +133,8 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 	int errfd;
 
 	vpci_call_of(internal, mv->call_vector, &call);
-	errfd = internal->dev != NULL ?
-		rte_vhost_pci_vring_errfd(internal->dev, q->vring_idx) : -1;
+	errfd = internal->vid >= 0 ?
+		rte_vhost_pci_vring_errfd(internal->vid, q->vring_idx) : -1;
 	rte_spinlock_lock(&q->lock);
 	if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
 			&call, errfd) == 0) {

@@ -11,9 +11,15 @@
  * (uuid= devarg), else to the first free port without a pin. The library's
  * callbacks are this mode's configuration interrupt: each one makes the
  * port read the metadata page again (vpci_ctl_sync()), exactly as a PCI
- * port does from its alarm. Callbacks run on the library's control thread
- * with its lock held; vpci_servers_lock is only ever taken inside that,
- * never around a library call, so the two locks always nest the same way.
+ * port does from its alarm.
+ *
+ * Threads and locks: the library runs its callbacks on its control thread
+ * with no lock of its own held; they take vpci_servers_lock. Under it the
+ * driver calls only library functions that return at once (lookups by
+ * vid, sending a message); closing a device or unregistering a socket
+ * waits for the control thread, so it is done with no lock held. LSC
+ * events reach the application later, from the EAL interrupt thread
+ * (vpci_ctl.c), with no lock held at all.
  */
 
 #include <errno.h>
@@ -41,9 +47,7 @@ struct vpci_server {
 
 static TAILQ_HEAD(, vpci_server) vpci_servers =
 	TAILQ_HEAD_INITIALIZER(vpci_servers);
-/* Recursive: an LSC callback run under it may close a port. */
-static pthread_mutex_t vpci_servers_lock =
-	PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_mutex_t vpci_servers_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 vpci_server_lock(void)
@@ -61,7 +65,7 @@ static bool
 vpci_port_takes(const struct pmd_internal *internal, bool has_uuid,
 		const uint8_t *uuid)
 {
-	if (internal->dev != NULL || internal->closing)
+	if (internal->vid >= 0 || internal->closing)
 		return false;
 	if (!internal->uuid_pinned)
 		return true;
@@ -69,11 +73,11 @@ vpci_port_takes(const struct pmd_internal *internal, bool has_uuid,
 }
 
 static struct pmd_internal *
-vpci_server_pick(struct vpci_server *srv, struct rte_vhost_pci_device *dev)
+vpci_server_pick(struct vpci_server *srv, int vid)
 {
 	struct pmd_internal *pick = NULL;
 	uint8_t uuid[16];
-	bool has_uuid = rte_vhost_pci_dev_peer_uuid(dev, uuid) == 0;
+	bool has_uuid = rte_vhost_pci_dev_peer_uuid(vid, uuid) == 0;
 	uint32_t i;
 
 	/* A pin on this UUID wins over the first free port. */
@@ -104,23 +108,22 @@ vpci_send_local_gsi(struct pmd_internal *internal)
 		return;
 	for (q = 0; q < n; q++)
 		gsi[q] = RTE_INTR_VEC_RXTX_OFFSET + q;
-	if (rte_vhost_pci_dev_send_rx_queue_gsi(internal->dev, gsi, n) < 0)
+	if (rte_vhost_pci_dev_send_rx_queue_gsi(internal->vid, gsi, n) < 0)
 		VPCI_LOG(WARNING, "port %u: could not send RX queue GSIs",
 			internal->port_id);
 }
 
 /* The port reads its new BAR: the device's window, metadata page first. */
 static int
-vpci_port_attach(struct pmd_internal *internal,
-		struct rte_vhost_pci_device *dev)
+vpci_port_attach(struct pmd_internal *internal, int vid)
 {
 	uint64_t size;
-	uint8_t *bar = rte_vhost_pci_dev_bar(dev, &size);
+	uint8_t *bar = rte_vhost_pci_dev_bar(vid, &size);
 	int ret;
 
 	if (bar == NULL || size < RTE_VHOST_PCI_META_SIZE)
 		return -EINVAL;
-	internal->dev = dev;
+	internal->vid = vid;
 	internal->meta = bar;
 	internal->meta_size = size;
 	internal->nmem = 0;
@@ -128,11 +131,11 @@ vpci_port_attach(struct pmd_internal *internal,
 	ret = vpci_ctl_sync(internal);
 	if (ret < 0 || !internal->attached) {
 		vpci_ctl_release(internal);
-		internal->dev = NULL;
+		internal->vid = -1;
 		internal->meta = NULL;
 		return ret < 0 ? ret : -EINVAL;
 	}
-	rte_vhost_pci_dev_set_port_id(dev, internal->port_id);
+	rte_vhost_pci_dev_set_port_id(vid, internal->port_id);
 	vpci_send_local_gsi(internal);
 	return 0;
 }
@@ -140,61 +143,67 @@ vpci_port_attach(struct pmd_internal *internal,
 static void
 vpci_port_detach(struct pmd_internal *internal)
 {
-	if (internal->dev == NULL)
+	if (internal->vid < 0)
 		return;
 	/* The library cleared READY before calling us. */
 	vpci_ctl_sync(internal);
 	vpci_ctl_release(internal);
-	internal->dev = NULL;
+	internal->vid = -1;
 	internal->meta = NULL;
+}
+
+/* The port of the server @srv that has @vid, or NULL. Lock held. */
+static struct pmd_internal *
+vpci_server_port_of(const struct vpci_server *srv, int vid)
+{
+	uint32_t i;
+
+	for (i = 0; i < srv->nports; i++)
+		if (srv->port[i]->vid == vid)
+			return srv->port[i];
+	return NULL;
 }
 
 /* Pick and attach under the lock, so a closing port is never picked. */
 static int
-vpci_cb_new_device(struct rte_vhost_pci_device *dev, void *ctx)
+vpci_cb_new_device(int vid, void *ctx)
 {
 	struct pmd_internal *internal;
 	int ret = -EBUSY;
 
 	pthread_mutex_lock(&vpci_servers_lock);
-	internal = vpci_server_pick(ctx, dev);
-	if (internal != NULL) {
-		ret = vpci_port_attach(internal, dev);
-		if (ret == 0)
-			rte_vhost_pci_dev_set_priv(dev, internal);
-	} else {
+	internal = vpci_server_pick(ctx, vid);
+	if (internal != NULL)
+		ret = vpci_port_attach(internal, vid);
+	else
 		VPCI_LOG(ERR, "%s: no free port for connection %" PRIu64,
-			rte_vhost_pci_dev_path(dev),
-			rte_vhost_pci_dev_conn_id(dev));
-	}
+			((struct vpci_server *)ctx)->path,
+			rte_vhost_pci_dev_conn_id(vid));
 	pthread_mutex_unlock(&vpci_servers_lock);
 	return ret;
 }
 
 static void
-vpci_cb_destroy_device(struct rte_vhost_pci_device *dev, void *ctx __rte_unused)
+vpci_cb_destroy_device(int vid, void *ctx)
 {
 	struct pmd_internal *internal;
 
 	pthread_mutex_lock(&vpci_servers_lock);
-	internal = rte_vhost_pci_dev_priv(dev);
-	if (internal != NULL) {
+	internal = vpci_server_port_of(ctx, vid);
+	if (internal != NULL)
 		vpci_port_detach(internal);
-		rte_vhost_pci_dev_set_priv(dev, NULL);
-	}
 	pthread_mutex_unlock(&vpci_servers_lock);
 }
 
 static void
-vpci_cb_vring_state_changed(struct rte_vhost_pci_device *dev,
-		uint16_t vring __rte_unused, int enable __rte_unused,
-		void *ctx __rte_unused)
+vpci_cb_vring_state_changed(int vid, uint16_t vring __rte_unused,
+		int enable __rte_unused, void *ctx)
 {
 	struct pmd_internal *internal;
 
 	pthread_mutex_lock(&vpci_servers_lock);
-	internal = rte_vhost_pci_dev_priv(dev);
-	if (internal != NULL && internal->dev == dev)
+	internal = vpci_server_port_of(ctx, vid);
+	if (internal != NULL)
 		vpci_ctl_sync(internal);
 	pthread_mutex_unlock(&vpci_servers_lock);
 }
@@ -282,21 +291,28 @@ vpci_server_add(struct pmd_internal *internal)
 void
 vpci_server_remove(struct pmd_internal *internal)
 {
-	struct rte_vhost_pci_device *dev;
 	struct vpci_server *srv;
 	bool last = false;
 	uint32_t i;
+	int vid;
 
 	pthread_mutex_lock(&vpci_servers_lock);
 	internal->closing = true;	/* no device may pick it from now */
-	dev = internal->dev;
+	vid = internal->vid;
 	pthread_mutex_unlock(&vpci_servers_lock);
-	if (dev != NULL) {
+	/* No lock held: these wait for the library's control thread, whose
+	 * destroy_device takes ours. A vid gone stale meanwhile is refused.
+	 */
+	if (vid >= 0) {
 		/* A v2 peer hears it first; then the socket goes. */
-		if (rte_vhost_pci_dev_version(dev) == 2)
-			rte_vhost_pci_dev_send_disconnect(dev);
-		rte_vhost_pci_dev_close(dev);
+		if (rte_vhost_pci_dev_version(vid) == 2)
+			rte_vhost_pci_dev_send_disconnect(vid);
+		rte_vhost_pci_dev_close(vid);
 	}
+	/* Whatever happened meanwhile, the port lets go of the BAR. */
+	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_port_detach(internal);
+	pthread_mutex_unlock(&vpci_servers_lock);
 
 	pthread_mutex_lock(&vpci_servers_lock);
 	srv = vpci_server_find(internal->path);

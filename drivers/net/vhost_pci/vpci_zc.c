@@ -146,11 +146,11 @@ vpci_zc_attach(struct vpci_queue *q, bool resume)
 	zc->iova_va = rte_eal_iova_mode() == RTE_IOVA_VA;
 	vpci_hold_put(zc->hold);
 	zc->hold = NULL;
-	if (q->internal->dev != NULL) {
+	if (q->internal->vid >= 0) {
 		zc->hold = rte_zmalloc("vpci_hold", sizeof(*zc->hold), 0);
 		if (zc->hold == NULL)
 			return -1;
-		zc->hold->lib = rte_vhost_pci_dev_bar_hold(q->internal->dev);
+		zc->hold->lib = rte_vhost_pci_dev_bar_hold(q->internal->vid);
 		zc->hold->refcnt = 1;
 		if (zc->hold->lib == NULL) {
 			rte_free(zc->hold);
