@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rte_compat.h>
+
 #include "rte_vhost_pci_bar.h"
 
 #ifdef __cplusplus
@@ -93,6 +95,7 @@ struct rte_vhost_pci_ops {
  * @return
  *   0, or a negative errno.
  */
+__rte_experimental
 int rte_vhost_pci_server_register(const char *path, uint32_t flags,
 		uint16_t max_queue_pairs, const struct rte_vhost_pci_ops *ops,
 		void *ctx);
@@ -108,6 +111,7 @@ int rte_vhost_pci_server_register(const char *path, uint32_t flags,
  *
  * @return 0, -EINVAL if @p max is 0, -ENOENT if @p path is not registered.
  */
+__rte_experimental
 int rte_vhost_pci_server_set_max_clients(const char *path, uint32_t max);
 
 /**
@@ -117,6 +121,7 @@ int rte_vhost_pci_server_set_max_clients(const char *path, uint32_t max);
  * @return 0, -ENOENT if @p path is not registered, -ENOTSOCK in client
  *   mode, or the negative errno of chown() or chmod().
  */
+__rte_experimental
 int rte_vhost_pci_server_set_owner(const char *path, uid_t uid, gid_t gid,
 		mode_t mode);
 
@@ -128,6 +133,7 @@ int rte_vhost_pci_server_set_owner(const char *path, uid_t uid, gid_t gid,
  * @return 0, -ENOENT if @p path is not registered, -EDEADLK if called
  *   from a callback (on the control thread).
  */
+__rte_experimental
 int rte_vhost_pci_server_unregister(const char *path);
 
 /**
@@ -140,6 +146,7 @@ int rte_vhost_pci_server_unregister(const char *path);
  * @return
  *   Base of the window (the metadata page), or NULL if not mapped.
  */
+__rte_experimental
 uint8_t *rte_vhost_pci_dev_bar(int vid, uint64_t *size);
 
 /**
@@ -149,12 +156,14 @@ uint8_t *rte_vhost_pci_dev_bar(int vid, uint64_t *size);
  *
  * @return a handle for rte_vhost_pci_bar_release(), or NULL if no window.
  */
+__rte_experimental
 void *rte_vhost_pci_dev_bar_hold(int vid);
 
 /**
  * Let go of a hold. The last reference unmaps the window. Safe on any
  * lcore, without the library lock: an mbuf free callback may call it.
  */
+__rte_experimental
 void rte_vhost_pci_bar_release(void *hold);
 
 /**
@@ -163,6 +172,7 @@ void rte_vhost_pci_bar_release(void *hold);
  *
  * @return 0, -EINVAL for a ring out of range, -ENODEV for a stale vid.
  */
+__rte_experimental
 int rte_vhost_pci_vring_writeback(int vid,
 		uint16_t vring, uint16_t last_avail_idx, uint16_t last_used_idx);
 
@@ -171,6 +181,7 @@ int rte_vhost_pci_vring_writeback(int vid,
  *
  * @return the fd, or -1 if the front-end polls.
  */
+__rte_experimental
 int rte_vhost_pci_vring_callfd(int vid, uint16_t vring);
 
 /**
@@ -178,6 +189,7 @@ int rte_vhost_pci_vring_callfd(int vid, uint16_t vring);
  *
  * @return the fd, or -1 if the front-end set none.
  */
+__rte_experimental
 int rte_vhost_pci_vring_kickfd(int vid, uint16_t vring);
 
 /**
@@ -185,6 +197,7 @@ int rte_vhost_pci_vring_kickfd(int vid, uint16_t vring);
  *
  * @return the fd, or -1 if none.
  */
+__rte_experimental
 int rte_vhost_pci_vring_errfd(int vid, uint16_t vring);
 
 /**
@@ -193,6 +206,7 @@ int rte_vhost_pci_vring_errfd(int vid, uint16_t vring);
  *
  * @return the fd, or -1 if no RX queue has this GSI.
  */
+__rte_experimental
 int rte_vhost_pci_gsi_eventfd(int vid, uint32_t gsi);
 
 /**
@@ -200,6 +214,7 @@ int rte_vhost_pci_gsi_eventfd(int vid, uint32_t gsi);
  *
  * @return 0, -ENODEV for a stale vid, -ENOSPC if @p len is too short.
  */
+__rte_experimental
 int rte_vhost_pci_dev_path(int vid, char *buf, size_t len);
 
 /**
@@ -212,6 +227,7 @@ int rte_vhost_pci_dev_path(int vid, char *buf, size_t len);
  *   Offset of the region's first byte in the file.
  * @return the fd, or -1 if there is no such region.
  */
+__rte_experimental
 int rte_vhost_pci_dev_region_fd(int vid,
 		uint32_t region, uint64_t *fd_offset);
 
@@ -219,12 +235,14 @@ int rte_vhost_pci_dev_region_fd(int vid,
  * Connection id: assigned by the server, unique per server for its life;
  * 0 for a stale vid.
  */
+__rte_experimental
 uint64_t rte_vhost_pci_dev_conn_id(int vid);
 
 /**
  * Header version the device's connection speaks: 1 (vhost-user) or 2
  * (vhost-pci extension); 0 before its first message or for a stale vid.
  */
+__rte_experimental
 uint32_t rte_vhost_pci_dev_version(int vid);
 
 /**
@@ -233,13 +251,16 @@ uint32_t rte_vhost_pci_dev_version(int vid);
  *
  * @return 0, -ENOENT if the front-end sent none, -ENODEV for a stale vid.
  */
+__rte_experimental
 int rte_vhost_pci_dev_peer_uuid(int vid,
 		uint8_t uuid[16]);
 
 /** This side's sender UUID, sent to every v2 front-end. */
+__rte_experimental
 void rte_vhost_pci_local_uuid(uint8_t uuid[16]);
 
 /** Replace this side's sender UUID (random by default). */
+__rte_experimental
 void rte_vhost_pci_set_local_uuid(const uint8_t uuid[16]);
 
 /**
@@ -248,6 +269,7 @@ void rte_vhost_pci_set_local_uuid(const uint8_t uuid[16]);
  *
  * @return the number of entries in the table, or -ENODEV.
  */
+__rte_experimental
 int rte_vhost_pci_dev_rx_queue_gsi(int vid,
 		uint32_t *gsi, uint16_t max, bool local);
 
@@ -256,6 +278,7 @@ int rte_vhost_pci_dev_rx_queue_gsi(int vid,
  *
  * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
  */
+__rte_experimental
 int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
 		const uint32_t *gsi, uint16_t n);
 
@@ -267,6 +290,7 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
  * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
  *   if the device's connection is already closed.
  */
+__rte_experimental
 int rte_vhost_pci_dev_send_disconnect(int vid);
 
 /**
@@ -276,12 +300,14 @@ int rte_vhost_pci_dev_send_disconnect(int vid);
  *
  * @return 0, or -ENODEV if it already was.
  */
+__rte_experimental
 int rte_vhost_pci_dev_close(int vid);
 
 /**
  * Accesses to peer memory that its owner took away (a region shrunk or
  * punched while mapped). Each one got a zeroed page instead of SIGBUS.
  */
+__rte_experimental
 uint64_t rte_vhost_pci_fault_count(void);
 
 /**
@@ -293,14 +319,17 @@ uint64_t rte_vhost_pci_fault_count(void);
  *   An ethdev port id, or -1 for none.
  * @return 0, or -ENODEV.
  */
+__rte_experimental
 int rte_vhost_pci_dev_set_port_id(int vid, int port_id);
 
 /** Attach an application pointer to the device: 0, or -ENODEV. */
+__rte_experimental
 int rte_vhost_pci_dev_set_priv(int vid, void *priv);
 
 /** The pointer given to rte_vhost_pci_dev_set_priv(), or NULL (also for
  * a stale vid).
  */
+__rte_experimental
 void *rte_vhost_pci_dev_priv(int vid);
 
 #ifdef __cplusplus

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_compat.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,14 +50,17 @@ struct rte_vhost_pci_msg {
  * @return 0, -ETIMEDOUT, -EPIPE when the peer closed, -EPROTO if the header
  *   is not of @p version or is too big, other negative errno on error.
  */
+__rte_experimental
 int rte_vhost_pci_msg_recv(int fd, uint32_t version,
 		struct rte_vhost_pci_msg *msg, int timeout_ms);
 
 /** Write one message with its fds. @return 0 or a negative errno. */
+__rte_experimental
 int rte_vhost_pci_msg_send(int fd, uint32_t version,
 		const struct rte_vhost_pci_msg *msg);
 
 /** Close the fds a message still holds. */
+__rte_experimental
 void rte_vhost_pci_msg_close_fds(struct rte_vhost_pci_msg *msg);
 
 struct rte_vhost_pci_client;
@@ -77,21 +82,26 @@ struct rte_vhost_pci_client_ops {
  *
  * @return the client, or NULL with rte_errno set.
  */
+__rte_experimental
 struct rte_vhost_pci_client *rte_vhost_pci_client_connect(const char *path,
 		const uint8_t uuid[16], uint64_t protocol_features,
 		const struct rte_vhost_pci_client_ops *ops, void *ctx);
 
 /** The socket, for poll(). */
+__rte_experimental
 int rte_vhost_pci_client_fd(const struct rte_vhost_pci_client *c);
 
 /** The id the server assigned. */
+__rte_experimental
 uint64_t rte_vhost_pci_client_conn_id(const struct rte_vhost_pci_client *c);
 
 /** Protocol features negotiated with the server (F_VHOST_PCI included). */
+__rte_experimental
 uint64_t rte_vhost_pci_client_protocol_features(
 		const struct rte_vhost_pci_client *c);
 
 /** The server's sender UUID. @return 0, or -ENOENT before it came. */
+__rte_experimental
 int rte_vhost_pci_client_server_uuid(const struct rte_vhost_pci_client *c,
 		uint8_t uuid[16]);
 
@@ -105,10 +115,12 @@ int rte_vhost_pci_client_server_uuid(const struct rte_vhost_pci_client *c,
  *   others a REPLY_ACK u64 (0 success).
  * @return 0, or a negative errno (-EPIPE: the server closed).
  */
+__rte_experimental
 int rte_vhost_pci_client_request(struct rte_vhost_pci_client *c,
 		struct rte_vhost_pci_msg *req, struct rte_vhost_pci_msg *reply);
 
 /** SET_RX_QUEUE_GSI with @p n GSIs. @return 0 or a negative errno. */
+__rte_experimental
 int rte_vhost_pci_client_set_rx_queue_gsi(struct rte_vhost_pci_client *c,
 		const uint32_t *gsi, uint16_t n);
 
@@ -116,6 +128,7 @@ int rte_vhost_pci_client_set_rx_queue_gsi(struct rte_vhost_pci_client *c,
  * SET_PEER_CONNECTION. @return 0 when the server answered success, 1 when
  * it refused (CONNECT before the device is ready), negative on error.
  */
+__rte_experimental
 int rte_vhost_pci_client_set_peer_connection(struct rte_vhost_pci_client *c,
 		bool connect);
 
@@ -124,9 +137,11 @@ int rte_vhost_pci_client_set_peer_connection(struct rte_vhost_pci_client *c,
  *
  * @return 0, or -EPIPE once the server closed the connection.
  */
+__rte_experimental
 int rte_vhost_pci_client_poll(struct rte_vhost_pci_client *c);
 
 /** Close the connection and free the client. */
+__rte_experimental
 void rte_vhost_pci_client_close(struct rte_vhost_pci_client *c);
 
 #ifdef __cplusplus

@@ -64,7 +64,8 @@ page tools/vhost_pci.html 'dpdk-vhost-pci Application'
 ex=$VPCI_TOP/doc/guides/prog_guide/vhost_pci_dump.c
 exe=$logs/vhost_pci_dump
 # shellcheck disable=SC2046
-if gcc -Wall -Wextra -Werror -o "$exe" "$ex" -I"$VPCI_TOP/lib/vhost_pci" \
+if gcc -Wall -Wextra -Werror -DALLOW_EXPERIMENTAL_API -o "$exe" "$ex" \
+		-I"$VPCI_TOP/lib/vhost_pci" \
 		$(pkg-config --cflags libdpdk) -L"$VPCI_BUILD/lib" -lrte_vhost_pci \
 		$(pkg-config --libs libdpdk) > "$exe.log" 2>&1; then
 	echo "ok - docs: the programmer's guide example builds warning-free"

@@ -58,7 +58,7 @@ EOF
 	*b_sanitize=*) cc="env -u LD_PRELOAD gcc -fsanitize=address,undefined" ;;
 	esac
 	# shellcheck disable=SC2046,SC2086
-	if $cc -o "$w/user" "$w/user.c" $(PKG_CONFIG_PATH=${3:-} pkg-config \
+	if $cc -DALLOW_EXPERIMENTAL_API -Werror -o "$w/user" "$w/user.c" $(PKG_CONFIG_PATH=${3:-} pkg-config \
 			--cflags --libs libvhost_pci) > "$w/cc.log" 2>&1 &&
 			out=$(LD_LIBRARY_PATH=${4:-} "$w/user" 2>&1) &&
 			[ "$out" = "get_peer=-19 max_clients=64" ]; then
@@ -81,6 +81,27 @@ for d in info:
         print("net_vhost_pci: " + " ".join(
             p.split("=")[0] for p in d.get("params", "").split()))
 EOF
+}
+
+# exports_checks LIB PREFIX HEADER...: nm -D lists only PREFIX* functions
+# (version.map hides the rest), each declared __rte_experimental in one of
+# the installed headers.
+exports_checks() {
+	local lib=$1 prefix=$2 syms bad="" s n
+	shift 2
+	syms=$(nm -D --defined-only "$lib" | awk '$2 != "A" {print $3}')
+	n=$(echo "$syms" | grep -c .)
+	for s in $syms; do
+		case "$s" in "$prefix"*) ;; *) bad="$bad $s"; continue ;; esac
+		grep -h -A1 '^__rte_experimental$' "$@" |
+			grep -qE "[ *]$s\(" || bad="$bad $s(undeclared)"
+	done
+	if [ -z "$bad" ] && [ "$n" -gt 0 ]; then
+		ok "install: nm -D $(basename "$lib"): $n symbols, all ${prefix}*, all __rte_experimental in the headers"
+	else
+		not_ok "install: nm -D $(basename "$lib") shows only the public API" \
+			"$n symbols; not public:$bad"
+	fi
 }
 
 # ---- 1. DESTDIR ----
@@ -120,6 +141,11 @@ destdir_checks() {
 	so=$(readelf -d "$d$libdir/librte_net_vhost_pci.so.0.1.0" |
 		awk '/SONAME/ {print $NF}')
 	check "install: the PMD's soname is [$soname]" [ "$so" = "[$soname]" ]
+	exports_checks "$d$libdir/librte_vhost_pci.so.0.1.0" rte_vhost_pci_ \
+		"$d$incdir/vhost_pci/rte_vhost_pci.h" \
+		"$d$incdir/vhost_pci/rte_vhost_pci_client.h"
+	exports_checks "$d$libdir/librte_net_vhost_pci.so.0.1.0" \
+		rte_pmd_vhost_pci_ "$d$incdir/vhost_pci/rte_pmd_vhost_pci.h"
 
 	# pkg-config from the DESTDIR: the .pc with its prefix moved there.
 	local pc=$VPCI_RUN/destdir-pc

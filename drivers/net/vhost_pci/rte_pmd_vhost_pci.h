@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include <rte_compat.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,6 +32,7 @@ struct rte_pmd_vhost_pci_peer {
  * @return 0; -ENODEV if @p port_id is not a net_vhost_pci port; -ENOTCONN
  *   if no front-end device is attached to it.
  */
+__rte_experimental
 int rte_pmd_vhost_pci_get_peer(uint16_t port_id,
 		struct rte_pmd_vhost_pci_peer *peer);
 
@@ -42,6 +45,7 @@ int rte_pmd_vhost_pci_get_peer(uint16_t port_id,
  *   -ENOTCONN if no device is attached; -ENOTSUP for a v1 front-end,
  *   which has no such message.
  */
+__rte_experimental
 int rte_pmd_vhost_pci_disconnect(uint16_t port_id);
 
 #ifdef __cplusplus
