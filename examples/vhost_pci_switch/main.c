@@ -7,7 +7,7 @@
  * net_vhost_pci ones serving one front-end VM each. A frame goes to the
  * port its destination MAC was last seen on; an unknown, broadcast or
  * multicast one floods to every other port with link up, never back where
- * it came from. The LSC callback runs on the library's control thread: it
+ * it came from. The LSC callback runs on the EAL interrupt thread: it
  * hands the link over to the forwarding lcore, which alone owns the MAC
  * table and writes the counters.
  */
@@ -276,9 +276,8 @@ sw_stats(void)
 }
 
 /*
- * On the library's control thread, and at start-up: print the peer, hand
- * the link over. rte_pmd_vhost_pci_get_peer() takes the (recursive) lock
- * that the callback runs under.
+ * On the EAL interrupt thread (the driver holds no lock when it calls
+ * us), and at start-up: print the peer, hand the link over.
  */
 static int
 sw_lsc_event(uint16_t port, enum rte_eth_event_type type __rte_unused,

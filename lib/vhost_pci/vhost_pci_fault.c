@@ -116,7 +116,7 @@ vhost_pci_fault_watch(void *base, uint64_t size, uint64_t page)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < FAULT_SLOTS; i++) {
-		if (fault_slots[i].base != 0)
+		if (__atomic_load_n(&fault_slots[i].base, __ATOMIC_ACQUIRE) != 0)
 			continue;
 		fault_slots[i].size = size;
 		fault_slots[i].page = page;
@@ -128,14 +128,19 @@ vhost_pci_fault_watch(void *base, uint64_t size, uint64_t page)
 	return -ENOSPC;
 }
 
-/* Unlist a window; the driver no longer touches it. Library lock held. */
+/* Unlist a window; the driver no longer touches it. Any thread, no lock:
+ * the last reference of a window may go with a zero-copy mbuf. It only
+ * clears its own slot, which vhost_pci_fault_watch() does not reuse until
+ * then.
+ */
 void
 vhost_pci_fault_unwatch(void *base)
 {
 	unsigned int i;
 
 	for (i = 0; i < FAULT_SLOTS; i++)
-		if (fault_slots[i].base == (uintptr_t)base)
+		if (__atomic_load_n(&fault_slots[i].base, __ATOMIC_RELAXED) ==
+				(uintptr_t)base)
 			__atomic_store_n(&fault_slots[i].base, 0,
 				__ATOMIC_RELEASE);
 }

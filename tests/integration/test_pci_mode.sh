@@ -113,7 +113,9 @@ wait "$fe_pid"
 if pktcheck_passed "$LOGS/pci-fe1.log"; then
 	ok "pci-mode: 3000 frames of 1000 B through the guest and back, every byte checked"
 else
-	not_ok "pci-mode: 3000 frames of 1000 B through the guest and back, every byte checked" "$(grep '^pktcheck:' "$LOGS/pci-fe1.log" | tail -2 | tr '\n' ' ')"
+	# What the guest saw, in the CI output too: its counters and errors.
+	cp "$glog" "$LOGS/pci-guest-fail.log"
+	not_ok "pci-mode: 3000 frames of 1000 B through the guest and back, every byte checked" "$(grep '^pktcheck:' "$LOGS/pci-fe1.log" | tail -2 | tr '\n' ' ') guest: $(grep -aE 'RX-packets|TX-packets|VHOST_PCI_PMD|ERR' "$glog" | tail -8 | tr -s ' ' | tr '\n' '|')"
 fi
 
 # The front-end left: the guest port goes down.
