@@ -89,7 +89,9 @@ EOF
 exports_checks() {
 	local lib=$1 prefix=$2 syms bad="" s n
 	shift 2
-	syms=$(nm -D --defined-only "$lib" | awk '$2 != "A" {print $3}')
+	# Versioned names (name@@EXPERIMENTAL): the name is what counts.
+	syms=$(nm -D --defined-only "$lib" |
+		awk '$2 != "A" {sub(/@.*/, "", $3); print $3}')
 	n=$(echo "$syms" | grep -c .)
 	for s in $syms; do
 		case "$s" in "$prefix"*) ;; *) bad="$bad $s"; continue ;; esac
