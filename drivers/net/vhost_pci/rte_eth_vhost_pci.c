@@ -103,10 +103,10 @@ vpci_dev_stop(struct rte_eth_dev *dev)
 	int vid;
 	uint16_t i;
 
-	vpci_server_lock();
+	vpci_ctl_lock();
 	vid = internal->attached ? internal->vid : -1;
 	version = internal->snap.hdr_version;
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	/* A v2 peer learns that the channel is gone (the vhost-user
 	 * extension for vhost-pci: SET_PEER_CONNECTION). With no lock held:
 	 * the library's control thread detaches the port meanwhile. A vid
@@ -722,7 +722,7 @@ rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer
 		return -ENODEV;
 	memset(peer, 0, sizeof(*peer));
 	/* What the metadata said when the port last synced with it. */
-	vpci_server_lock();
+	vpci_ctl_lock();
 	if (!internal->attached) {
 		ret = -ENOTCONN;
 	} else {
@@ -733,7 +733,7 @@ rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer
 		memcpy(peer->uuid, internal->snap.peer_uuid, 16);
 		peer->has_uuid = memcmp(peer->uuid, zero, 16) != 0;
 	}
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	return ret;
 }
 
@@ -747,10 +747,10 @@ rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 	internal = vpci_internal_of(port_id);
 	if (internal == NULL)
 		return -ENODEV;
-	vpci_server_lock();
+	vpci_ctl_lock();
 	vid = internal->attached ? internal->vid : -1;
 	version = internal->snap.hdr_version;
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	if (internal->pci != NULL)
 		return -ENOTSUP;	/* the host side owns the channel */
 	if (vid < 0)

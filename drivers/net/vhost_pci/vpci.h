@@ -233,7 +233,13 @@ struct pmd_internal {
 /* A net_vhost_pci port's private data, or NULL (rte_eth_vhost_pci.c). */
 struct pmd_internal *vpci_internal_of(uint16_t port_id);
 
-/* The device contract, both modes (vpci_ctl.c); vpci_server_lock() held. */
+/* The driver's lock (vpci_ctl.c): held by attach, detach and the metadata
+ * sync; never around a library call that waits for the library's control
+ * thread, nor around an application callback.
+ */
+void vpci_ctl_lock(void);
+void vpci_ctl_unlock(void);
+/* The device contract, both modes (vpci_ctl.c); vpci_ctl_lock() held. */
 int vpci_ctl_sync(struct pmd_internal *internal);
 void vpci_ctl_release(struct pmd_internal *internal);
 /* No LSC event of a vdev port is delivered after this (no lock held). */
@@ -261,11 +267,6 @@ int vpci_pci_map_mem(struct pmd_internal *internal,
 /* Sockets shared by ports (vpci_server.c). */
 int vpci_server_add(struct pmd_internal *internal);
 void vpci_server_remove(struct pmd_internal *internal);
-/* Held by attach, detach and the metadata sync; never around a library
- * call that waits for the library's control thread.
- */
-void vpci_server_lock(void);
-void vpci_server_unlock(void);
 
 /* Zero-copy RX (vpci_zc.c). */
 struct vpci_zc;

@@ -12,11 +12,12 @@
  * a PCI device would raise a configuration interrupt; in PCI mode an alarm
  * polls the page.
  *
- * Callers hold vpci_server_lock(); each queue's lock is taken to attach or
+ * Callers hold vpci_ctl_lock(); each queue's lock is taken to attach or
  * stop it, so a burst never runs while its ring's mapping changes.
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,24 @@
 #include <rte_io.h>
 
 #include "vpci.h"
+
+/* The driver's one lock: ports' device state, the vdev servers' port
+ * lists. Not recursive; never held around a library call that waits for
+ * the library's control thread, nor around an application callback.
+ */
+static pthread_mutex_t vpci_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+vpci_ctl_lock(void)
+{
+	pthread_mutex_lock(&vpci_lock);
+}
+
+void
+vpci_ctl_unlock(void)
+{
+	pthread_mutex_unlock(&vpci_lock);
+}
 
 static const struct rte_eth_link vpci_link_tmpl = {
 	.link_speed = RTE_ETH_SPEED_NUM_10G,
@@ -53,10 +72,10 @@ vpci_lsc_alarm(void *arg)
 	uint16_t port_id = internal->port_id;
 	bool lsc;
 
-	vpci_server_lock();
+	vpci_ctl_lock();
 	lsc = internal->lsc_pending;
 	internal->lsc_pending = false;
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	/* Last, and no use of the port after it. */
 	if (lsc)
 		rte_eth_dev_callback_process(&rte_eth_devices[port_id],

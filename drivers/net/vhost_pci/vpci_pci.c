@@ -250,9 +250,9 @@ vpci_pci_alarm(void *arg)
 	uint16_t port_id = internal->port_id;
 	bool lsc;
 
-	vpci_server_lock();
+	vpci_ctl_lock();
 	if (!internal->pci->alarm) {
-		vpci_server_unlock();
+		vpci_ctl_unlock();
 		return;
 	}
 	vpci_ctl_sync(internal);
@@ -261,7 +261,7 @@ vpci_pci_alarm(void *arg)
 	if (rte_eal_alarm_set(VPCI_PCI_POLL_US, vpci_pci_alarm, internal) != 0)
 		VPCI_LOG(ERR, "port %u: cannot re-arm the metadata poll",
 			port_id);
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	/* Last, with no lock and no use of the port after it: the
 	 * application's callback may close the port, which cancels the
 	 * alarm just set.
@@ -277,11 +277,11 @@ vpci_pci_close(struct pmd_internal *internal)
 	struct vpci_pci *pci = internal->pci;
 	uint32_t j;
 
-	vpci_server_lock();
+	vpci_ctl_lock();
 	pci->alarm = false;
 	internal->closing = true;
 	vpci_ctl_release(internal);
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	rte_eal_alarm_cancel(vpci_pci_alarm, internal);
 	for (j = 0; j < RTE_VHOST_PCI_MAX_MEMDEVS; j++) {
 		vpci_mem_release(pci->mem[j]);
@@ -440,11 +440,11 @@ vpci_pci_probe(struct rte_pci_driver *drv __rte_unused,
 		pdev->device.name, internal->port_id,
 		internal->max_queue_pairs, internal->zero_copy ? "on" : "off");
 	/* The first look now, so a ready device is up by the first poll. */
-	vpci_server_lock();
+	vpci_ctl_lock();
 	vpci_ctl_sync(internal);
 	pci->alarm = rte_eal_alarm_set(VPCI_PCI_POLL_US, vpci_pci_alarm,
 		internal) == 0;
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	return 0;
 }
 

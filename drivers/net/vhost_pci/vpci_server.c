@@ -14,7 +14,7 @@
  * port does from its alarm.
  *
  * Threads and locks: the library runs its callbacks on its control thread
- * with no lock of its own held; they take vpci_servers_lock. Under it the
+ * with no lock of its own held; they take the driver's (vpci_ctl_lock()). Under it the
  * driver calls only library functions that return at once (lookups by
  * vid, sending a message); closing a device or unregistering a socket
  * waits for the control thread, so it is done with no lock held. LSC
@@ -23,7 +23,6 @@
  */
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -47,19 +46,6 @@ struct vpci_server {
 
 static TAILQ_HEAD(, vpci_server) vpci_servers =
 	TAILQ_HEAD_INITIALIZER(vpci_servers);
-static pthread_mutex_t vpci_servers_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void
-vpci_server_lock(void)
-{
-	pthread_mutex_lock(&vpci_servers_lock);
-}
-
-void
-vpci_server_unlock(void)
-{
-	pthread_mutex_unlock(&vpci_servers_lock);
-}
 
 static bool
 vpci_port_takes(const struct pmd_internal *internal, bool has_uuid,
@@ -171,7 +157,7 @@ vpci_cb_new_device(int vid, void *ctx)
 	struct pmd_internal *internal;
 	int ret = -EBUSY;
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	internal = vpci_server_pick(ctx, vid);
 	if (internal != NULL)
 		ret = vpci_port_attach(internal, vid);
@@ -179,7 +165,7 @@ vpci_cb_new_device(int vid, void *ctx)
 		VPCI_LOG(ERR, "%s: no free port for connection %" PRIu64,
 			((struct vpci_server *)ctx)->path,
 			rte_vhost_pci_dev_conn_id(vid));
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 	return ret;
 }
 
@@ -188,11 +174,11 @@ vpci_cb_destroy_device(int vid, void *ctx)
 {
 	struct pmd_internal *internal;
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	internal = vpci_server_port_of(ctx, vid);
 	if (internal != NULL)
 		vpci_port_detach(internal);
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 }
 
 static void
@@ -201,11 +187,11 @@ vpci_cb_vring_state_changed(int vid, uint16_t vring __rte_unused,
 {
 	struct pmd_internal *internal;
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	internal = vpci_server_port_of(ctx, vid);
 	if (internal != NULL)
 		vpci_ctl_sync(internal);
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 }
 
 static const struct rte_vhost_pci_ops vpci_lib_ops = {
@@ -232,7 +218,7 @@ vpci_server_add(struct pmd_internal *internal)
 	struct vpci_server *srv;
 	int ret;
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	srv = vpci_server_find(internal->path);
 	if (srv != NULL) {
 		ret = 0;
@@ -246,10 +232,10 @@ vpci_server_add(struct pmd_internal *internal)
 		} else {
 			srv->port[srv->nports++] = internal;
 		}
-		pthread_mutex_unlock(&vpci_servers_lock);
+		vpci_ctl_unlock();
 		return ret;
 	}
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
@@ -259,9 +245,9 @@ vpci_server_add(struct pmd_internal *internal)
 	srv->queues = internal->max_queue_pairs;
 	srv->port[srv->nports++] = internal;
 	/* Listed before registering: a device may arrive at once. */
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	TAILQ_INSERT_TAIL(&vpci_servers, srv, next);
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 	ret = rte_vhost_pci_server_register(srv->path, srv->flags, srv->queues,
 		&vpci_lib_ops, srv);
 	if (ret == 0)
@@ -277,9 +263,9 @@ vpci_server_add(struct pmd_internal *internal)
 	if (ret < 0) {
 		if (ret != -EEXIST && ret != -EADDRINUSE)
 			rte_vhost_pci_server_unregister(srv->path);
-		pthread_mutex_lock(&vpci_servers_lock);
+		vpci_ctl_lock();
 		TAILQ_REMOVE(&vpci_servers, srv, next);
-		pthread_mutex_unlock(&vpci_servers_lock);
+		vpci_ctl_unlock();
 		free(srv);
 	}
 	return ret;
@@ -296,10 +282,10 @@ vpci_server_remove(struct pmd_internal *internal)
 	uint32_t i;
 	int vid;
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	internal->closing = true;	/* no device may pick it from now */
 	vid = internal->vid;
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 	/* No lock held: these wait for the library's control thread, whose
 	 * destroy_device takes ours. A vid gone stale meanwhile is refused.
 	 */
@@ -310,11 +296,11 @@ vpci_server_remove(struct pmd_internal *internal)
 		rte_vhost_pci_dev_close(vid);
 	}
 	/* Whatever happened meanwhile, the port lets go of the BAR. */
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	vpci_port_detach(internal);
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 
-	pthread_mutex_lock(&vpci_servers_lock);
+	vpci_ctl_lock();
 	srv = vpci_server_find(internal->path);
 	if (srv != NULL) {
 		for (i = 0; i < srv->nports; i++) {
@@ -327,7 +313,7 @@ vpci_server_remove(struct pmd_internal *internal)
 		if (last)
 			TAILQ_REMOVE(&vpci_servers, srv, next);
 	}
-	pthread_mutex_unlock(&vpci_servers_lock);
+	vpci_ctl_unlock();
 	if (last) {
 		rte_vhost_pci_server_unregister(srv->path);
 		free(srv);

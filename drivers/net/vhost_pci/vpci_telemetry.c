@@ -137,7 +137,7 @@ tel_port(const char *cmd __rte_unused, const char *params,
 	rte_tel_data_add_dict_int(d, "zero_copy", internal->zero_copy);
 	rte_tel_data_add_dict_u64(d, "zc_min_len", internal->zc_min_len);
 	/* Attach and detach hold it: the device and its BAR stay. */
-	vpci_server_lock();
+	vpci_ctl_lock();
 	rte_tel_data_add_dict_int(d, "connected", internal->attached);
 	if (internal->attached) {
 		rte_tel_data_add_dict_u64(d, "conn_id", internal->snap.conn_id);
@@ -150,7 +150,7 @@ tel_port(const char *cmd __rte_unused, const char *params,
 		tel_add(d, "regions", tel_regions(&internal->map));
 	}
 	tel_add(d, "queues", tel_queues(data, internal));
-	vpci_server_unlock();
+	vpci_ctl_unlock();
 	return 0;
 }
 
