@@ -40,11 +40,12 @@ struct rte_vhost_pci_client {
 static_assert(RTE_VHOST_PCI_MSG_PAYLOAD_MAX == VHOST_PCI_PAYLOAD_MAX,
 	"one payload bound");
 
-static uint32_t
-hdr_size(uint32_t version)
+/* The codec of @version; only versions 1 and 2 reach here. */
+static const struct vhost_pci_hdr_ops *
+codec(uint32_t version)
 {
-	return version == VHOST_PCI_HDR_VERSION_2 ?
-		sizeof(struct vhost_pci_hdr_v2) : sizeof(struct vhost_pci_hdr_v1);
+	return vhost_pci_hdr_ops_for(version == VHOST_PCI_HDR_VERSION_2 ?
+		VHOST_PCI_HDR_VERSION_2 : VHOST_PCI_HDR_VERSION_1);
 }
 
 void
@@ -126,11 +127,10 @@ rte_vhost_pci_msg_recv(int fd, uint32_t version, struct rte_vhost_pci_msg *msg,
 	int ret;
 
 	memset(msg, 0, offsetof(struct rte_vhost_pci_msg, payload));
-	ret = recv_exact(fd, hdr, hdr_size(version), msg, timeout_ms);
+	ret = recv_exact(fd, hdr, codec(version)->hdr_size, msg, timeout_ms);
 	if (ret < 0)
 		goto fail;
-	(version == VHOST_PCI_HDR_VERSION_2 ? &vhost_pci_hdr_v2 :
-		&vhost_pci_hdr_v1)->decode(hdr, &m);
+	codec(version)->decode(hdr, &m);
 	ret = -EPROTO;
 	if ((m.flags & VHOST_PCI_HDR_VERSION_MASK) != version ||
 			m.size > RTE_VHOST_PCI_MSG_PAYLOAD_MAX)
@@ -157,7 +157,7 @@ rte_vhost_pci_msg_send(int fd, uint32_t version,
 		.request = msg->request, .flags = msg->flags,
 		.conn_id = msg->conn_id, .size = msg->size,
 	};
-	uint32_t hsz = hdr_size(version);
+	uint32_t hsz = codec(version)->hdr_size;
 	struct iovec iov = { .iov_base = buf, .iov_len = hsz + msg->size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -165,8 +165,7 @@ rte_vhost_pci_msg_send(int fd, uint32_t version,
 	if (msg->size > RTE_VHOST_PCI_MSG_PAYLOAD_MAX ||
 			msg->nfds > RTE_VHOST_PCI_MSG_MAX_FDS)
 		return -EINVAL;
-	(version == VHOST_PCI_HDR_VERSION_2 ? &vhost_pci_hdr_v2 :
-		&vhost_pci_hdr_v1)->encode(&m, buf);
+	codec(version)->encode(&m, buf);
 	memcpy(buf + hsz, msg->payload, msg->size);
 	if (msg->nfds > 0) {
 		struct cmsghdr *cm;

@@ -40,6 +40,8 @@ struct vhost_pci_hdr_ops {
 };
 extern const struct vhost_pci_hdr_ops vhost_pci_hdr_v1;
 extern const struct vhost_pci_hdr_ops vhost_pci_hdr_v2;
+/* The codec of a header version, or NULL (vhost_pci_wire.c). */
+const struct vhost_pci_hdr_ops *vhost_pci_hdr_ops_for(uint32_t version);
 
 /* A message, decoded from either header version. */
 struct vhost_pci_msg {

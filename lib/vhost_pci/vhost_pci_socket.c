@@ -153,81 +153,6 @@ vhost_pci_dev_get(int vid)
 	return &conn->dev;
 }
 
-/* ---- header codecs ---- */
-
-static void
-hdr_v1_decode(const uint8_t *buf, struct vhost_pci_msg *msg)
-{
-	struct vhost_pci_hdr_v1 h;
-
-	memcpy(&h, buf, sizeof(h));
-	msg->request = h.request;
-	msg->flags = h.flags;
-	msg->conn_id = VHOST_PCI_CONN_ID_ANON;
-	msg->size = h.size;
-}
-
-static void
-hdr_v1_encode(const struct vhost_pci_msg *msg, uint8_t *buf)
-{
-	struct vhost_pci_hdr_v1 h = {
-		.request = msg->request,
-		.flags = msg->flags,
-		.size = msg->size,
-	};
-
-	memcpy(buf, &h, sizeof(h));
-}
-
-const struct vhost_pci_hdr_ops vhost_pci_hdr_v1 = {
-	.version = VHOST_PCI_HDR_VERSION_1,
-	.hdr_size = sizeof(struct vhost_pci_hdr_v1),
-	.decode = hdr_v1_decode,
-	.encode = hdr_v1_encode,
-};
-
-static void
-hdr_v2_decode(const uint8_t *buf, struct vhost_pci_msg *msg)
-{
-	struct vhost_pci_hdr_v2 h;
-
-	memcpy(&h, buf, sizeof(h));
-	msg->request = h.request;
-	msg->flags = h.flags;
-	msg->conn_id = h.conn_id;
-	msg->size = h.size;
-}
-
-static void
-hdr_v2_encode(const struct vhost_pci_msg *msg, uint8_t *buf)
-{
-	struct vhost_pci_hdr_v2 h = {
-		.request = msg->request,
-		.flags = msg->flags,
-		.conn_id = msg->conn_id,
-		.size = msg->size,
-	};
-
-	memcpy(buf, &h, sizeof(h));
-}
-
-const struct vhost_pci_hdr_ops vhost_pci_hdr_v2 = {
-	.version = VHOST_PCI_HDR_VERSION_2,
-	.hdr_size = sizeof(struct vhost_pci_hdr_v2),
-	.decode = hdr_v2_decode,
-	.encode = hdr_v2_encode,
-};
-
-static const struct vhost_pci_hdr_ops *
-hdr_ops_for(uint32_t version)
-{
-	if (version == VHOST_PCI_HDR_VERSION_1)
-		return &vhost_pci_hdr_v1;
-	if (version == VHOST_PCI_HDR_VERSION_2)
-		return &vhost_pci_hdr_v2;
-	return NULL;
-}
-
 /* ---- connections ---- */
 
 void
@@ -402,7 +327,7 @@ conn_rx_check(struct vhost_pci_conn *conn)
 		memcpy(&flags, conn->rxbuf + 4, sizeof(flags));
 		version = flags & VHOST_PCI_HDR_VERSION_MASK;
 		if (conn->hops == NULL) {
-			conn->hops = hdr_ops_for(version);
+			conn->hops = vhost_pci_hdr_ops_for(version);
 			if (conn->hops == NULL) {
 				VHOST_PCI_LOG(ERR, "%s: unsupported protocol version %u",
 					path, version);
