@@ -35,9 +35,11 @@ vpci_bg "$a" ${VPCI_PFX}-ch-a "$TESTPMD" -l 0-1 --file-prefix=${VPCI_PFX}-ch-a \
 	--log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=io --auto-start --stats-period 2
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'forwards packets' 20
-vpci_proxy "$LOGS/churn.proxy1.log" "$fe1" "$sock"
-vpci_proxy "$LOGS/churn.proxy2.log" "$fe2" "$sock"
+need "churn: vpci testpmd forwards" "$a" vpci_wait_log "$a" 'forwards packets' 20 || exit 1
+need "churn: proxy 1 listens" "$LOGS/churn.proxy1.log" \
+	vpci_proxy "$LOGS/churn.proxy1.log" "$fe1" "$sock" || exit 1
+need "churn: proxy 2 listens" "$LOGS/churn.proxy2.log" \
+	vpci_proxy "$LOGS/churn.proxy2.log" "$fe2" "$sock" || exit 1
 
 # Front-end 2: testpmd swapping MACs (lcore 0).
 # shellcheck disable=SC2086
@@ -45,7 +47,7 @@ vpci_bg "$b" ${VPCI_PFX}-ch-f2 "$TESTPMD" -l 0-1 --main-lcore 1 \
 	--file-prefix=${VPCI_PFX}-ch-f2 $VPCI_EAL_MEM --no-pci --single-file-segments \
 	--vdev "net_virtio_user0,path=$fe2" -- \
 	--forward-mode=macswap --auto-start --stats-period 1
-wait_count "$a" 'peer connected' 1 20
+need "churn: front-end 2 attaches" "$a" wait_count "$a" 'peer connected' 1 20 || exit 1
 # Front-end 1: pktcheck, verifying every frame that comes back (lcore 0).
 # shellcheck disable=SC2086
 vpci_bg "$p" ${VPCI_PFX}-ch-f1 timeout 300 "$PKTCHECK" -l 0 \
@@ -59,9 +61,16 @@ if wait_count "$a" 'peer connected' 2 20; then
 else
 	not_ok "churn-both-ports-attached" "$(grep -E 'peer connected|ERR|error' "$a" | tr '\n' ' ')"
 fi
-# pktcheck waits 1 s after link up; let the traffic run a little.
-sleep 3
-check "churn-traffic-running-before-churn" kill -0 "$ppid"
+# pktcheck waits 1 s after link up: until front-end 2 has swapped 1000 of
+# its frames, which crossed both ports.
+if wait_for 60 rx_at_least "$b" 1000 && kill -0 "$ppid" 2>/dev/null; then
+	ok "churn-traffic-running-before-churn"
+else
+	not_ok "churn-traffic-running-before-churn" \
+		"front-end 2 received $(rx_total "$b") packets in 60 s (want 1000), pktcheck running: $(kill -0 "$ppid" 2>/dev/null && echo yes || echo no)"
+	log_tail "$b"
+	log_tail "$p"
+fi
 
 fd_before=$(fd_count "$apid")
 att_before=$(count_of "$a" 'peer connected')
@@ -72,7 +81,12 @@ t0=$(date +%s%N)
 timeout 120 "$CHURN" "$sock" $rounds $clients > "$ch" 2>&1
 rc=$?
 t1=$(date +%s%N)
-sleep 2
+# Until the server has closed every churn connection, and its fds are back
+# to where they were (a leak never gets there).
+closed_all=$((closed_before + rounds * clients))
+wait_count "$a" 'connection [0-9]+ closed$' $closed_all 30
+fds_back() { [ "$(fd_count "$apid")" -eq "$fd_before" ]; }
+wait_for 30 fds_back
 fd_after=$(fd_count "$apid")
 running_after=0
 kill -0 "$ppid" 2>/dev/null && running_after=1
@@ -91,7 +105,8 @@ if [ "$new" -eq $((rounds * clients)) ] && [ "$closed" -eq "$new" ]; then
 	ok "churn-server-accepted-and-closed-all ($new)"
 else
 	not_ok "churn-server-accepted-and-closed-all" \
-		"$((rounds * clients)) churn clients: server logged $new new and $closed closed connections"
+		"$((rounds * clients)) churn clients: server logged $new new and $closed closed connections (30 s after the churn)"
+	log_tail "$a"
 fi
 
 if [ "$running_after" -eq 1 ]; then
@@ -104,7 +119,9 @@ if [ "$fd_before" -gt 0 ] && [ "$fd_after" -eq "$fd_before" ]; then
 	ok "churn-vpci-testpmd-fd-count-unchanged ($fd_before)"
 else
 	not_ok "churn-vpci-testpmd-fd-count-unchanged" \
-		"$fd_before fds before the churn, $fd_after 2 s after it (pid $apid)"
+		"$fd_before fds before the churn, still $fd_after 30 s after it (pid $apid)"
+	# shellcheck disable=SC2012 # the fds' targets, for a leak's diagnosis
+	ls -l "/proc/$apid/fd" 2>/dev/null | tail -n 20 | sed 's/^/#   /'
 fi
 
 # The two real ports were not touched.

@@ -4,59 +4,81 @@
 # Multi-queue: net_vhost_pci with queues=2 against stock virtio-user with
 # queues=2 (MQ negotiated), both queue pairs carrying traffic each way. The
 # receiving side's per-queue xstats must show packets on queue 0 and on
-# queue 1, and its error counters must stay at 0.
+# queue 1, and its error counters must stay at 0. The counters are read
+# through DPDK telemetry: exact, and live (testpmd's interactive output
+# only reaches its log file at exit).
 . "$(dirname "$0")/lib.sh"
 
 sock=$VPCI_RUN/t-mq.sock
-min=10000	# packets each queue must see in a few seconds
+min=10000	# packets each receive queue must see
+pa=${VPCI_PFX}-t-a
+pb=${VPCI_PFX}-t-b
 
-# xstat LOG NAME: the last value of xstat NAME printed in LOG.
-xstat() {
-	sed -nE "s/^ *$2: ([0-9]+).*/\1/p" "$1" | tail -n 1
-}
+# Prompts testpmd printed in LOG: one more each time a command is done.
+prompts() { count_of "$1" 'testpmd> '; }
 
 # mq NAME VPCI-MODE VIRTIO-MODE RECEIVER(vpci|virtio)
 mq() {
-	local name=$1 amode=$2 bmode=$3 rx=$4
-	local a=$LOGS/mq-$name.vpci.log b=$LOGS/mq-$name.virtio.log log q0 q1 err
-	local good
+	local name=$1 amode=$2 bmode=$3 rx=$4 t="multiqueue-$1"
+	local a=$LOGS/mq-$name.vpci.log b=$LOGS/mq-$name.virtio.log
+	local apid bpid na nb log rxp good xs q0 q1 err
 	VPCI_SOCKETS="$VPCI_SOCKETS $sock"
 	# shellcheck disable=SC2086
-	vpci_testpmd_fifo mqa "$a" ${VPCI_PFX}-t-a -l 0-1 --file-prefix=${VPCI_PFX}-t-a \
+	vpci_testpmd_fifo mqa "$a" $pa -l 0-1 --file-prefix=$pa \
 		$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
 		--vdev "net_vhost_pci0,path=$sock,queues=2" -- -i \
 		--rxq=2 --txq=2 --forward-mode="$amode"
-	vpci_wait_log "$a" 'testpmd>' 20
+	apid=$VPCI_LAST_PID
+	need "$t" "$a" vpci_wait_log "$a" 'testpmd>' 20 || { vpci_cleanup; return; }
 	# shellcheck disable=SC2086
-	vpci_testpmd_fifo mqb "$b" ${VPCI_PFX}-t-b -l 0-1 --main-lcore 1 \
-		--file-prefix=${VPCI_PFX}-t-b $VPCI_EAL_MEM --no-pci \
+	vpci_testpmd_fifo mqb "$b" $pb -l 0-1 --main-lcore 1 \
+		--file-prefix=$pb $VPCI_EAL_MEM --no-pci \
 		--single-file-segments \
 		--vdev "net_virtio_user0,path=$sock,queues=2" -- -i \
 		--rxq=2 --txq=2 --forward-mode="$bmode"
-	vpci_wait_log "$b" 'testpmd>' 20
-	sleep 1
+	bpid=$VPCI_LAST_PID
+	need "$t" "$b" vpci_wait_log "$b" 'testpmd>' 20 || { vpci_cleanup; return; }
+	# Both ends have the link up before the forwarding starts.
+	if ! need "$t" "$a" tel_wait 30 "$pa" "q('/ethdev/link_status,0')['status'] == 'UP'" ||
+		! need "$t" "$b" tel_wait 30 "$pb" "q('/ethdev/link_status,0')['status'] == 'UP'"; then
+		vpci_cleanup
+		return
+	fi
+
+	# virtio names its per-queue counters rx_qN_good_packets.
+	if [ "$rx" = vpci ]; then log=$a; rxp=$pa; good=""; else log=$b; rxp=$pb; good=good_; fi
+	xs="q('/ethdev/xstats,0')"
+	na=$(prompts "$a")
+	nb=$(prompts "$b")
 	vpci_cmd mqa start
 	vpci_cmd mqb start
-	sleep 4
+	# Until each receive queue has taken $min packets.
+	need "$t" "$log" tel_wait 60 "$rxp" \
+		"min(${xs}['rx_q0_${good}packets'], ${xs}['rx_q1_${good}packets']) >= $min" ||
+		{ vpci_cleanup; return; }
 	vpci_cmd mqa stop
 	vpci_cmd mqb stop
-	sleep 1
+	# The prompts after start and stop: both forwarding loops are done.
+	if ! need "$t" "$a" wait_count "$a" 'testpmd> ' $((na + 2)) 30 ||
+		! need "$t" "$b" wait_count "$b" 'testpmd> ' $((nb + 2)) 30; then
+		vpci_cleanup
+		return
+	fi
+	q0=$(tel_get "$rxp" "${xs}['rx_q0_${good}packets']")
+	q1=$(tel_get "$rxp" "${xs}['rx_q1_${good}packets']")
+	err=$(tel_get "$rxp" "${xs}['rx_errors']")
+	# The same counters in the logs, for whoever reads them.
 	vpci_cmd mqa "show port xstats 0"
 	vpci_cmd mqb "show port xstats 0"
-	sleep 1
 	vpci_cmd mqa quit
 	vpci_cmd mqb quit
-	sleep 2
-	# virtio names its per-queue counters rx_qN_good_packets.
-	if [ "$rx" = vpci ]; then log=$a; good=""; else log=$b; good=good_; fi
-	q0=$(xstat "$log" "rx_q0_${good}packets")
-	q1=$(xstat "$log" "rx_q1_${good}packets")
-	err=$(xstat "$log" rx_errors)
 	if [ "${q0:-0}" -ge $min ] && [ "${q1:-0}" -ge $min ] && [ "${err:-1}" -eq 0 ]; then
-		ok "multiqueue-$name"
+		ok "$t"
 	else
-		not_ok "multiqueue-$name" "rx_q0_packets=${q0:-none} rx_q1_packets=${q1:-none} rx_errors=${err:-none} (want >= $min, >= $min, 0)"
+		not_ok "$t" "rx_q0_${good}packets=${q0:-none} rx_q1_${good}packets=${q1:-none} rx_errors=${err:-none} (want >= $min, >= $min, 0)"
 	fi
+	need "$t: vpci testpmd quits" "$a" wait_for 30 exited "$apid"
+	need "$t: virtio testpmd quits" "$b" wait_for 30 exited "$bpid"
 	vpci_cleanup
 }
 

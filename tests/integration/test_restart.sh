@@ -44,8 +44,6 @@ count=20000
 size=1024
 wait_s=30
 
-rx_total() { awk '/RX-packets:/ {v=$2} END {print v+0}' "$1"; }
-rx_at_least() { [ "$(rx_total "$1")" -ge "$2" ]; }
 reap() { kill -KILL "$1" 2>/dev/null; { wait "$1"; } 2>/dev/null; }
 alive() { kill -0 "$@" 2>/dev/null; }
 no_crash() { ! grep -qiE 'segmentation|panic|assert' "$@"; }
@@ -109,7 +107,8 @@ a=$LOGS/restart-a.vpci.log
 b=$LOGS/restart-a.virtio-server.log
 start_vpci "${VPCI_PFX}-rs-a" ",client=1" "$a" --forward-mode=macswap
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'forwards packets' 20
+need "$name: vpci client testpmd forwards" "$a" \
+	vpci_wait_log "$a" 'forwards packets' 20
 # The socket's owner is the virtio-user server: cleanup removes it.
 VPCI_SOCKETS="$sock"
 
@@ -120,14 +119,15 @@ pktcheck_virtio "$name: vpci client=1 to a virtio-user server=1: verified traffi
 start_virtio "${VPCI_PFX}-rs-b" "$sock" ",server=1" "$b" \
 	--forward-mode=txonly --txpkts=$size
 bpid=$VPCI_LAST_PID
-check "$name: vpci client reconnects by itself to a new server after a clean exit" \
-	wait_count "$a" 'peer connected' 2 $wait_s
+check_wait "$name: vpci client reconnects by itself to a new server after a clean exit" \
+	"$a" wait_count "$a" 'peer connected' 2 $wait_s
 rx0=$(rx_total "$a")
-check "$name: traffic from the new server" wait_for $wait_s rx_at_least "$a" $((rx0 + 1000))
+check_wait "$name: traffic from the new server" \
+	"$a" wait_for $wait_s rx_at_least "$a" $((rx0 + 1000))
 gone=$(count_of "$a" 'peer gone')
 reap "$bpid"
-check "$name: vpci client survives the server's SIGKILL, link down" \
-	wait_count "$a" 'peer gone' $((gone + 1)) $wait_s
+check_wait "$name: vpci client survives the server's SIGKILL, link down" \
+	"$a" wait_count "$a" 'peer gone' $((gone + 1)) $wait_s
 rm -f "$sock"
 pktcheck_virtio "$name: vpci client reconnects by itself after the server's SIGKILL and restart: verified traffic" \
 	"$sock" ",server=1" "$LOGS/restart-a.pktcheck2.log"
@@ -144,28 +144,35 @@ c=$LOGS/restart-b.virtio-client.log
 VPCI_SOCKETS="$sock"
 start_vpci "${VPCI_PFX}-rs-a" "" "$a" --forward-mode=macswap
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'forwards packets' 20
+need "$name: vpci server testpmd forwards" "$a" vpci_wait_log "$a" 'forwards packets' 20
 # A packet loop: the client puts a first burst out, both sides forward.
 start_virtio "${VPCI_PFX}-rs-b" "$sock" "" "$c" --forward-mode=io --tx-first
 cpid=$VPCI_LAST_PID
-wait_count "$a" 'peer connected' 1 $wait_s
-check "$name: traffic between a stock virtio-user client and the vpci server" \
-	wait_for $wait_s rx_at_least "$c" 1000
+need "$name: the stock client attaches" "$a" wait_count "$a" 'peer connected' 1 $wait_s
+check_wait "$name: traffic between a stock virtio-user client and the vpci server" \
+	"$c" wait_for $wait_s rx_at_least "$c" 1000
+blocks=$(count_of "$c" 'RX-packets:')
 reap "$apid"
 # The stock client does not report link down (22.11, same with DPDK's own
-# net_vhost as the server): its traffic stopping is what can be seen.
-sleep 2
-rx1=$(rx_total "$c")
-sleep 2
-check "$name: stock client survives the server's SIGKILL, its traffic stops" \
-	bash -c "kill -0 $cpid && [ $rx1 -eq \$(awk '/RX-packets:/ {v=\$2} END {print v+0}' '$c') ]"
+# net_vhost as the server): its traffic stopping is what can be seen. Until
+# two of its stats blocks, a second apart and both after the kill (the
+# first one after $blocks may be from before it), show the same RX total.
+stalled() {
+	local v
+	v=$(grep 'RX-packets:' "$c" | tail -n +$((blocks + 2)) | awk '{print $2}' | tail -n 2)
+	alive "$cpid" && [ "$(echo "$v" | wc -w)" -eq 2 ] && [ "$(echo "$v" | uniq | wc -l)" -eq 1 ]
+}
+check_wait "$name: stock client survives the server's SIGKILL, its traffic stops" \
+	"$c" wait_for $wait_s stalled
 check "$name: SIGKILLed server left its socket file" test -S "$sock"
 start_vpci "${VPCI_PFX}-rs-a2" "" "$a2" --forward-mode=macswap
 a2pid=$VPCI_LAST_PID
-check "$name: restarted vpci server takes over the stale socket path" \
-	bash -c "grep -q 'forwards packets' '$a2' || sleep 20; grep -q 'forwards packets' '$a2' && test -S '$sock'"
-# The limitation, as seen (not a test: see the top of this file).
-sleep 5
+took_over() { grep -q "$sock: listening" "$a2" && grep -q 'forwards packets' "$a2" && test -S "$sock"; }
+check_wait "$name: restarted vpci server takes over the stale socket path" \
+	"$a2" wait_for $wait_s took_over
+# The limitation, as seen (not a test: see the top of this file): does the
+# old client connect to the restarted server within 5 s?
+vpci_wait_log "$a2" 'new connection' 5
 n=$(count_of "$a2" 'new connection')
 if [ "$n" -eq 0 ] && alive "$cpid"; then
 	echo "# limitation confirmed: the old stock virtio-user client (alive) did not reconnect to the restarted server in 5 s"
@@ -188,22 +195,25 @@ a2=$LOGS/restart-c.vpci2.log
 VPCI_SOCKETS="$sock $fe"
 start_vpci "${VPCI_PFX}-rs-a" "" "$a" --forward-mode=macswap
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'forwards packets' 20
-vpci_bg "$pl" "" "$CLIENT" --frontend "$fe" --server "$sock"
+need "$name: vpci server testpmd forwards" "$a" vpci_wait_log "$a" 'forwards packets' 20
+need "$name: the proxy listens" "$pl" vpci_proxy "$pl" "$fe" "$sock"
 ppid=$VPCI_LAST_PID
-wait_for 10 test -S "$fe"
 start_virtio "${VPCI_PFX}-rs-b" "$fe" "" "$c" --forward-mode=io --tx-first
 cpid=$VPCI_LAST_PID
-check "$name: traffic between a front-end and the vpci server through the proxy" \
-	wait_for $wait_s rx_at_least "$c" 1000
+check_wait "$name: traffic between a front-end and the vpci server through the proxy" \
+	"$c" wait_for $wait_s rx_at_least "$c" 1000
+closed=$(count_of "$pl" ': closed$')
 reap "$apid"
-check "$name: proxy survives the server's SIGKILL, closes the session" \
-	bash -c "grep -q ': closed\$' '$pl' || sleep 5; grep -q ': closed\$' '$pl' && kill -0 $ppid"
+# The proxy logs "conn N: closed" when it has let the dead server go.
+let_go() { [ "$(count_of "$pl" ': closed$')" -gt "$closed" ] && alive "$@"; }
+check_wait "$name: proxy survives the server's SIGKILL, closes the session" \
+	"$pl" wait_for $wait_s let_go "$ppid"
 # The old front-end is a stock client: it stays down (see B).
 vpci_kill "$cpid"
 start_vpci "${VPCI_PFX}-rs-a2" "" "$a2" --forward-mode=macswap
 a2pid=$VPCI_LAST_PID
-vpci_wait_log "$a2" 'forwards packets' 20
+need "$name: restarted vpci server testpmd forwards" "$a2" \
+	vpci_wait_log "$a2" 'forwards packets' 20
 pktcheck_virtio "$name: the same proxy reaches the restarted server for a new front-end: verified traffic" \
 	"$fe" "" "$LOGS/restart-c.pktcheck.log"
 check "$name: proxy connected the peer channel once per server ($(count_of "$pl" 'peer channel connected') of 2)" \
@@ -227,16 +237,17 @@ VPCI_SOCKETS="$sock $fe"
 # in its probe until the proxy connects, and the proxy needs the server.
 start_vpci "${VPCI_PFX}-rs-a" "" "$a" --forward-mode=txonly --txpkts=$size
 apid=$VPCI_LAST_PID
-vpci_wait_log "$a" 'forwards packets' 20
+need "$name: vpci server testpmd forwards" "$a" vpci_wait_log "$a" 'forwards packets' 20
 vpci_bg "$pl" "" "$CLIENT" --frontend "$fe" --server "$sock" --frontend-is-server
 ppid=$VPCI_LAST_PID
 start_virtio "${VPCI_PFX}-rs-f" "$fe" ",server=1" "$f" --forward-mode=macswap
 fpid=$VPCI_LAST_PID
-check "$name: traffic through the proxy to a virtio-user server=1 front-end" \
-	wait_for $wait_s rx_at_least "$f" 1000
+check_wait "$name: traffic through the proxy to a virtio-user server=1 front-end" \
+	"$f" wait_for $wait_s rx_at_least "$f" 1000
+closed=$(count_of "$pl" ': closed$')
 reap "$apid"
-check "$name: proxy and front-end survive the server's SIGKILL" \
-	bash -c "sleep 2; kill -0 $ppid $fpid"
+check_wait "$name: proxy and front-end survive the server's SIGKILL" \
+	"$pl" wait_for $wait_s let_go "$ppid" "$fpid"
 start_pktcheck_vpci "$LOGS/restart-d.pktcheck.log"
 q=$VPCI_LAST_PID
 wait "$q"
