@@ -219,14 +219,14 @@ vpci_attach(struct pmd_internal *internal)
 	}
 	f = meta->features;
 	internal->features = f;
-	internal->rx_offload = !!(f & (RTE_BIT64(VPCI_F_CSUM_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO4_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO6_BIT)));
-	internal->mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
+	internal->rx_offload = !!(f & (RTE_BIT64(VIRTIO_NET_F_CSUM) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO4) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO6)));
+	internal->mrg_rxbuf = !!(f & RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF));
 	internal->hdr_len = (internal->mrg_rxbuf ||
-			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
-		sizeof(struct vpci_net_hdr) :
-		offsetof(struct vpci_net_hdr, num_buffers);
+			(f & RTE_BIT64(VIRTIO_F_VERSION_1))) ?
+		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		sizeof(struct virtio_net_hdr);
 	internal->attached = true;
 	vpci_uuid_str(meta->peer_uuid, uuid, sizeof(uuid));
 	VPCI_LOG(INFO, "port %u: peer connected on %s: v%u, conn_id %" PRIu64 ", peer uuid %s, features 0x%" PRIx64,
