@@ -26,7 +26,6 @@
 
 #define ZC_VDEV		"net_vhost_pci1"
 #define ZC_MIN_LEN	100u
-#define F_IN_ORDER	(1ull << 35)
 static char zc_sock[256];
 
 
@@ -61,7 +60,7 @@ t_zc_setup(struct dp *d)
 static int
 t_zc_no_in_order(struct dp *d)
 {
-	EXPECTR(!(d->peer.offered & F_IN_ORDER),
+	EXPECTR(!(d->peer.offered & FP_F_IN_ORDER),
 		"IN_ORDER offered (0x%" PRIx64 ") with zero-copy on",
 		d->peer.offered);
 	return 0;
@@ -124,9 +123,9 @@ t_zc_chain(struct dp *d)
 	memcpy(fp_buf(p, FP_TXQ, n1), frame_a, 300);
 	memcpy(fp_buf(p, FP_TXQ, n2), frame_a + 300, 400);
 	fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), FP_NET_HDR_LEN,
-		FP_DESC_F_NEXT, n1);
+		VRING_DESC_F_NEXT, n1);
 	fp_set_desc(p, FP_TXQ, n1, fp_buf_gpa(p, FP_TXQ, n1), 300,
-		FP_DESC_F_NEXT, n2);
+		VRING_DESC_F_NEXT, n2);
 	fp_set_desc(p, FP_TXQ, n2, fp_buf_gpa(p, FP_TXQ, n2), 400, 0, 0);
 	fp_publish(p, FP_TXQ, s);
 	m = rx_one(d);
@@ -444,7 +443,7 @@ t_zc_default(struct dp *d)
 				zc_payload_ok(m, frame_a, 400);
 		rte_pktmbuf_free(m);
 	}
-	if (fp.offered & F_IN_ORDER)
+	if (fp.offered & FP_F_IN_ORDER)
 		FAIL("default port offers IN_ORDER: zero-copy is off");
 	else if (lent != 1)
 		FAIL("default port: a 600-byte frame was not lent");
