@@ -839,6 +839,7 @@ static int
 eal_start(const char *pmd, const char *sock)
 {
 	const char *env = getenv("VPCI_DP_PREFIX");
+	const char *pfx = getenv("VPCI_PFX");
 	char vdev[256], prefix[128];
 	char *argv[] = {
 		"test_vpci_datapath", "-l", "0", "--no-pci",
@@ -848,8 +849,11 @@ eal_start(const char *pmd, const char *sock)
 	int argc = RTE_DIM(argv) - 1;
 
 	/* Parallel runs need their own EAL runtime directory. */
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s",
-		env != NULL ? env : "vpci-dp");
+	if (env != NULL)
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s", env);
+	else
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s-dp",
+			pfx != NULL ? pfx : "vpci");
 	/* Copy mode: the zero-copy phases use a port of their own. */
 	if ((size_t)snprintf(vdev, sizeof(vdev),
 			VDEV_NAME ",path=%s,zero_copy=0", sock) >= sizeof(vdev))
