@@ -30,6 +30,12 @@
  * The folded sum of @len bytes of @m from @off. Each segment's sum is
  * byte-swapped when it starts at an odd offset from @off: it then sits in
  * the other half of the 16-bit words.
+ *
+ * Not rte_raw_cksum_mbuf(): DPDK 22.11's (upstream's too, so far) swaps
+ * such a segment's unreduced 32-bit sum truncated to 16 bits, dropping its
+ * carries, so a chain split at an odd offset gets a wrong checksum; the
+ * odd-split check of tests/datapath_offload.c fails with it. Each segment
+ * here is reduced by rte_raw_cksum() before the swap.
  */
 static uint16_t
 vpci_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
