@@ -86,11 +86,20 @@ struct vpci_iov {
 	uint32_t len;
 };
 
+/* Packet size buckets of the xstats, librte_vhost's: < 64, 64, 65-127,
+ * 128-255, 256-511, 512-1023, 1024-1518, 1519 and more bytes.
+ */
+#define VPCI_SIZE_BINS		8
+
+/* A queue's counters, written by its burst only (vpci_xstats.h). */
 struct vpci_stats {
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t errors;
 	uint64_t nombuf;
+	uint64_t multicast;	/* broadcast not included */
+	uint64_t broadcast;
+	uint64_t size_bins[VPCI_SIZE_BINS];
 };
 
 struct pmd_internal;
@@ -200,6 +209,15 @@ int vpci_offload_rx(const struct pmd_internal *internal,
 int vpci_offload_tx(const struct pmd_internal *internal,
 		const struct rte_mbuf *m, struct virtio_net_hdr *hdr,
 		uint32_t *csum_at, uint16_t *csum);
+
+/* ethdev xstats (vpci_xstats.c). */
+struct rte_eth_xstat;
+struct rte_eth_xstat_name;
+int vpci_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
+		unsigned int n);
+int vpci_xstats_get_names(struct rte_eth_dev *dev,
+		struct rte_eth_xstat_name *names, unsigned int size);
+int vpci_xstats_reset(struct rte_eth_dev *dev);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
