@@ -184,11 +184,14 @@ telemetry_query(const char *cmd, char *reply, size_t len)
 	return 0;
 }
 
-/* The rxq0 entry of /vhost_pci/port,<port> shows @p want lent mbufs. */
+/* The rxq0 entry of /vhost_pci/port,<port> and the xstat
+ * rx_q0_zero_copy_in_flight show @p want lent mbufs.
+ */
 static int
 expect_zc_in_flight(uint16_t port, unsigned int want)
 {
 	char cmd[64], reply[16384], needle[64];
+	uint64_t v;
 
 	snprintf(cmd, sizeof(cmd), "/vhost_pci/port,%u", port);
 	EXPECTR(telemetry_query(cmd, reply, sizeof(reply)) == 0,
@@ -198,6 +201,9 @@ expect_zc_in_flight(uint16_t port, unsigned int want)
 	EXPECTR(strstr(reply, "\"rxq0\":{") != NULL &&
 		strstr(strstr(reply, "\"rxq0\":{"), needle) != NULL,
 		"%s: want %s in rxq0; got %.400s", cmd, needle, reply);
+	TRYR(xstat_value(port, "rx_q0_zero_copy_in_flight", &v));
+	EXPECTR(v == want, "xstat rx_q0_zero_copy_in_flight %" PRIu64
+		", want %u", v, want);
 	return 0;
 }
 
@@ -472,7 +478,7 @@ const struct dp_check phase_zc[] = {
 		t_zc_chain },
 	{ "zero-copy: past half the ring lent, RX copies; every head returns after the frees",
 		t_zc_cap },
-	{ "zero-copy: telemetry /vhost_pci/port,<id> counts the lent mbufs of rxq0: 0, 3, 2 after a free, 0 after the rest",
+	{ "zero-copy: telemetry /vhost_pci/port,<id> and the xstat rx_q0_zero_copy_in_flight count the lent mbufs of rxq0: 0, 3, 2 after a free, 0 after the rest",
 		t_zc_telemetry },
 	{ "class 13 (zc-lifetime): a lent mbuf stays readable after the peer disconnects (BAR held), no fault",
 		t_zc_survives_disconnect },

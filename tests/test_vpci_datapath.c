@@ -18,7 +18,7 @@
  * then "# <n> passed, <m> failed"; the exit status is 1 on any failure.
  *
  * main(), setup and the first phases are here; the later phases are in
- * datapath_features.c, datapath_hostile.c, datapath_zc.c,
+ * datapath_xstats.c, datapath_features.c, datapath_hostile.c, datapath_zc.c,
  * datapath_offload.c, datapath_packed.c and, last, the hostile-peer
  * checklist in datapath_checklist.c and datapath_checklist2.c.
  */
@@ -940,6 +940,7 @@ main(int argc, char **argv)
 	}
 	run_phase(&d, phase_plain, RTE_DIM(phase_plain));
 	run_phase(&d, phase_reconnect, RTE_DIM(phase_reconnect));
+	run_phase(&d, phase_xstats, phase_xstats_len);
 	run_phase(&d, phase_event_idx, phase_event_idx_len);
 	run_phase(&d, phase_mrg, phase_mrg_len);
 	run_phase(&d, phase_vanish, phase_vanish_len);
