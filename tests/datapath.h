@@ -99,6 +99,11 @@ int port_setup(struct dp *d);
 
 /* ---- phases run by main() after those of test_vpci_datapath.c ---- */
 
+/* datapath_xstats.c */
+extern const struct dp_check phase_xstats[];
+extern const size_t phase_xstats_len;
+/* The value of the xstat called @name of @port, which must exist once. */
+int xstat_value(uint16_t port, const char *name, uint64_t *value);
 /* datapath_features.c */
 extern const struct dp_check phase_event_idx[];
 extern const size_t phase_event_idx_len;

@@ -212,7 +212,7 @@ piece(struct fake_peer *p, uint16_t s, unsigned int k, const void *src,
 	if (src != NULL)
 		memcpy(fp_buf(p, FP_TXQ, d), src, len);
 	fp_set_desc(p, FP_TXQ, d, fp_buf_gpa(p, FP_TXQ, d), len,
-		last ? 0 : FP_DESC_F_NEXT, (d + 1) & MASK);
+		last ? 0 : VRING_DESC_F_NEXT, (d + 1) & MASK);
 }
 
 /* Header @hdr in pieces of @hp bytes, then @len bytes of @f in pieces of
@@ -306,7 +306,7 @@ t_c1_next_out(struct dp *d)
 		s = fp_next_slot(p, FP_TXQ);
 		memset(fp_buf(p, FP_TXQ, s), 0, HDR);
 		fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), HDR,
-			FP_DESC_F_NEXT, next[i]);
+			VRING_DESC_F_NEXT, next[i]);
 		TRYR(expect_rx_refused(d, s));
 	}
 	return 0;
@@ -328,7 +328,7 @@ static void
 loop_desc(struct fake_peer *p, uint16_t d, uint16_t s, uint16_t next)
 {
 	fp_set_desc(p, FP_TXQ, d, fp_buf_gpa(p, FP_TXQ, d), d == s ? HDR : 0,
-		FP_DESC_F_NEXT, next);
+		VRING_DESC_F_NEXT, next);
 }
 
 static int
@@ -375,7 +375,7 @@ t_c2_cycles(struct dp *d)
 static uint64_t
 ind_table(struct fake_peer *p, unsigned int n, const uint8_t *f)
 {
-	struct fp_desc *t = (struct fp_desc *)fp_buf(p, FP_RXQ, 0);
+	struct vring_desc *t = (struct vring_desc *)fp_buf(p, FP_RXQ, 0);
 	uint8_t *data = fp_buf(p, FP_RXQ, 16);
 	uint64_t gpa = fp_buf_gpa(p, FP_RXQ, 16);
 	unsigned int k;
@@ -385,7 +385,7 @@ ind_table(struct fake_peer *p, unsigned int n, const uint8_t *f)
 	for (k = 0; k < n; k++) {
 		t[k].addr = k == 0 ? gpa : gpa + HDR + k - 1;
 		t[k].len = k == 0 ? HDR : 1;
-		t[k].flags = k + 1 < n ? FP_DESC_F_NEXT : 0;
+		t[k].flags = k + 1 < n ? VRING_DESC_F_NEXT : 0;
 		t[k].next = k + 1;
 	}
 	return fp_buf_gpa(p, FP_RXQ, 0);
@@ -396,7 +396,7 @@ ind_head(struct dp *d, uint64_t addr, uint32_t len)
 {
 	uint16_t s = fp_next_slot(&d->peer, FP_TXQ);
 
-	fp_set_desc(&d->peer, FP_TXQ, s, addr, len, FP_DESC_F_INDIRECT, 0);
+	fp_set_desc(&d->peer, FP_TXQ, s, addr, len, VRING_DESC_F_INDIRECT, 0);
 	return s;
 }
 
@@ -411,20 +411,20 @@ t_c3_tables(struct dp *d)
 	TRYR(peer_connect(d, FP_F_INDIRECT));
 	make_frame(frame_a, RING_SIZE, 153);
 	t = ind_table(p, MAX_SEGS, frame_a);
-	s = ind_head(d, t, MAX_SEGS * sizeof(struct fp_desc));
+	s = ind_head(d, t, MAX_SEGS * sizeof(struct vring_desc));
 	fp_publish(p, FP_TXQ, s);
 	TRYR(expect_rx(d, frame_a, MAX_SEGS - 1, NULL));
 	TRYR(expect_used(d, FP_TXQ, s, 0));
 	t = ind_table(p, MAX_SEGS + 1, frame_a);
 	TRYR(expect_rx_refused(d, ind_head(d, t,
-		(MAX_SEGS + 1) * sizeof(struct fp_desc))));
+		(MAX_SEGS + 1) * sizeof(struct vring_desc))));
 	t = ind_table(p, RING_SIZE + 1, frame_a);
 	TRYR(expect_rx_refused(d, ind_head(d, t,
-		(RING_SIZE + 1) * sizeof(struct fp_desc))));
+		(RING_SIZE + 1) * sizeof(struct vring_desc))));
 	TRYR(expect_rx_refused(d, ind_head(d, p->base - 0x1000,
-		2 * sizeof(struct fp_desc))));
-	return expect_rx_refused(d, ind_head(d, end - sizeof(struct fp_desc),
-		2 * sizeof(struct fp_desc)));
+		2 * sizeof(struct vring_desc))));
+	return expect_rx_refused(d, ind_head(d, end - sizeof(struct vring_desc),
+		2 * sizeof(struct vring_desc)));
 }
 
 /* Two entries at @at: a zero header and the 64 bytes of @f, in the RX
@@ -433,13 +433,13 @@ t_c3_tables(struct dp *d)
 static uint64_t
 ind_pair(struct fake_peer *p, uint64_t at, const uint8_t *f)
 {
-	struct fp_desc *e = fp_ptr(p, at, 2 * sizeof(*e));
+	struct vring_desc *e = fp_ptr(p, at, 2 * sizeof(*e));
 
 	memset(fp_buf(p, FP_RXQ, 10), 0, HDR);
 	memcpy(fp_buf(p, FP_RXQ, 11), f, 64);
-	e[0] = (struct fp_desc){ fp_buf_gpa(p, FP_RXQ, 10), HDR,
-		FP_DESC_F_NEXT, 1 };
-	e[1] = (struct fp_desc){ fp_buf_gpa(p, FP_RXQ, 11), 64, 0, 0 };
+	e[0] = (struct vring_desc){ fp_buf_gpa(p, FP_RXQ, 10), HDR,
+		VRING_DESC_F_NEXT, 1 };
+	e[1] = (struct vring_desc){ fp_buf_gpa(p, FP_RXQ, 11), 64, 0, 0 };
 	return at;
 }
 
@@ -463,10 +463,10 @@ t_c3_regions(struct dp *d)
 	TRYR(expect_rx_refused(d, one_desc(d, at - 16, HDR + 64, 0)));
 	make_frame(frame_a, 64, 193);
 	TRYR(expect_rx_refused(d, ind_head(d, ind_pair(p, at - 16, frame_a),
-		2 * sizeof(struct fp_desc))));
+		2 * sizeof(struct vring_desc))));
 	make_frame(frame_a, 64, 194);
 	s = ind_head(d, ind_pair(p, at - 32, frame_a),
-		2 * sizeof(struct fp_desc));
+		2 * sizeof(struct vring_desc));
 	fp_publish(p, FP_TXQ, s);
 	TRYR(expect_rx(d, frame_a, 64, NULL));
 	return expect_used(d, FP_TXQ, s, 0);
@@ -530,7 +530,7 @@ t_c4_len_zero(struct dp *d)
 	s = fp_next_slot(p, FP_TXQ);
 	memset(fp_buf(p, FP_TXQ, s), 0, HDR);
 	piece(p, s, 0, NULL, HDR, false);
-	fp_set_desc(p, FP_TXQ, (s + 1) & MASK, 0x1000, 0, FP_DESC_F_NEXT,
+	fp_set_desc(p, FP_TXQ, (s + 1) & MASK, 0x1000, 0, VRING_DESC_F_NEXT,
 		(s + 2) & MASK);
 	piece(p, s, 2, frame_a, 60, true);
 	fp_publish(p, FP_TXQ, s);
@@ -550,7 +550,7 @@ long_chain(struct dp *d, uint64_t addr, uint32_t len, unsigned int n)
 	piece(p, s, 0, NULL, HDR, false);
 	for (k = 1; k <= n; k++) {
 		t = (s + k) & MASK;
-		fp_set_desc(p, FP_TXQ, t, addr, len, k < n ? FP_DESC_F_NEXT : 0,
+		fp_set_desc(p, FP_TXQ, t, addr, len, k < n ? VRING_DESC_F_NEXT : 0,
 			(t + 1) & MASK);
 	}
 	return s;
@@ -650,7 +650,7 @@ t_c5_split_hdr(struct dp *d)
 	TRYR(expect_used(d, FP_TXQ, s, 0));
 	/* The header's fields are read across the pieces. */
 	TRYR(peer_connect(d, F_CSUM));
-	put_hdr(hdr, NEEDS_CSUM, 0, 0, 0, 34, 16, 0);
+	put_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 16, 0);
 	s = post_pieces(d, hdr, 1, frame_a, 80, 80, &n);
 	fp_publish(&d->peer, FP_TXQ, s);
 	TRYR(rx_single(d, &m));
@@ -661,7 +661,7 @@ t_c5_split_hdr(struct dp *d)
 	EXPECTR(l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE,
 		"RX L4 checksum flags 0x%" PRIx64 ", want RX_L4_CKSUM_NONE", l4);
 	TRYR(expect_used(d, FP_TXQ, s, 0));
-	put_hdr(hdr, NEEDS_CSUM, 0, 0, 0, 0xff00, 16, 0);
+	put_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0xff00, 16, 0);
 	return expect_rx_refused(d, post_pieces(d, hdr, 1, frame_a, 80, 80,
 		&n));
 }
@@ -733,10 +733,10 @@ t_c7_backwards(struct dp *d)
 static void
 scribble_used(struct fake_peer *p, int r, uint16_t idx)
 {
-	volatile struct fp_used *u = p->ring[r].used;
+	volatile struct vring_used *u = p->ring[r].used;
 
 	memset((void *)(uintptr_t)u->ring, 0xee,
-		RING_SIZE * sizeof(struct fp_used_elem) + 2);
+		RING_SIZE * sizeof(struct vring_used_elem) + 2);
 	__atomic_store_n(&u->idx, idx, __ATOMIC_RELEASE);
 }
 
@@ -744,7 +744,7 @@ static uint16_t
 avail_event(const struct fake_peer *p, int r)
 {
 	return *(volatile uint16_t *)((uintptr_t)p->ring[r].used + 4 +
-		RING_SIZE * sizeof(struct fp_used_elem));
+		RING_SIZE * sizeof(struct vring_used_elem));
 }
 
 /* Ring @r's used->idx is @shadow + 1, entry @shadow is (@id, @len), every
@@ -754,7 +754,7 @@ static int
 expect_one_entry(struct dp *d, int r, uint16_t shadow, uint16_t id,
 		uint32_t len)
 {
-	volatile struct fp_used_elem *e = d->peer.ring[r].used->ring;
+	volatile struct vring_used_elem *e = d->peer.ring[r].used->ring;
 	uint16_t i;
 
 	EXPECTR(fp_used_idx(&d->peer, r) == (uint16_t)(shadow + 1),

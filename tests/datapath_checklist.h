@@ -24,11 +24,9 @@
 #define MAX_PKT		65536u	/* bytes of a chain after its header */
 #define ZC_MAX_SEGS	16u	/* pieces of a lent packet */
 
-/* virtio-net features and header fields (virtio 1.1, 5.1.3, 5.1.6). */
-#define F_CSUM		(1ull << 0)
-#define F_HOST_TSO4	(1ull << 11)
-#define NEEDS_CSUM	1u
-#define GSO_TCPV4	1u
+/* virtio-net features (virtio 1.1, 5.1.3). */
+#define F_CSUM		(1ull << VIRTIO_NET_F_CSUM)
+#define F_HOST_TSO4	(1ull << VIRTIO_NET_F_HOST_TSO4)
 
 /* ---- datapath_checklist.c ---- */
 

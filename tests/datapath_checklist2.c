@@ -78,7 +78,7 @@ pk_not_taken(struct dp *d, uint16_t pos, uint16_t flags)
 {
 	struct fake_peer *p = &d->peer;
 	uint16_t s = FP_POS_SLOT(pos);
-	volatile struct fp_pdesc *desc = &p->ring[FP_TXQ].pdesc[s];
+	volatile struct vring_packed_desc *desc = &p->ring[FP_TXQ].pdesc[s];
 	uint64_t e0 = ierrors(d);
 
 	fp_packed_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), HDR + 64,
@@ -98,7 +98,7 @@ static int
 pk_flags(struct dp *d, uint16_t want)
 {
 	struct fake_peer *p = &d->peer;
-	const uint16_t a = FP_PDESC_F_AVAIL, u = FP_PDESC_F_USED;
+	const uint16_t a = VHOST_PCI_PDESC_F_AVAIL, u = VHOST_PCI_PDESC_F_USED;
 	uint16_t pos = fp_packed_avail_pos(p, FP_TXQ), s = FP_POS_SLOT(pos);
 	bool w = FP_POS_WRAP_BIT(pos);
 	uint8_t *b = fp_buf(p, FP_TXQ, s);
@@ -113,7 +113,7 @@ pk_flags(struct dp *d, uint16_t want)
 	 */
 	TRYR(pk_not_taken(d, pos, w ? a | u : 0));
 	TRYR(pk_not_taken(d, pos, w ? u : a));
-	TRYR(pk_not_taken(d, pos, (w ? a | u : 0) | FP_DESC_F_NEXT));
+	TRYR(pk_not_taken(d, pos, (w ? a | u : 0) | VRING_DESC_F_NEXT));
 	/* Made available properly: taken at that very slot. */
 	fp_packed_add(p, FP_TXQ, fp_buf_gpa(p, FP_TXQ, s), HDR + 64, s, 0);
 	fp_packed_publish(p, FP_TXQ);
@@ -143,7 +143,7 @@ t_c9_flags(struct dp *d)
  * stay; so does the id, which the device echoes in the used descriptor.
  */
 struct racer {
-	volatile struct fp_pdesc *desc;
+	volatile struct vring_packed_desc *desc;
 	uint64_t addr[2];
 	uint32_t len[2];
 	int run;		/* 1: rewrite, 0: hold, -1: leave */
@@ -276,10 +276,10 @@ all_available(struct fake_peer *p)
 		memset(fp_buf(p, FP_TXQ, s), 0, HDR);
 		make_frame(fp_buf(p, FP_TXQ, s) + HDR, 64, (uint8_t)s);
 		fp_packed_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s),
-			HDR + 64, s, FP_PDESC_F_AVAIL);
+			HDR + 64, s, VHOST_PCI_PDESC_F_AVAIL);
 		memset(fp_buf(p, FP_RXQ, s), 0x65, FP_BUF_SIZE);
 		fp_packed_set_desc(p, FP_RXQ, s, fp_buf_gpa(p, FP_RXQ, s),
-			FP_BUF_SIZE, s, FP_PDESC_F_AVAIL | FP_DESC_F_WRITE);
+			FP_BUF_SIZE, s, VHOST_PCI_PDESC_F_AVAIL | VRING_DESC_F_WRITE);
 	}
 }
 
@@ -347,7 +347,8 @@ t_c10_hdr_len(struct dp *d)
 	make_frame(frame_a, 80, 176);
 	for (i = 0; i < RTE_DIM(hl); i++) {
 		e0 = ierrors(d);
-		put_hdr(hdr, NEEDS_CSUM, GSO_TCPV4, hl[i], 40, 34, 16, 1);
+		put_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM,
+			VIRTIO_NET_HDR_GSO_TCPV4, hl[i], 40, 34, 16, 1);
 		s = post_pieces(d, hdr, HDR, frame_a, 80, 80, &n);
 		fp_publish(&d->peer, FP_TXQ, s);
 		TRYR(rx_single(d, &m));
@@ -709,7 +710,7 @@ zc_flood(struct dp *d)
 	uint16_t got = 0, k, u0, mid;
 	struct rte_mbuf *held[RING_SIZE], *none;
 	uint8_t seen[RING_SIZE] = { 0 };
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 	int rc = 0;
 
 	TRYR(cl_zc(d, 0));

@@ -96,7 +96,7 @@ t_ev_tx_passed(struct dp *d)
 static int
 t_ev_flags_ignored(struct dp *d)
 {
-	return ev_tx(d, 0, FP_AVAIL_F_NO_INTERRUPT, 1, 1);
+	return ev_tx(d, 0, VRING_AVAIL_F_NO_INTERRUPT, 1, 1);
 }
 
 static int
@@ -196,7 +196,7 @@ post_zero_len_rx(struct fake_peer *p, uint8_t fill)
 
 	memset(fp_buf(p, FP_RXQ, s), fill, FP_BUF_SIZE);
 	fp_set_desc(p, FP_RXQ, s, fp_buf_gpa(p, FP_RXQ, s), 0,
-		FP_DESC_F_WRITE, 0);
+		VRING_DESC_F_WRITE, 0);
 	fp_publish(p, FP_RXQ, s);
 	return s;
 }
@@ -227,7 +227,7 @@ static void
 zero_len_observe(struct dp *d, uint16_t hp, uint16_t hz, uint16_t hb,
 		struct zero_len_facts *z)
 {
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 
 	memset(z, 0, sizeof(*z));
 	if (fp_used_next(&d->peer, FP_RXQ, &e) && e.id == hz)

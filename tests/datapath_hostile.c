@@ -90,16 +90,6 @@ const size_t phase_vanish_len = RTE_DIM(phase_vanish);
 
 /* ---- phase 7: indirect descriptors ---- */
 
-#define F_INDIRECT	(1ull << 28)
-#define DESC_F_INDIRECT	4u
-
-struct ind_entry {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 /*
  * An indirect chain on the peer's TX ring: a table (in one slot's buffer)
  * of header + frame (in another's). @mut may spoil the table or the head
@@ -107,26 +97,26 @@ struct ind_entry {
  */
 static uint16_t
 ind_chain(struct dp *d, const uint8_t *f, uint32_t len, uint16_t head_flags,
-		uint32_t table_len, void (*mut)(struct ind_entry *t))
+		uint32_t table_len, void (*mut)(struct vring_desc *t))
 {
 	struct fake_peer *p = &d->peer;
 	uint16_t h = fp_next_slot(p, FP_TXQ);
 	/* Buffers half a ring away: the next posts do not reach them. */
 	uint16_t t = (h + RING_SIZE / 2) % RING_SIZE;
 	uint16_t data = (t + 1) % RING_SIZE;
-	struct ind_entry e[2];
+	struct vring_desc e[2];
 
 	memset(fp_buf(p, FP_TXQ, data), 0, FP_NET_HDR_LEN);
 	memcpy(fp_buf(p, FP_TXQ, data) + FP_NET_HDR_LEN, f, len);
-	e[0] = (struct ind_entry){ fp_buf_gpa(p, FP_TXQ, data),
-		FP_NET_HDR_LEN, FP_DESC_F_NEXT, 1 };
-	e[1] = (struct ind_entry){ fp_buf_gpa(p, FP_TXQ, data) +
+	e[0] = (struct vring_desc){ fp_buf_gpa(p, FP_TXQ, data),
+		FP_NET_HDR_LEN, VRING_DESC_F_NEXT, 1 };
+	e[1] = (struct vring_desc){ fp_buf_gpa(p, FP_TXQ, data) +
 		FP_NET_HDR_LEN, len, 0, 0 };
 	if (mut != NULL)
 		mut(e);
 	memcpy(fp_buf(p, FP_TXQ, t), e, sizeof(e));
 	fp_set_desc(p, FP_TXQ, h, fp_buf_gpa(p, FP_TXQ, t), table_len,
-		DESC_F_INDIRECT | head_flags, 0);
+		VRING_DESC_F_INDIRECT | head_flags, 0);
 	return h;
 }
 
@@ -136,14 +126,14 @@ t_ind_not_negotiated(struct dp *d)
 	TRYR(peer_connect(d, 0));
 	make_frame(frame_a, 60, 70);
 	return expect_rx_refused(d, ind_chain(d, frame_a, 60, 0,
-		2 * sizeof(struct ind_entry), NULL));
+		2 * sizeof(struct vring_desc), NULL));
 }
 
 static int
 t_ind_connect(struct dp *d)
 {
-	TRYR(peer_connect(d, F_INDIRECT));
-	EXPECTR(d->peer.offered & F_INDIRECT, "INDIRECT_DESC not offered");
+	TRYR(peer_connect(d, FP_F_INDIRECT));
+	EXPECTR(d->peer.offered & FP_F_INDIRECT, "INDIRECT_DESC not offered");
 	return 0;
 }
 
@@ -153,21 +143,21 @@ t_ind_good(struct dp *d)
 	uint16_t h;
 
 	make_frame(frame_a, 60, 71);
-	h = ind_chain(d, frame_a, 60, 0, 2 * sizeof(struct ind_entry), NULL);
+	h = ind_chain(d, frame_a, 60, 0, 2 * sizeof(struct vring_desc), NULL);
 	fp_publish(&d->peer, FP_TXQ, h);
 	TRYR(expect_rx(d, frame_a, 60, NULL));
 	return expect_used(d, FP_TXQ, h, 0);
 }
 
-static void mut_nested(struct ind_entry *t) { t[1].flags |= DESC_F_INDIRECT; }
-static void mut_unmapped(struct ind_entry *t) { t[1].addr = 0x1000; }
-static void mut_loop(struct ind_entry *t) { t[1].flags |= FP_DESC_F_NEXT; t[1].next = 0; }
-static void mut_next_out(struct ind_entry *t) { t[0].next = 7; }
-static void mut_writable(struct ind_entry *t) { t[1].flags |= FP_DESC_F_WRITE; }
+static void mut_nested(struct vring_desc *t) { t[1].flags |= VRING_DESC_F_INDIRECT; }
+static void mut_unmapped(struct vring_desc *t) { t[1].addr = 0x1000; }
+static void mut_loop(struct vring_desc *t) { t[1].flags |= VRING_DESC_F_NEXT; t[1].next = 0; }
+static void mut_next_out(struct vring_desc *t) { t[0].next = 7; }
+static void mut_writable(struct vring_desc *t) { t[1].flags |= VRING_DESC_F_WRITE; }
 
 static int
 ind_refused(struct dp *d, uint16_t head_flags, uint32_t table_len,
-		void (*mut)(struct ind_entry *t))
+		void (*mut)(struct vring_desc *t))
 {
 	make_frame(frame_a, 60, 72);
 	return expect_rx_refused(d, ind_chain(d, frame_a, 60, head_flags,
@@ -177,7 +167,7 @@ ind_refused(struct dp *d, uint16_t head_flags, uint32_t table_len,
 static int
 t_ind_with_next(struct dp *d)
 {
-	return ind_refused(d, FP_DESC_F_NEXT, 2 * sizeof(struct ind_entry), NULL);
+	return ind_refused(d, VRING_DESC_F_NEXT, 2 * sizeof(struct vring_desc), NULL);
 }
 
 static int
@@ -190,16 +180,16 @@ t_ind_bad_len(struct dp *d)
 static int
 t_ind_nested(struct dp *d)
 {
-	return ind_refused(d, 0, 2 * sizeof(struct ind_entry), mut_nested);
+	return ind_refused(d, 0, 2 * sizeof(struct vring_desc), mut_nested);
 }
 
 static int
 t_ind_bad_entries(struct dp *d)
 {
-	TRYR(ind_refused(d, 0, 2 * sizeof(struct ind_entry), mut_unmapped));
-	TRYR(ind_refused(d, 0, 2 * sizeof(struct ind_entry), mut_loop));
-	TRYR(ind_refused(d, 0, 2 * sizeof(struct ind_entry), mut_next_out));
-	return ind_refused(d, 0, 2 * sizeof(struct ind_entry), mut_writable);
+	TRYR(ind_refused(d, 0, 2 * sizeof(struct vring_desc), mut_unmapped));
+	TRYR(ind_refused(d, 0, 2 * sizeof(struct vring_desc), mut_loop));
+	TRYR(ind_refused(d, 0, 2 * sizeof(struct vring_desc), mut_next_out));
+	return ind_refused(d, 0, 2 * sizeof(struct vring_desc), mut_writable);
 }
 
 const struct dp_check phase_indirect[] = {

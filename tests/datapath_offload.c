@@ -48,23 +48,14 @@
 #include "datapath.h"
 
 /* virtio-net feature bits (virtio 1.1, 5.1.3). */
-#define F_CSUM		(UINT64_C(1) << 0)
-#define F_GUEST_CSUM	(UINT64_C(1) << 1)
-#define F_GUEST_TSO4	(UINT64_C(1) << 7)
-#define F_GUEST_TSO6	(UINT64_C(1) << 8)
-#define F_HOST_TSO4	(UINT64_C(1) << 11)
-#define F_HOST_TSO6	(UINT64_C(1) << 12)
+#define F_CSUM		RTE_BIT64(VIRTIO_NET_F_CSUM)
+#define F_GUEST_CSUM	RTE_BIT64(VIRTIO_NET_F_GUEST_CSUM)
+#define F_GUEST_TSO4	RTE_BIT64(VIRTIO_NET_F_GUEST_TSO4)
+#define F_GUEST_TSO6	RTE_BIT64(VIRTIO_NET_F_GUEST_TSO6)
+#define F_HOST_TSO4	RTE_BIT64(VIRTIO_NET_F_HOST_TSO4)
+#define F_HOST_TSO6	RTE_BIT64(VIRTIO_NET_F_HOST_TSO6)
 #define F_OFFLOADS	(F_CSUM | F_GUEST_CSUM | F_GUEST_TSO4 | F_GUEST_TSO6 | \
 			 F_HOST_TSO4 | F_HOST_TSO6)
-
-/* virtio-net header flags and gso_type values (5.1.6). */
-#define HDR_F_NEEDS_CSUM	1u
-#define HDR_F_DATA_VALID	2u
-#define GSO_NONE		0u
-#define GSO_TCPV4		1u
-#define GSO_UDP			3u
-#define GSO_TCPV6		4u
-#define GSO_ECN			0x80u
 
 #define ETH_LEN		14u
 #define IP4_LEN		20u
@@ -426,7 +417,7 @@ rx_refused_once(struct dp *d, const struct vnet_hdr *h, const uint8_t *f,
 {
 	struct rte_eth_stats before, after;
 	struct rte_mbuf *pkts[BURST];
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 	uint16_t head, good, n;
 
 	TRYR(get_stats(d, &before));
@@ -591,8 +582,8 @@ static int
 tx_partial(struct dp *d, bool v6, uint8_t proto, uint32_t len, uint8_t seed,
 		uint16_t cs, uint16_t co)
 {
-	const struct vnet_hdr want = { .flags = HDR_F_NEEDS_CSUM,
-		.gso_type = GSO_NONE, .csum_start = cs, .csum_offset = co,
+	const struct vnet_hdr want = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE, .csum_start = cs, .csum_offset = co,
 		.num_buffers = 1 };
 	struct l4_frame fi;
 	struct rte_mbuf *m;
@@ -620,7 +611,7 @@ static int
 tx_full(struct dp *d, bool v6, uint8_t proto, uint32_t len, uint32_t seg,
 		uint8_t seed)
 {
-	const struct vnet_hdr want = { .flags = 0, .gso_type = GSO_NONE,
+	const struct vnet_hdr want = { .flags = 0, .gso_type = VIRTIO_NET_HDR_GSO_NONE,
 		.num_buffers = 1 };
 	struct l4_frame fi;
 	struct rte_mbuf *m;
@@ -809,7 +800,7 @@ t_rx_zero_hdr(struct dp *d)
 static int
 t_rx_needs_csum(struct dp *d)
 {
-	const struct vnet_hdr h = { .flags = HDR_F_NEEDS_CSUM,
+	const struct vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = ETH_LEN + IP4_LEN, .csum_offset = TCP_CK_OFF };
 	struct l4_frame fi;
 
@@ -827,7 +818,7 @@ t_rx_needs_csum(struct dp *d)
 static struct vnet_hdr
 csum_at_end(uint32_t len, uint32_t past)
 {
-	return (struct vnet_hdr){ .flags = HDR_F_NEEDS_CSUM,
+	return (struct vnet_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = ETH_LEN + IP4_LEN,
 		.csum_offset = len + past - (ETH_LEN + IP4_LEN) - 2 };
 }
@@ -869,7 +860,7 @@ static int
 t_rx_needs_csum_wrap(struct dp *d)
 {
 	/* 0xfff0 + 0x10 + 2 is 2 in 16 bits, 65538 really. */
-	const struct vnet_hdr h = { .flags = HDR_F_NEEDS_CSUM,
+	const struct vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.csum_start = 0xfff0, .csum_offset = 0x0010 };
 	struct l4_frame fi;
 
@@ -883,7 +874,7 @@ static int
 t_rx_data_valid(struct dp *d)
 {
 	static const uint32_t lens[] = { SHORT4, 500 };
-	const struct vnet_hdr h = { .flags = HDR_F_DATA_VALID };
+	const struct vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	struct l4_frame fi;
 	unsigned int i;
 
@@ -904,7 +895,7 @@ gso_hdr(bool v6, uint8_t type, uint16_t mss)
 {
 	uint16_t l4 = ETH_LEN + (v6 ? IP6_LEN : IP4_LEN);
 
-	return (struct vnet_hdr){ .flags = HDR_F_NEEDS_CSUM,
+	return (struct vnet_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.gso_type = type, .hdr_len = l4 + TCP_LEN, .gso_size = mss,
 		.csum_start = l4, .csum_offset = TCP_CK_OFF };
 }
@@ -912,7 +903,7 @@ gso_hdr(bool v6, uint8_t type, uint16_t mss)
 static int
 t_rx_lro4(struct dp *d)
 {
-	struct vnet_hdr h = gso_hdr(false, GSO_TCPV4, 10);
+	struct vnet_hdr h = gso_hdr(false, VIRTIO_NET_HDR_GSO_TCPV4, 10);
 	struct l4_frame fi;
 
 	/* 26 payload bytes in 10-byte segments. */
@@ -928,7 +919,7 @@ t_rx_lro4(struct dp *d)
 static int
 t_rx_lro6_ecn(struct dp *d)
 {
-	struct vnet_hdr h = gso_hdr(true, GSO_TCPV6 | GSO_ECN, 8);
+	struct vnet_hdr h = gso_hdr(true, VIRTIO_NET_HDR_GSO_TCPV6 | VIRTIO_NET_HDR_GSO_ECN, 8);
 	struct l4_frame fi;
 
 	build_frame(of_frame, SHORT6, true, IPPROTO_TCP, 8, 0, &fi);
@@ -943,7 +934,7 @@ t_rx_lro6_ecn(struct dp *d)
 static int
 t_rx_gso_size_zero(struct dp *d)
 {
-	const struct vnet_hdr h = gso_hdr(false, GSO_TCPV4, 0);
+	const struct vnet_hdr h = gso_hdr(false, VIRTIO_NET_HDR_GSO_TCPV4, 0);
 	struct l4_frame fi;
 
 	build_frame(of_frame, SHORT4, false, IPPROTO_TCP, 9, 0, &fi);
@@ -955,8 +946,8 @@ t_rx_gso_size_zero(struct dp *d)
 static int
 t_rx_gso_udp(struct dp *d)
 {
-	const struct vnet_hdr h = { .flags = HDR_F_NEEDS_CSUM,
-		.gso_type = GSO_UDP, .hdr_len = ETH_LEN + IP4_LEN + UDP_LEN,
+	const struct vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_UDP, .hdr_len = ETH_LEN + IP4_LEN + UDP_LEN,
 		.gso_size = 10, .csum_start = ETH_LEN + IP4_LEN,
 		.csum_offset = UDP_CK_OFF };
 	struct l4_frame fi;
@@ -1009,8 +1000,8 @@ t_tx_tcp6_partial(struct dp *d)
 static int
 t_tx_tso4(struct dp *d)
 {
-	const struct vnet_hdr want = { .flags = HDR_F_NEEDS_CSUM,
-		.gso_type = GSO_TCPV4, .hdr_len = 54, .gso_size = TSO_MSS,
+	const struct vnet_hdr want = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54, .gso_size = TSO_MSS,
 		.csum_start = 34, .csum_offset = 16, .num_buffers = 1 };
 	struct l4_frame fi;
 	struct rte_mbuf *m;
@@ -1066,7 +1057,7 @@ t_tso_not_acked(struct dp *d)
 static int
 t_rx_tso6_not_acked(struct dp *d)
 {
-	struct vnet_hdr h = gso_hdr(true, GSO_TCPV6, 8);
+	struct vnet_hdr h = gso_hdr(true, VIRTIO_NET_HDR_GSO_TCPV6, 8);
 	struct l4_frame fi;
 
 	build_frame(of_frame, SHORT6, true, IPPROTO_TCP, 30, 0, &fi);
@@ -1075,7 +1066,7 @@ t_rx_tso6_not_acked(struct dp *d)
 	build_frame(of_frame, 2500, true, IPPROTO_TCP, 30, 0, &fi);
 	TRYR(rx_refused(d, &h, of_frame, 2500));
 	/* HOST_TSO4 is acked: the same request over IPv4 still works. */
-	h = gso_hdr(false, GSO_TCPV4, 1200);
+	h = gso_hdr(false, VIRTIO_NET_HDR_GSO_TCPV4, 1200);
 	build_frame(of_frame, 2500, false, IPPROTO_TCP, 31, 0, &fi);
 	return rx_offload(d, &h, of_frame, 2500, RTE_MBUF_F_RX_L4_CKSUM_NONE,
 		1200);
@@ -1087,10 +1078,10 @@ static int
 t_rx_hdr_ignored(struct dp *d)
 {
 	static const struct vnet_hdr hdrs[] = {
-		{ .flags = HDR_F_NEEDS_CSUM, .csum_start = 0xfff0,
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 0xfff0,
 			.csum_offset = 0x0010 },
-		{ .flags = HDR_F_DATA_VALID },
-		{ .flags = HDR_F_NEEDS_CSUM, .gso_type = GSO_TCPV4,
+		{ .flags = VIRTIO_NET_HDR_F_DATA_VALID },
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
 			.hdr_len = 54, .gso_size = 10, .csum_start = 34,
 			.csum_offset = 16 },
 		{ .gso_type = 2, .gso_size = 0 },

@@ -124,7 +124,7 @@ expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id, uint32_t len,
 {
 	struct fake_peer *p = &d->peer;
 	uint16_t at = fp_packed_used_pos(p, r);
-	volatile struct fp_pdesc *raw;
+	volatile struct vring_packed_desc *raw;
 	struct fp_pused u;
 
 	EXPECTR(at == pos,
@@ -135,8 +135,8 @@ expect_pused(struct dp *d, int r, uint16_t pos, uint16_t id, uint32_t len,
 		raw = &p->ring[r].pdesc[FP_POS_SLOT(pos)];
 		return FAIL("ring %d slot %u: not used in lap %u: flags 0x%04x (AVAIL %u USED %u), id %u len %u",
 			r, FP_POS_SLOT(pos), FP_POS_WRAP_BIT(pos), u.flags,
-			!!(u.flags & FP_PDESC_F_AVAIL),
-			!!(u.flags & FP_PDESC_F_USED), raw->id, raw->len);
+			!!(u.flags & VHOST_PCI_PDESC_F_AVAIL),
+			!!(u.flags & VHOST_PCI_PDESC_F_USED), raw->id, raw->len);
 	}
 	EXPECTR(u.id == id && u.len == len,
 		"ring %d slot %u: used id %u len %u (flags 0x%04x), want id %u len %u",
@@ -230,7 +230,7 @@ post_tx_chain(struct fake_peer *p, const uint8_t *f, uint32_t len,
 	s = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
 	memset(fp_buf(p, FP_TXQ, s), 0, HDR);
 	fp_packed_add(p, FP_TXQ, fp_buf_gpa(p, FP_TXQ, s), HDR, decoy(id),
-		FP_DESC_F_NEXT);
+		VRING_DESC_F_NEXT);
 	for (i = 1; i < n; i++) {
 		bool last = i == n - 1;
 
@@ -238,7 +238,7 @@ post_tx_chain(struct fake_peer *p, const uint8_t *f, uint32_t len,
 		s = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
 		memcpy(fp_buf(p, FP_TXQ, s), f + off, piece);
 		fp_packed_add(p, FP_TXQ, fp_buf_gpa(p, FP_TXQ, s), piece,
-			last ? id : decoy(id), last ? 0 : FP_DESC_F_NEXT);
+			last ? id : decoy(id), last ? 0 : VRING_DESC_F_NEXT);
 		off += piece;
 	}
 	return fp_packed_publish(p, FP_TXQ);
@@ -260,7 +260,7 @@ post_rx_chain(struct fake_peer *p, uint32_t hdr_len, uint32_t len,
 		memset(fp_buf(p, FP_RXQ, slots[i]), fill, FP_BUF_SIZE);
 		fp_packed_add(p, FP_RXQ, fp_buf_gpa(p, FP_RXQ, slots[i]),
 			i == 0 ? hdr_len : len, i == 0 ? decoy(id) : id,
-			FP_DESC_F_WRITE | (i == 0 ? FP_DESC_F_NEXT : 0));
+			VRING_DESC_F_WRITE | (i == 0 ? VRING_DESC_F_NEXT : 0));
 	}
 	return fp_packed_publish(p, FP_RXQ);
 }
@@ -347,7 +347,7 @@ t_pk_connect(struct dp *d)
 	}
 	rx = fp_packed_device_event(p, FP_RXQ, NULL);
 	tx = fp_packed_device_event(p, FP_TXQ, NULL);
-	EXPECTR(rx == FP_EVENT_F_DISABLE && tx == FP_EVENT_F_DISABLE,
+	EXPECTR(rx == VRING_PACKED_EVENT_FLAG_DISABLE && tx == VRING_PACKED_EVENT_FLAG_DISABLE,
 		"device event suppression flags: RX ring %u, TX ring %u, want 1 (DISABLE) on both",
 		rx, tx);
 	return 0;
@@ -467,7 +467,7 @@ t_pk_used_write_flag(struct dp *d)
 	TRYR(tx_frame(d, frame_a, 90));
 	TRYR(expect_pused(d, FP_RXQ, fp_packed_used_pos(p, FP_RXQ), id,
 		HDR + 90, &rx));
-	EXPECTR((rx.flags & FP_DESC_F_WRITE) && !(tx.flags & FP_DESC_F_WRITE),
+	EXPECTR((rx.flags & VRING_DESC_F_WRITE) && !(tx.flags & VRING_DESC_F_WRITE),
 		"used flags: written buffer 0x%04x, read buffer 0x%04x; want WRITE on the first only",
 		rx.flags, tx.flags);
 	return 0;
@@ -506,7 +506,7 @@ pk_tx_notify(struct dp *d, uint16_t flags, uint16_t off_wrap,
 		TRYR(expect_pused(d, FP_RXQ, fp_pos_add(p, pos, i), id[i],
 			HDR + 70, NULL));
 	calls = fp_calls(p, FP_RXQ);
-	fp_packed_set_driver_event(p, FP_RXQ, FP_EVENT_F_ENABLE, 0);
+	fp_packed_set_driver_event(p, FP_RXQ, VRING_PACKED_EVENT_FLAG_ENABLE, 0);
 	EXPECTR(calls == want,
 		"driver event flags %u off_wrap slot %u wrap %u, used slot %u wrap %u + %u: %" PRIu64 " calls, want %" PRIu64,
 		flags, FP_POS_SLOT(off_wrap), FP_POS_WRAP_BIT(off_wrap),
@@ -526,7 +526,7 @@ pk_rx_notify(struct dp *d, uint16_t flags, uint64_t want)
 	make_frame(frame_a, 70, 110);
 	TRYR(rx_one_pos(d, frame_a, 70, fp_packed_avail_pos(p, FP_TXQ)));
 	calls = fp_calls(p, FP_TXQ);
-	fp_packed_set_driver_event(p, FP_TXQ, FP_EVENT_F_ENABLE, 0);
+	fp_packed_set_driver_event(p, FP_TXQ, VRING_PACKED_EVENT_FLAG_ENABLE, 0);
 	EXPECTR(calls == want,
 		"TX ring driver event flags %u: %" PRIu64 " calls, want %" PRIu64,
 		flags, calls, want);
@@ -536,10 +536,10 @@ pk_rx_notify(struct dp *d, uint16_t flags, uint64_t want)
 static int
 t_pk_notify(struct dp *d)
 {
-	TRYR(pk_tx_notify(d, FP_EVENT_F_ENABLE, 0, 1, 1));
-	TRYR(pk_tx_notify(d, FP_EVENT_F_DISABLE, 0, 1, 0));
-	TRYR(pk_rx_notify(d, FP_EVENT_F_ENABLE, 1));
-	return pk_rx_notify(d, FP_EVENT_F_DISABLE, 0);
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_ENABLE, 0, 1, 1));
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DISABLE, 0, 1, 0));
+	TRYR(pk_rx_notify(d, VRING_PACKED_EVENT_FLAG_ENABLE, 1));
+	return pk_rx_notify(d, VRING_PACKED_EVENT_FLAG_DISABLE, 0);
 }
 
 static int
@@ -554,8 +554,8 @@ t_pk_rx_intr(struct dp *d)
 	EXPECTR(rte_eth_dev_rx_intr_disable(d->port, 0) == 0 && ret == 0,
 		"rx_intr_enable %d, or rx_intr_disable failed", ret);
 	off = fp_packed_device_event(&d->peer, FP_TXQ, NULL);
-	EXPECTR(on == FP_EVENT_F_ENABLE && off == FP_EVENT_F_DISABLE &&
-		rx == FP_EVENT_F_DISABLE,
+	EXPECTR(on == VRING_PACKED_EVENT_FLAG_ENABLE && off == VRING_PACKED_EVENT_FLAG_DISABLE &&
+		rx == VRING_PACKED_EVENT_FLAG_DISABLE,
 		"peer TX ring device event flags %u with rx interrupts on, %u off (want 0, 1); RX ring %u (want 1)",
 		on, off, rx);
 	return 0;
@@ -615,12 +615,12 @@ t_pk_bad_writable(struct dp *d)
 	uint16_t s;
 
 	s = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
-	stage_frame(p, 0, s, FP_DESC_F_WRITE);
+	stage_frame(p, 0, s, VRING_DESC_F_WRITE);
 	TRYR(pk_rx_refused(d, s, 1));
 	/* Header readable, frame writable: the whole chain comes back. */
 	s = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
-	stage_frame(p, 0, decoy(s), FP_DESC_F_NEXT);
-	stage_frame(p, 0, s, FP_DESC_F_WRITE);
+	stage_frame(p, 0, decoy(s), VRING_DESC_F_NEXT);
+	stage_frame(p, 0, s, VRING_DESC_F_WRITE);
 	return pk_rx_refused(d, s, 2);
 }
 
@@ -647,7 +647,7 @@ ind_table(struct fake_peer *p, int r, const uint8_t *f, uint32_t len,
 	/* Buffers half a ring away: the next posts do not reach them. */
 	uint16_t t = (s + RING_SIZE / 2) % RING_SIZE;
 	uint16_t data = (t + 1) % RING_SIZE;
-	struct fp_pdesc e[2] = {
+	struct vring_packed_desc e[2] = {
 		{ fp_buf_gpa(p, r, data), HDR, 0, flags },
 		{ fp_buf_gpa(p, r, data) + HDR, len, 0, flags },
 	};
@@ -668,7 +668,7 @@ t_pk_bad_indirect(struct dp *d)
 
 	make_frame(frame_a, 60, 113);
 	fp_packed_add(p, FP_TXQ, ind_table(p, FP_TXQ, frame_a, 60, 0),
-		2 * sizeof(struct fp_pdesc), s, FP_DESC_F_INDIRECT);
+		2 * sizeof(struct vring_packed_desc), s, VRING_DESC_F_INDIRECT);
 	return pk_rx_refused(d, s, 1);
 }
 
@@ -696,12 +696,12 @@ t_pk_bad_unavailable(struct dp *d)
 	make_frame(frame_a, 64, 137);
 	memcpy(b, frame_a, 64);
 	/* Used in the lap before @next's: not available in @next's. */
-	stale = (next & FP_POS_WRAP) ? 0 : FP_PDESC_F_AVAIL | FP_PDESC_F_USED;
+	stale = (next & FP_POS_WRAP) ? 0 : VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED;
 	fp_packed_set_desc(p, FP_TXQ, FP_POS_SLOT(next),
 		fp_buf_gpa(p, FP_TXQ, FP_POS_SLOT(next)), 64, 99, stale);
 	fp_packed_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), HDR, 98,
-		FP_DESC_F_NEXT | ((pos & FP_POS_WRAP) ? FP_PDESC_F_AVAIL :
-			FP_PDESC_F_USED));
+		VRING_DESC_F_NEXT | ((pos & FP_POS_WRAP) ? VHOST_PCI_PDESC_F_AVAIL :
+			VHOST_PCI_PDESC_F_USED));
 	rc = expect_no_rx(d, "from a descriptor never made available");
 	if (rc == 0)
 		rc = expect_no_pused(d, FP_TXQ, "for a chain never completed");
@@ -726,7 +726,7 @@ t_pk_endless(struct dp *d)
 		s = FP_POS_SLOT(fp_packed_avail_pos(p, FP_TXQ));
 		memset(fp_buf(p, FP_TXQ, s), 0, HDR + 64);
 		fp_packed_add(p, FP_TXQ, fp_buf_gpa(p, FP_TXQ, s), HDR + 64,
-			s, FP_DESC_F_NEXT);
+			s, VRING_DESC_F_NEXT);
 	}
 	fp_packed_publish(p, FP_TXQ);
 	TRYR(expect_no_rx(d, "for a chain that never ends"));
@@ -879,7 +879,7 @@ t_pk_indirect(struct dp *d)
 	EXPECTR(p->offered & FP_F_INDIRECT, "INDIRECT_DESC not offered");
 	make_frame(frame_a, 600, 122);
 	fp_packed_add(p, FP_TXQ, ind_table(p, FP_TXQ, frame_a, 600, 0),
-		2 * sizeof(struct fp_pdesc), 40, FP_DESC_F_INDIRECT);
+		2 * sizeof(struct vring_packed_desc), 40, VRING_DESC_F_INDIRECT);
 	pos = fp_packed_publish(p, FP_TXQ);
 	TRYR(expect_rx(d, frame_a, 600, NULL));
 	TRYR(expect_pused(d, FP_TXQ, pos, 40, 0, NULL));
@@ -897,8 +897,8 @@ t_pk_indirect_tx(struct dp *d)
 
 	memset(b, 0x44, FP_BUF_SIZE);
 	fp_packed_add(p, FP_RXQ, ind_table(p, FP_RXQ, NULL, 1024,
-		FP_DESC_F_WRITE), 2 * sizeof(struct fp_pdesc), 41,
-		FP_DESC_F_INDIRECT);
+		VRING_DESC_F_WRITE), 2 * sizeof(struct vring_packed_desc), 41,
+		VRING_DESC_F_INDIRECT);
 	pos = fp_packed_publish(p, FP_RXQ);
 	make_frame(frame_a, 900, 124);
 	TRYR(tx_frame(d, frame_a, 900));
@@ -920,14 +920,14 @@ t_pk_event_desc(struct dp *d)
 
 	TRYR(peer_connect(d, F_PACKED | FP_F_EVENT_IDX));
 	u = fp_packed_used_pos(p, FP_RXQ);
-	TRYR(pk_tx_notify(d, FP_EVENT_F_DESC, u, 1, 1));
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, u, 1, 1));
 	u = fp_packed_used_pos(p, FP_RXQ);
-	TRYR(pk_tx_notify(d, FP_EVENT_F_DESC, fp_pos_add(p, u, 10), 1, 0));
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, fp_pos_add(p, u, 10), 1, 0));
 	u = fp_packed_used_pos(p, FP_RXQ);
-	TRYR(pk_tx_notify(d, FP_EVENT_F_DESC, pos_back(u), 1, 0));
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, pos_back(u), 1, 0));
 	/* A burst of 3 that writes the entry at off_wrap: one call. */
 	u = fp_packed_used_pos(p, FP_RXQ);
-	return pk_tx_notify(d, FP_EVENT_F_DESC, fp_pos_add(p, u, 1), 3, 1);
+	return pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, fp_pos_add(p, u, 1), 3, 1);
 }
 
 static int
@@ -947,10 +947,10 @@ t_pk_event_desc_wrap(struct dp *d)
 	 * it (slots RING_SIZE - 2, RING_SIZE - 1, 0).
 	 */
 	u = fp_packed_used_pos(p, FP_RXQ);
-	TRYR(pk_tx_notify(d, FP_EVENT_F_DESC, fp_pos_add(p, u, 2), 3, 1));
+	TRYR(pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, fp_pos_add(p, u, 2), 3, 1));
 	/* Same slot, wrong lap: no call. */
 	u = fp_packed_used_pos(p, FP_RXQ);
-	return pk_tx_notify(d, FP_EVENT_F_DESC, u ^ FP_POS_WRAP, 1, 0);
+	return pk_tx_notify(d, VRING_PACKED_EVENT_FLAG_DESC, u ^ FP_POS_WRAP, 1, 0);
 }
 
 /* ---- IN_ORDER ---- */

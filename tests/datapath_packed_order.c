@@ -32,7 +32,7 @@
  * buffers' flags at that instant.
  */
 static struct {
-	volatile struct fp_pdesc *later[2];	/* the peer's view */
+	volatile struct vring_packed_desc *later[2];	/* the peer's view */
 	uint16_t later_pos[2];
 	uint16_t seen[2];		/* their flags at the first hit */
 	volatile int hits;
@@ -116,8 +116,8 @@ t_pk_mrg_order(struct dp *d)
 		wp.later[i] = &p->ring[FP_RXQ].pdesc[FP_POS_SLOT(
 			wp.later_pos[i])];
 	}
-	flags_off = FP_POS_SLOT(pos) * sizeof(struct fp_pdesc) +
-		offsetof(struct fp_pdesc, flags);
+	flags_off = FP_POS_SLOT(pos) * sizeof(struct vring_packed_desc) +
+		offsetof(struct vring_packed_desc, flags);
 	nva = pmd_views(p, p->ring[FP_RXQ].desc_gpa - p->base + flags_off,
 		va, RTE_DIM(va));
 	EXPECTR(nva > 0, "the PMD's mapping of the peer's memory not found");
@@ -151,9 +151,9 @@ t_pk_mrg_order(struct dp *d)
 	EXPECTR(wp.hits > 0, "the watchpoint never fired");
 	for (i = 0; i < 2; i++) {
 		uint16_t want = (wp.later_pos[i] & FP_POS_WRAP) ?
-			FP_PDESC_F_AVAIL | FP_PDESC_F_USED : 0;
+			VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED : 0;
 
-		EXPECTR((wp.seen[i] & (FP_PDESC_F_AVAIL | FP_PDESC_F_USED)) ==
+		EXPECTR((wp.seen[i] & (VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED)) ==
 			want,
 			"buffer 1 (num_buffers 3) was marked used while buffer %d at slot %u was not yet (flags 0x%04x)",
 			i + 2, FP_POS_SLOT(wp.later_pos[i]), wp.seen[i]);

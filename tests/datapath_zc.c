@@ -26,7 +26,6 @@
 
 #define ZC_VDEV		"net_vhost_pci1"
 #define ZC_MIN_LEN	100u
-#define F_IN_ORDER	(1ull << 35)
 static char zc_sock[256];
 
 
@@ -61,7 +60,7 @@ t_zc_setup(struct dp *d)
 static int
 t_zc_no_in_order(struct dp *d)
 {
-	EXPECTR(!(d->peer.offered & F_IN_ORDER),
+	EXPECTR(!(d->peer.offered & FP_F_IN_ORDER),
 		"IN_ORDER offered (0x%" PRIx64 ") with zero-copy on",
 		d->peer.offered);
 	return 0;
@@ -124,9 +123,9 @@ t_zc_chain(struct dp *d)
 	memcpy(fp_buf(p, FP_TXQ, n1), frame_a, 300);
 	memcpy(fp_buf(p, FP_TXQ, n2), frame_a + 300, 400);
 	fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), FP_NET_HDR_LEN,
-		FP_DESC_F_NEXT, n1);
+		VRING_DESC_F_NEXT, n1);
 	fp_set_desc(p, FP_TXQ, n1, fp_buf_gpa(p, FP_TXQ, n1), 300,
-		FP_DESC_F_NEXT, n2);
+		VRING_DESC_F_NEXT, n2);
 	fp_set_desc(p, FP_TXQ, n2, fp_buf_gpa(p, FP_TXQ, n2), 400, 0, 0);
 	fp_publish(p, FP_TXQ, s);
 	m = rx_one(d);
@@ -185,11 +184,14 @@ telemetry_query(const char *cmd, char *reply, size_t len)
 	return 0;
 }
 
-/* The rxq0 entry of /vhost_pci/port,<port> shows @p want lent mbufs. */
+/* The rxq0 entry of /vhost_pci/port,<port> and the xstat
+ * rx_q0_zero_copy_in_flight show @p want lent mbufs.
+ */
 static int
 expect_zc_in_flight(uint16_t port, unsigned int want)
 {
 	char cmd[64], reply[16384], needle[64];
+	uint64_t v;
 
 	snprintf(cmd, sizeof(cmd), "/vhost_pci/port,%u", port);
 	EXPECTR(telemetry_query(cmd, reply, sizeof(reply)) == 0,
@@ -199,6 +201,9 @@ expect_zc_in_flight(uint16_t port, unsigned int want)
 	EXPECTR(strstr(reply, "\"rxq0\":{") != NULL &&
 		strstr(strstr(reply, "\"rxq0\":{"), needle) != NULL,
 		"%s: want %s in rxq0; got %.400s", cmd, needle, reply);
+	TRYR(xstat_value(port, "rx_q0_zero_copy_in_flight", &v));
+	EXPECTR(v == want, "xstat rx_q0_zero_copy_in_flight %" PRIu64
+		", want %u", v, want);
 	return 0;
 }
 
@@ -444,7 +449,7 @@ t_zc_default(struct dp *d)
 				zc_payload_ok(m, frame_a, 400);
 		rte_pktmbuf_free(m);
 	}
-	if (fp.offered & F_IN_ORDER)
+	if (fp.offered & FP_F_IN_ORDER)
 		FAIL("default port offers IN_ORDER: zero-copy is off");
 	else if (lent != 1)
 		FAIL("default port: a 600-byte frame was not lent");
@@ -473,7 +478,7 @@ const struct dp_check phase_zc[] = {
 		t_zc_chain },
 	{ "zero-copy: past half the ring lent, RX copies; every head returns after the frees",
 		t_zc_cap },
-	{ "zero-copy: telemetry /vhost_pci/port,<id> counts the lent mbufs of rxq0: 0, 3, 2 after a free, 0 after the rest",
+	{ "zero-copy: telemetry /vhost_pci/port,<id> and the xstat rx_q0_zero_copy_in_flight count the lent mbufs of rxq0: 0, 3, 2 after a free, 0 after the rest",
 		t_zc_telemetry },
 	{ "class 13 (zc-lifetime): a lent mbuf stays readable after the peer disconnects (BAR held), no fault",
 		t_zc_survives_disconnect },

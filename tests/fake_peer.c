@@ -44,7 +44,7 @@
 #define REQ_SET_STATUS			39u
 
 #define F_PROTOCOL_FEATURES	(1ull << 30)
-#define F_VERSION_1		(1ull << 32)
+#define F_VERSION_1		(1ull << VIRTIO_F_VERSION_1)
 #define PF_MQ			(1ull << 0)
 #define PF_REPLY_ACK		(1ull << 3)
 #define PF_STATUS		(1ull << 16)
@@ -242,7 +242,7 @@ void
 fp_set_desc(struct fake_peer *p, int r, uint16_t d, uint64_t addr,
 		uint32_t len, uint16_t flags, uint16_t next)
 {
-	volatile struct fp_desc *desc = &p->ring[r].desc[d];
+	volatile struct vring_desc *desc = &p->ring[r].desc[d];
 
 	desc->addr = addr;
 	desc->len = len;
@@ -289,7 +289,7 @@ fp_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill)
 
 	memset(fp_buf(p, FP_RXQ, d), fill, FP_BUF_SIZE);
 	fp_set_desc(p, FP_RXQ, d, fp_buf_gpa(p, FP_RXQ, d), len,
-		FP_DESC_F_WRITE, 0);
+		VRING_DESC_F_WRITE, 0);
 	fp_publish(p, FP_RXQ, d);
 	return d;
 }
@@ -307,10 +307,10 @@ fp_used_flags(const struct fake_peer *p, int r)
 }
 
 int
-fp_used_next(struct fake_peer *p, int r, struct fp_used_elem *e)
+fp_used_next(struct fake_peer *p, int r, struct vring_used_elem *e)
 {
 	struct fp_ring *ring = &p->ring[r];
-	volatile struct fp_used_elem *u;
+	volatile struct vring_used_elem *u;
 
 	if (fp_used_idx(p, r) == ring->used_idx)
 		return 0;
@@ -383,14 +383,14 @@ fp_packed_used_pos(const struct fake_peer *p, int r)
 static uint16_t
 avail_bits(uint16_t pos)
 {
-	return (pos & FP_POS_WRAP) ? FP_PDESC_F_AVAIL : FP_PDESC_F_USED;
+	return (pos & FP_POS_WRAP) ? VHOST_PCI_PDESC_F_AVAIL : VHOST_PCI_PDESC_F_USED;
 }
 
 /* Whether @flags mark the descriptor at @pos used in @pos's lap. */
 static bool
 used_in_lap(uint16_t flags, uint16_t pos)
 {
-	uint16_t both = FP_PDESC_F_AVAIL | FP_PDESC_F_USED;
+	uint16_t both = VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED;
 
 	return (flags & both) == ((pos & FP_POS_WRAP) ? both : 0);
 }
@@ -399,7 +399,7 @@ void
 fp_packed_set_desc(struct fake_peer *p, int r, uint16_t slot,
 		uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
 {
-	volatile struct fp_pdesc *desc =
+	volatile struct vring_packed_desc *desc =
 		&p->ring[r].pdesc[slot % p->ring_size];
 
 	desc->addr = addr;
@@ -414,9 +414,9 @@ fp_packed_add(struct fake_peer *p, int r, uint64_t addr, uint32_t len,
 {
 	struct fp_ring *ring = &p->ring[r];
 	uint16_t pos = fp_packed_avail_pos(p, r);
-	volatile struct fp_pdesc *desc = &ring->pdesc[FP_POS_SLOT(pos)];
+	volatile struct vring_packed_desc *desc = &ring->pdesc[FP_POS_SLOT(pos)];
 
-	flags &= ~(FP_PDESC_F_AVAIL | FP_PDESC_F_USED);
+	flags &= ~(VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED);
 	flags |= avail_bits(pos);
 	desc->addr = addr;
 	desc->len = len;
@@ -471,7 +471,7 @@ fp_packed_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill)
 
 	memset(fp_buf(p, FP_RXQ, id), fill, FP_BUF_SIZE);
 	fp_packed_add(p, FP_RXQ, fp_buf_gpa(p, FP_RXQ, id), len, id,
-		FP_DESC_F_WRITE);
+		VRING_DESC_F_WRITE);
 	fp_packed_publish(p, FP_RXQ);
 	return id;
 }
@@ -490,7 +490,7 @@ int
 fp_packed_used_next(struct fake_peer *p, int r, struct fp_pused *u)
 {
 	struct fp_ring *ring = &p->ring[r];
-	volatile struct fp_pdesc *desc;
+	volatile struct vring_packed_desc *desc;
 	struct fp_chain *c;
 
 	memset(u, 0, sizeof(*u));
@@ -749,7 +749,7 @@ hs_start(struct fake_peer *p)
 static void
 packed_prefill(struct fake_peer *p, struct fp_ring *ring)
 {
-	uint16_t both = FP_PDESC_F_AVAIL | FP_PDESC_F_USED;
+	uint16_t both = VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED;
 	uint16_t cur = (p->packed_base & FP_POS_WRAP) ? both : 0;
 	uint16_t s;
 

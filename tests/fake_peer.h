@@ -19,93 +19,43 @@
  * vring 1 its TX ring (the device reads them). Descriptor (packed: slot) d
  * of ring r owns the fixed buffer fp_buf_gpa(p, r, d) of FP_BUF_SIZE bytes.
  *
- * Wire constants and ring layouts are written here from the vhost-user and
- * virtio specifications, not taken from the library.
+ * vhost-user constants are written here from its specification, not taken
+ * from the library. Ring layouts, flags and feature bits are Linux's UAPI
+ * ones (vhost_pci_virtio.h), which the PMD uses too: an outside authority.
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vhost_pci_virtio.h"
+
 #define FP_RXQ			0	/* vring 0: the device fills it */
 #define FP_TXQ			1	/* vring 1: the device drains it */
 #define FP_NRINGS		2
 
-#define FP_NET_HDR_LEN		12	/* virtio-net header with num_buffers */
+/* virtio-net header with num_buffers */
+#define FP_NET_HDR_LEN	((uint32_t)sizeof(struct virtio_net_hdr_mrg_rxbuf))
 #define FP_BUF_SIZE		4096u
 #define FP_MAX_RING_SIZE	1024u	/* what the memory layout holds */
 
-/* Split ring flags (virtio 1.x, 2.7). */
-#define FP_DESC_F_NEXT		1
-#define FP_DESC_F_WRITE		2
-#define FP_AVAIL_F_NO_INTERRUPT	1
-#define FP_USED_F_NO_NOTIFY	1
-
 /* Feature bits a test may add to VERSION_1 | PROTOCOL_FEATURES. */
-#define FP_F_MRG_RXBUF		(1ull << 15)
-#define FP_F_INDIRECT		(1ull << 28)
-#define FP_F_EVENT_IDX		(1ull << 29)
-#define FP_F_RING_PACKED	(1ull << 34)
-#define FP_F_IN_ORDER		(1ull << 35)
+#define FP_F_MRG_RXBUF		(1ull << VIRTIO_NET_F_MRG_RXBUF)
+#define FP_F_INDIRECT		(1ull << VIRTIO_RING_F_INDIRECT_DESC)
+#define FP_F_EVENT_IDX		(1ull << VIRTIO_RING_F_EVENT_IDX)
+#define FP_F_RING_PACKED	(1ull << VIRTIO_F_RING_PACKED)
+#define FP_F_IN_ORDER		(1ull << VIRTIO_F_IN_ORDER)
 
 /*
  * Packed ring (virtio 1.1, 2.8). A descriptor is available when its AVAIL
  * bit equals the driver's wrap counter and its USED bit does not; used
  * when both equal the device's wrap counter.
- */
-#define FP_DESC_F_INDIRECT	4
-#define FP_PDESC_F_AVAIL	(1u << 7)
-#define FP_PDESC_F_USED		(1u << 15)
-
-/* Event suppression flags (2.8.10). */
-#define FP_EVENT_F_ENABLE	0
-#define FP_EVENT_F_DISABLE	1
-#define FP_EVENT_F_DESC		2
-
-/*
+ *
  * A position on a packed ring: the slot, and in bit 15 the wrap counter of
  * the lap it belongs to; the encoding of off_wrap.
  */
-#define FP_POS_WRAP		0x8000u
-#define FP_POS_SLOT(pos)	((uint16_t)((pos) & 0x7fffu))
+#define FP_POS_WRAP		VHOST_PCI_PACKED_WRAP
+#define FP_POS_SLOT(pos)	VHOST_PCI_PACKED_SLOT(pos)
 #define FP_POS_WRAP_BIT(pos)	(((pos) & FP_POS_WRAP) ? 1u : 0u)
-
-struct fp_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct fp_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[];	/* size entries, then used_event */
-};
-
-struct fp_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct fp_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct fp_used_elem ring[];	/* size entries, then avail_event */
-};
-
-/* A packed ring descriptor, as the driver writes it and the device uses it. */
-struct fp_pdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t id;
-	uint16_t flags;
-};
-
-/* Driver and device event suppression areas. */
-struct fp_event {
-	uint16_t off_wrap;
-	uint16_t flags;
-};
 
 /* What the driver remembers of a buffer it made available, by id. */
 struct fp_chain {
@@ -126,18 +76,18 @@ struct fp_ring {
 	uint64_t desc_gpa;
 	uint64_t avail_gpa;
 	uint64_t used_gpa;
-	volatile struct fp_desc *desc;
-	volatile struct fp_avail *avail;
-	volatile struct fp_used *used;
+	volatile struct vring_desc *desc;
+	volatile struct vring_avail *avail;
+	volatile struct vring_used *used;
 	uint16_t avail_idx;	/* next avail index the peer publishes */
 	uint16_t used_idx;	/* next used entry the peer reads */
 	int callfd;		/* the device signals used buffers here */
 	int kickfd;
 
 	/* The same three areas laid out as a packed ring. */
-	volatile struct fp_pdesc *pdesc;	/* at desc_gpa */
-	volatile struct fp_event *driver_event;	/* at avail_gpa */
-	volatile struct fp_event *device_event;	/* at used_gpa */
+	volatile struct vring_packed_desc *pdesc;	/* at desc_gpa */
+	volatile struct vring_packed_desc_event *driver_event;	/* at avail_gpa */
+	volatile struct vring_packed_desc_event *device_event;	/* at used_gpa */
 	uint16_t avail_pos;	/* where the next chain starts */
 	uint16_t used_pos;	/* where the next used one is looked for */
 	uint16_t staged;	/* descriptors written, not yet published */
@@ -221,7 +171,7 @@ uint16_t fp_post_tx(struct fake_peer *p, const void *frame, uint32_t len);
 uint16_t fp_post_rx(struct fake_peer *p, uint32_t len, uint8_t fill);
 
 /* Next unread used entry of ring @r: 1 and *e, or 0 if none. */
-int fp_used_next(struct fake_peer *p, int r, struct fp_used_elem *e);
+int fp_used_next(struct fake_peer *p, int r, struct vring_used_elem *e);
 /* used->idx as the device published it. */
 uint16_t fp_used_idx(const struct fake_peer *p, int r);
 uint16_t fp_used_flags(const struct fake_peer *p, int r);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -83,13 +84,17 @@ static const struct rte_vhost_pci_client_ops cl_ops = {
 static int
 eal_up(void)
 {
-	static char args[][32] = {
+	static char args[][96] = {
 		"test_vhost_pci_v2", "--no-huge", "-m", "64", "--no-pci",
-		"--file-prefix=vpci-v2", "-l", "0",
+		"-l", "0", "--file-prefix=",
 	};
+	const char *pfx = getenv("VPCI_PFX");
 	char *argv[RTE_DIM(args)];
 	unsigned int i;
 
+	/* Runs side by side (devtools/common.sh) need their own prefix. */
+	snprintf(args[RTE_DIM(args) - 1], sizeof(args[0]),
+		"--file-prefix=%s-v2", pfx != NULL ? pfx : "vpci");
 	for (i = 0; i < RTE_DIM(args); i++)
 		argv[i] = args[i];
 	if (rte_eal_init(RTE_DIM(args), argv) < 0)

@@ -18,7 +18,7 @@
  * then "# <n> passed, <m> failed"; the exit status is 1 on any failure.
  *
  * main(), setup and the first phases are here; the later phases are in
- * datapath_features.c, datapath_hostile.c, datapath_zc.c,
+ * datapath_xstats.c, datapath_features.c, datapath_hostile.c, datapath_zc.c,
  * datapath_offload.c, datapath_packed.c and, last, the hostile-peer
  * checklist in datapath_checklist.c and datapath_checklist2.c.
  */
@@ -224,7 +224,7 @@ tx_frame(struct dp *d, const uint8_t *f, uint32_t len)
 int
 expect_used(struct dp *d, int r, uint32_t id, uint32_t len)
 {
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 
 	if (!fp_used_next(&d->peer, r, &e))
 		return FAIL("ring %d: no used entry (used->idx %u)", r,
@@ -323,7 +323,7 @@ t_used_no_notify(struct dp *d)
 	uint16_t rx = fp_used_flags(&d->peer, FP_RXQ);
 	uint16_t tx = fp_used_flags(&d->peer, FP_TXQ);
 
-	EXPECTR(rx == FP_USED_F_NO_NOTIFY && tx == FP_USED_F_NO_NOTIFY,
+	EXPECTR(rx == VRING_USED_F_NO_NOTIFY && tx == VRING_USED_F_NO_NOTIFY,
 		"used->flags: RX ring 0x%x, TX ring 0x%x, want 0x1 on both",
 		rx, tx);
 	return 0;
@@ -351,7 +351,7 @@ t_rx_two_desc(struct dp *d)
 	memset(fp_buf(p, FP_TXQ, s), 0, FP_NET_HDR_LEN);
 	memcpy(fp_buf(p, FP_TXQ, n), frame_a, 300);
 	fp_set_desc(p, FP_TXQ, s, fp_buf_gpa(p, FP_TXQ, s), FP_NET_HDR_LEN,
-		FP_DESC_F_NEXT, n);
+		VRING_DESC_F_NEXT, n);
 	fp_set_desc(p, FP_TXQ, n, fp_buf_gpa(p, FP_TXQ, n), 300, 0, 0);
 	fp_publish(p, FP_TXQ, s);
 	TRYR(expect_rx(d, frame_a, 300, NULL));
@@ -449,7 +449,7 @@ t_tx_notify_asked(struct dp *d)
 static int
 t_tx_notify_suppressed(struct dp *d)
 {
-	return tx_notify(d, FP_AVAIL_F_NO_INTERRUPT, 0);
+	return tx_notify(d, VRING_AVAIL_F_NO_INTERRUPT, 0);
 }
 
 static int
@@ -461,7 +461,7 @@ t_rx_notify_asked(struct dp *d)
 static int
 t_rx_notify_suppressed(struct dp *d)
 {
-	return rx_notify(d, FP_AVAIL_F_NO_INTERRUPT, 0);
+	return rx_notify(d, VRING_AVAIL_F_NO_INTERRUPT, 0);
 }
 
 static int
@@ -584,7 +584,7 @@ t_bad_loop(struct dp *d)
 {
 	/* desc 0 -> desc 0 -> ...; every earlier chain is consumed. */
 	fp_set_desc(&d->peer, FP_TXQ, 0, fp_buf_gpa(&d->peer, FP_TXQ, 0),
-		FP_NET_HDR_LEN + 64, FP_DESC_F_NEXT, 0);
+		FP_NET_HDR_LEN + 64, VRING_DESC_F_NEXT, 0);
 	return expect_rx_refused(d, 0);
 }
 
@@ -611,7 +611,7 @@ t_bad_writable(struct dp *d)
 
 	return expect_rx_refused(d, bad_desc(d,
 		fp_buf_gpa(&d->peer, FP_TXQ, s), FP_NET_HDR_LEN + 64,
-		FP_DESC_F_WRITE));
+		VRING_DESC_F_WRITE));
 }
 
 static int
@@ -839,6 +839,7 @@ static int
 eal_start(const char *pmd, const char *sock)
 {
 	const char *env = getenv("VPCI_DP_PREFIX");
+	const char *pfx = getenv("VPCI_PFX");
 	char vdev[256], prefix[128];
 	char *argv[] = {
 		"test_vpci_datapath", "-l", "0", "--no-pci",
@@ -848,8 +849,11 @@ eal_start(const char *pmd, const char *sock)
 	int argc = RTE_DIM(argv) - 1;
 
 	/* Parallel runs need their own EAL runtime directory. */
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s",
-		env != NULL ? env : "vpci-dp");
+	if (env != NULL)
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s", env);
+	else
+		snprintf(prefix, sizeof(prefix), "--file-prefix=%s-dp",
+			pfx != NULL ? pfx : "vpci");
 	/* Copy mode: the zero-copy phases use a port of their own. */
 	if ((size_t)snprintf(vdev, sizeof(vdev),
 			VDEV_NAME ",path=%s,zero_copy=0", sock) >= sizeof(vdev))
@@ -936,6 +940,7 @@ main(int argc, char **argv)
 	}
 	run_phase(&d, phase_plain, RTE_DIM(phase_plain));
 	run_phase(&d, phase_reconnect, RTE_DIM(phase_reconnect));
+	run_phase(&d, phase_xstats, phase_xstats_len);
 	run_phase(&d, phase_event_idx, phase_event_idx_len);
 	run_phase(&d, phase_mrg, phase_mrg_len);
 	run_phase(&d, phase_vanish, phase_vanish_len);

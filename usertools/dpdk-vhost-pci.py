@@ -9,6 +9,7 @@ running DPDK application, read from its telemetry socket.
   dpdk-vhost-pci.py                 tables, application with file prefix "rte"
   dpdk-vhost-pci.py -f vpci         the application started with --file-prefix=vpci
   dpdk-vhost-pci.py --json          one JSON object, for scripts
+  dpdk-vhost-pci.py --xstats        also each port's per-queue xstats
 
 Standard library only.
 """
@@ -57,7 +58,14 @@ def entries(d):
     return [d[k] for k in sorted(d, key=lambda k: int(k) if k.isdigit() else k)]
 
 
-def collect(tel):
+def queue_xstats(tel, port_id):
+    """A port's per-queue xstats (rx_q<N>_..., tx_q<N>_...), by name."""
+    xs = tel.query("/ethdev/xstats,%d" % port_id) or {}
+    return {k: v for k, v in xs.items()
+            if k.startswith("rx_q") or k.startswith("tx_q")}
+
+
+def collect(tel, xstats=False):
     """Everything the tool shows, as one dict."""
     servers = entries(tel.query("/vhost_pci/servers"))
     connections = entries(tel.query("/vhost_pci/connections"))
@@ -66,7 +74,11 @@ def collect(tel):
         port = tel.query("/vhost_pci/port,%d" % port_id)
         if port is not None:
             ports.append(port)
-    return {"servers": servers, "connections": connections, "ports": ports}
+    info = {"servers": servers, "connections": connections, "ports": ports}
+    if xstats:
+        info["xstats"] = {str(p["port_id"]): queue_xstats(tel, p["port_id"])
+                          for p in ports}
+    return info
 
 
 def table(title, header, rows):
@@ -119,7 +131,30 @@ def render(info):
                      port_queues(p)])
     lines += table("Ports", ["port", "name", "path", "conn_id", "bar size",
                              "regions", "queues"], rows)
+    if "xstats" in info:
+        lines.append("")
+        lines += table("Queue xstats", XSTATS_HEADER, xstats_rows(info))
     return lines
+
+
+# Columns of the queue xstats table: the PMD's names (net_vhost's) and
+# ethdev's rx_q<N>_errors, without their rx_q<N>_ or tx_q<N>_ prefix.
+XSTATS_HEADER = ["port", "queue", "good packets", "good bytes", "multicast",
+                 "broadcast", "errors", "zc in flight"]
+XSTATS_COLUMNS = ["good_packets", "good_bytes", "multicast_packets",
+                  "broadcast_packets", "errors", "zero_copy_in_flight"]
+
+
+def xstats_rows(info):
+    """One row per queue of every port, RX queues first."""
+    rows = []
+    for port_id, xs in sorted(info["xstats"].items(), key=lambda i: int(i[0])):
+        queues = sorted({k.split("_")[0] + "_" + k.split("_")[1] for k in xs},
+                        key=lambda q: (q[0] != "r", int(q.split("_q")[1])))
+        for q in queues:
+            rows.append([port_id, q.replace("_", "")] +
+                        [xs.get("%s_%s" % (q, c), "-") for c in XSTATS_COLUMNS])
+    return rows
 
 
 def main():
@@ -128,6 +163,8 @@ def main():
                         help="EAL --file-prefix of the application (default: rte)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of tables")
+    parser.add_argument("--xstats", action="store_true",
+                        help="add the ports' per-queue xstats (/ethdev/xstats)")
     args = parser.parse_args()
 
     path = os.path.join(runtime_dir(args.file_prefix), SOCKET_NAME)
@@ -138,7 +175,7 @@ def main():
               file=sys.stderr)
         return 1
     try:
-        info = collect(tel)
+        info = collect(tel, args.xstats)
     finally:
         tel.close()
     if args.json:

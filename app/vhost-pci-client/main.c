@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -33,7 +32,9 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_string_fns.h>
+#include <rte_uuid.h>
 
+#include <rte_vhost_pci.h>
 #include <rte_vhost_pci_client.h>
 
 #define VERSION_1		0x1u
@@ -87,41 +88,15 @@ on_signal(int sig __rte_unused)
 	quit = 1;
 }
 
-static void
-uuid_str(const uint8_t u[16], char *s)
-{
-	snprintf(s, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-static int
-uuid_parse(const char *s, uint8_t u[16])
-{
-	unsigned int i = 0, v;
-
-	while (*s != '\0' && i < 16) {
-		if (*s == '-') {
-			s++;
-			continue;
-		}
-		if (sscanf(s, "%2x", &v) != 1)
-			return -1;
-		u[i++] = v;
-		s += 2;
-	}
-	return i == 16 && *s == '\0' ? 0 : -1;
-}
-
 /* ---- server requests ---- */
 
 static int
 cb_sender_uuid(struct rte_vhost_pci_client *c, const uint8_t uuid[16],
 		void *ctx __rte_unused)
 {
-	char s[37];
+	char s[RTE_UUID_STRLEN];
 
-	uuid_str(uuid, s);
+	rte_uuid_unparse(uuid, s, sizeof(s));
 	printf("vhost-pci-client: conn %" PRIu64 ": server sender uuid %s\n",
 		rte_vhost_pci_client_conn_id(c), s);
 	return 0;
@@ -401,12 +376,12 @@ static void
 session(struct proxy *p)
 {
 	struct rte_vhost_pci_msg m;
-	char s[37];
+	char s[RTE_UUID_STRLEN];
 	int ret = 0;
 
 	if (p->c == NULL && server_open(p) < 0)
 		return;
-	uuid_str(p->uuid, s);
+	rte_uuid_unparse(p->uuid, s, sizeof(s));
 	printf("vhost-pci-client: front-end on %s, server %s: conn_id %" PRIu64 ", sender uuid %s\n",
 		p->frontend, p->server, rte_vhost_pci_client_conn_id(p->c), s);
 	fflush(stdout);
@@ -465,10 +440,8 @@ parse_args(struct proxy *p, int argc, char **argv)
 	};
 	int opt;
 
-	if (getrandom(p->uuid, sizeof(p->uuid), 0) != sizeof(p->uuid))
-		return -1;
-	p->uuid[6] = (p->uuid[6] & 0x0f) | 0x40;
-	p->uuid[8] = (p->uuid[8] & 0x3f) | 0x80;
+	/* The library's random version 4 UUID of this process. */
+	rte_vhost_pci_local_uuid(p->uuid);
 	while ((opt = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (opt) {
 		case 'f': p->frontend = optarg; break;
@@ -476,7 +449,7 @@ parse_args(struct proxy *p, int argc, char **argv)
 		case 'c': p->connect_fe = true; break;
 		case 'o': p->once = true; break;
 		case 'u':
-			if (uuid_parse(optarg, p->uuid) < 0)
+			if (rte_uuid_parse(optarg, p->uuid) != 0)
 				return -1;
 			break;
 		default:

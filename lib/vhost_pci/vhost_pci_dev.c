@@ -491,7 +491,7 @@ vring_enabled(const struct vhost_pci_device *dev,
 		const struct vhost_pci_vring *vr)
 {
 	/* Without F_PROTOCOL_FEATURES a ring is enabled by its kick. */
-	if (dev->features & RTE_BIT64(VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES))
+	if (dev->features & RTE_BIT64(VHOST_USER_F_PROTOCOL_FEATURES))
 		return vr->enabled;
 	return vr->kick_set;
 }
@@ -533,7 +533,7 @@ vring_publish(struct vhost_pci_device *dev, uint32_t idx)
 	 * the avail and used rings.
 	 */
 	bool packed = !!(dev->features &
-		RTE_BIT64(VHOST_PCI_VIRTIO_F_RING_PACKED));
+		RTE_BIT64(VIRTIO_F_RING_PACKED));
 	uint64_t avail_len = packed ? 4 : 6 + 2 * n;
 	uint64_t used_len = packed ? 4 : 6 + 8 * n;
 
@@ -569,7 +569,7 @@ dev_ready(struct vhost_pci_device *dev, bool ring0, bool ring1)
 		return false;
 	if ((dev->protocol_features &
 			RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS)) &&
-			!(dev->status & VHOST_PCI_STATUS_DRIVER_OK))
+			!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
 		return false;
 	return true;
 }

@@ -19,6 +19,8 @@
 #include <assert.h>
 #include <stdint.h>
 
+#include "vhost_pci_virtio.h"
+
 /* Header flags. */
 #define VHOST_PCI_HDR_VERSION_MASK	0x3u
 #define VHOST_PCI_HDR_VERSION_1		0x1u
@@ -96,23 +98,8 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 #define VHOST_USER_GET_BACKEND_SPECS		41u
 #define VHOST_USER_REQ_MAX			42u
 
-/* Virtio feature bits the back-end may offer. */
-#define VHOST_PCI_VIRTIO_NET_F_CSUM		0
-#define VHOST_PCI_VIRTIO_NET_F_GUEST_CSUM	1
-#define VHOST_PCI_VIRTIO_NET_F_GUEST_TSO4	7
-#define VHOST_PCI_VIRTIO_NET_F_GUEST_TSO6	8
-#define VHOST_PCI_VIRTIO_NET_F_HOST_TSO4	11
-#define VHOST_PCI_VIRTIO_NET_F_HOST_TSO6	12
-#define VHOST_PCI_VIRTIO_NET_F_MRG_RXBUF	15
-#define VHOST_PCI_VIRTIO_NET_F_STATUS		16
-#define VHOST_PCI_VIRTIO_NET_F_MQ		22
-#define VHOST_PCI_VIRTIO_RING_F_INDIRECT_DESC	28
-#define VHOST_PCI_VIRTIO_RING_F_EVENT_IDX	29
-#define VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES 30
-#define VHOST_PCI_VIRTIO_F_VERSION_1		32
-#define VHOST_PCI_VIRTIO_F_RING_PACKED		34
-#define VHOST_PCI_VIRTIO_F_IN_ORDER		35
-#define VHOST_PCI_VIRTIO_F_ANY_LAYOUT		27
+/* vhost-user's own feature bit (virtio's are in vhost_pci_virtio.h). */
+#define VHOST_USER_F_PROTOCOL_FEATURES		30
 
 /* Protocol feature bits. Bit 4 collides: F_MTU in v1, F_VHOST_PCI in v2. */
 #define VHOST_USER_PROTOCOL_F_MQ		0
@@ -130,9 +117,6 @@ static_assert(sizeof(struct vhost_pci_hdr_v2) == 20, "v2 header");
 /* u64 payload of SET_VRING_KICK/CALL/ERR. */
 #define VHOST_USER_VRING_IDX_MASK		0xffu
 #define VHOST_USER_VRING_NOFD			(1u << 8)
-
-/* Virtio device status bits carried by SET_STATUS. */
-#define VHOST_PCI_STATUS_DRIVER_OK		0x04u
 
 struct vhost_pci_vring_state {
 	uint32_t index;

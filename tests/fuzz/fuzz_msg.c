@@ -199,7 +199,7 @@ check_vring(const struct rte_vhost_pci_map *map,
 {
 	const struct rte_vhost_pci_vring *v = &meta->vring[i];
 	bool packed = !!(meta->features &
-		RTE_BIT64(VHOST_PCI_VIRTIO_F_RING_PACKED));
+		RTE_BIT64(VIRTIO_F_RING_PACKED));
 	uint64_t n = v->size;
 
 	FUZZ_CHECK(n != 0 && n <= RTE_VHOST_PCI_MAX_RING_SIZE,
@@ -807,11 +807,11 @@ rec_features(struct fuzz_seed *s, uint8_t version, uint64_t f, uint64_t pf)
 	rec(s, 0, VHOST_USER_SET_OWNER, version, NULL, 0);
 }
 
-#define F_BASE	(RTE_BIT64(VHOST_PCI_VIRTIO_F_VERSION_1) | \
-		 RTE_BIT64(VHOST_PCI_VHOST_USER_F_PROTOCOL_FEATURES) | \
-		 RTE_BIT64(VHOST_PCI_VIRTIO_NET_F_MRG_RXBUF) | \
-		 RTE_BIT64(VHOST_PCI_VIRTIO_RING_F_EVENT_IDX) | \
-		 RTE_BIT64(VHOST_PCI_VIRTIO_RING_F_INDIRECT_DESC))
+#define F_BASE	(RTE_BIT64(VIRTIO_F_VERSION_1) | \
+		 RTE_BIT64(VHOST_USER_F_PROTOCOL_FEATURES) | \
+		 RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF) | \
+		 RTE_BIT64(VIRTIO_RING_F_EVENT_IDX) | \
+		 RTE_BIT64(VIRTIO_RING_F_INDIRECT_DESC))
 #define PF_BASE	(RTE_BIT64(VHOST_USER_PROTOCOL_F_MQ) | \
 		 RTE_BIT64(VHOST_USER_PROTOCOL_F_REPLY_ACK))
 
@@ -885,7 +885,7 @@ write_seeds(const char *dir)
 	/* Packed rings of a size that is no power of two, with STATUS. */
 	s.len = 0;
 	seed_u8(&s, 0);
-	rec_features(&s, V1, F_BASE | RTE_BIT64(VHOST_PCI_VIRTIO_F_RING_PACKED),
+	rec_features(&s, V1, F_BASE | RTE_BIT64(VIRTIO_F_RING_PACKED),
 		PF_BASE | RTE_BIT64(VHOST_USER_PROTOCOL_F_STATUS) |
 		RTE_BIT64(VHOST_USER_PROTOCOL_F_STANDALONE));
 	rec(&s, 0, VHOST_USER_GET_BACKEND_SPECS, V1, NULL, 0);

@@ -353,26 +353,26 @@ features_of(const struct ring_cfg *c)
 		uint8_t bit;
 		uint8_t feature;
 	} offl[] = {
-		{ OFFL_CSUM, VPCI_F_CSUM_BIT },
-		{ OFFL_GUEST_CSUM, VPCI_F_GUEST_CSUM_BIT },
-		{ OFFL_GUEST_TSO4, VPCI_F_GUEST_TSO4_BIT },
-		{ OFFL_GUEST_TSO6, VPCI_F_GUEST_TSO6_BIT },
-		{ OFFL_HOST_TSO4, VPCI_F_HOST_TSO4_BIT },
-		{ OFFL_HOST_TSO6, VPCI_F_HOST_TSO6_BIT },
+		{ OFFL_CSUM, VIRTIO_NET_F_CSUM },
+		{ OFFL_GUEST_CSUM, VIRTIO_NET_F_GUEST_CSUM },
+		{ OFFL_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO4 },
+		{ OFFL_GUEST_TSO6, VIRTIO_NET_F_GUEST_TSO6 },
+		{ OFFL_HOST_TSO4, VIRTIO_NET_F_HOST_TSO4 },
+		{ OFFL_HOST_TSO6, VIRTIO_NET_F_HOST_TSO6 },
 	};
 	uint64_t f = 0;
 	unsigned int i;
 
 	if (c->feat & FEAT_PACKED)
-		f |= RTE_BIT64(VPCI_F_RING_PACKED_BIT);
+		f |= RTE_BIT64(VIRTIO_F_RING_PACKED);
 	if (c->feat & FEAT_INDIRECT)
-		f |= RTE_BIT64(VPCI_F_INDIRECT_BIT);
+		f |= RTE_BIT64(VIRTIO_RING_F_INDIRECT_DESC);
 	if (c->feat & FEAT_MRG)
-		f |= RTE_BIT64(VPCI_F_MRG_RXBUF_BIT);
+		f |= RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF);
 	if (c->feat & FEAT_EVENT_IDX)
-		f |= RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT);
+		f |= RTE_BIT64(VIRTIO_RING_F_EVENT_IDX);
 	if (c->feat & FEAT_VERSION_1)
-		f |= RTE_BIT64(VPCI_F_VERSION_1_BIT);
+		f |= RTE_BIT64(VIRTIO_F_VERSION_1);
 	for (i = 0; i < RTE_DIM(offl); i++)
 		if (c->offl & offl[i].bit)
 			f |= RTE_BIT64(offl[i].feature);
@@ -391,14 +391,14 @@ internal_setup(const struct ring_cfg *c)
 	internal.vid = 1;
 	internal.map = (c->feat & FEAT_2REGIONS) ? map_two : map_one;
 	internal.features = f;
-	internal.rx_offload = !!(f & (RTE_BIT64(VPCI_F_CSUM_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO4_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO6_BIT)));
-	internal.mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
+	internal.rx_offload = !!(f & (RTE_BIT64(VIRTIO_NET_F_CSUM) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO4) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO6)));
+	internal.mrg_rxbuf = !!(f & RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF));
 	internal.hdr_len = (internal.mrg_rxbuf ||
-			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
-		sizeof(struct vpci_net_hdr) :
-		offsetof(struct vpci_net_hdr, num_buffers);
+			(f & RTE_BIT64(VIRTIO_F_VERSION_1))) ?
+		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		sizeof(struct virtio_net_hdr);
 	internal.zero_copy = !!(c->feat & FEAT_ZC);
 	internal.zc_min_len = c->zc_min_len;
 }
@@ -729,7 +729,7 @@ rs_touch(struct ring_seed *s, uint64_t end)
  * virtio-net header at its start, @fill: pattern bytes after.
  */
 static uint64_t
-rs_buf(struct ring_seed *s, uint32_t len, const struct vpci_net_hdr *hdr,
+rs_buf(struct ring_seed *s, uint32_t len, const struct virtio_net_hdr_mrg_rxbuf *hdr,
 		bool fill)
 {
 	uint64_t a = s->data;
@@ -752,7 +752,7 @@ static void
 rs_desc(struct ring_seed *s, uint64_t table, uint16_t i, uint64_t addr,
 		uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vpci_desc d = { .addr = addr, .len = len, .flags = flags,
+	struct vring_desc d = { .addr = addr, .len = len, .flags = flags,
 		.next = next };
 
 	memcpy(s->img + table + 16u * i, &d, sizeof(d));
@@ -763,7 +763,7 @@ static void
 rs_pdesc(struct ring_seed *s, uint64_t table, uint16_t i, uint64_t addr,
 		uint32_t len, uint16_t id, uint16_t flags)
 {
-	struct vpci_pdesc d = { .addr = addr, .len = len, .id = id,
+	struct vring_packed_desc d = { .addr = addr, .len = len, .id = id,
 		.flags = flags };
 
 	memcpy(s->img + table + 16u * i, &d, sizeof(d));
@@ -796,13 +796,13 @@ rs_write(const char *dir, const char *name, struct ring_seed *s)
 	seed_write(dir, name, &out);
 }
 
-#define PAVAIL	VPCI_PDESC_F_AVAIL	/* available, wrap counter 1 */
+#define PAVAIL	VHOST_PCI_PDESC_F_AVAIL	/* available, wrap counter 1 */
 
 static void
 write_seeds(const char *dir)
 {
 	static struct ring_seed s;
-	struct vpci_net_hdr h;
+	struct virtio_net_hdr_mrg_rxbuf h;
 	uint16_t heads[4] = { 0, 1, 2, 3 };
 	uint64_t a, b, t;
 	int i;
@@ -813,7 +813,7 @@ write_seeds(const char *dir)
 	rs_desc(&s, s.rx.desc, 0, a, 12 + 64, 0, 0);
 	rs_avail(&s, &s.rx, heads, 1);
 	b = rs_buf(&s, 2048, NULL, false);
-	rs_desc(&s, s.tx.desc, 0, b, 2048, VPCI_DESC_F_WRITE, 0);
+	rs_desc(&s, s.tx.desc, 0, b, 2048, VRING_DESC_F_WRITE, 0);
 	rs_avail(&s, &s.tx, heads, 1);
 	rs_write(dir, "split-one", &s);
 
@@ -822,7 +822,7 @@ write_seeds(const char *dir)
 	a = rs_buf(&s, 12 + 64, NULL, true);
 	rs_pdesc(&s, s.rx.desc, 0, a, 12 + 64, 0, PAVAIL);
 	b = rs_buf(&s, 2048, NULL, false);
-	rs_pdesc(&s, s.tx.desc, 0, b, 2048, 0, PAVAIL | VPCI_DESC_F_WRITE);
+	rs_pdesc(&s, s.tx.desc, 0, b, 2048, 0, PAVAIL | VRING_DESC_F_WRITE);
 	rs_write(dir, "packed-one", &s);
 
 	/* Split, indirect: header, then two data pieces in a table; TX
@@ -832,16 +832,16 @@ write_seeds(const char *dir)
 	t = rs_buf(&s, 3 * 16, NULL, false);
 	a = rs_buf(&s, 12, NULL, false);
 	b = rs_buf(&s, 150, NULL, true);
-	rs_desc(&s, t, 0, a, 12, VPCI_DESC_F_NEXT, 1);
-	rs_desc(&s, t, 1, b, 100, VPCI_DESC_F_NEXT, 2);
+	rs_desc(&s, t, 0, a, 12, VRING_DESC_F_NEXT, 1);
+	rs_desc(&s, t, 1, b, 100, VRING_DESC_F_NEXT, 2);
 	rs_desc(&s, t, 2, b + 100, 50, 0, 0);
-	rs_desc(&s, s.rx.desc, 0, t, 3 * 16, VPCI_DESC_F_INDIRECT, 0);
+	rs_desc(&s, s.rx.desc, 0, t, 3 * 16, VRING_DESC_F_INDIRECT, 0);
 	rs_avail(&s, &s.rx, heads, 1);
 	t = rs_buf(&s, 2 * 16, NULL, false);
 	a = rs_buf(&s, 1024, NULL, false);
-	rs_desc(&s, t, 0, a, 512, VPCI_DESC_F_WRITE | VPCI_DESC_F_NEXT, 1);
-	rs_desc(&s, t, 1, a + 512, 512, VPCI_DESC_F_WRITE, 0);
-	rs_desc(&s, s.tx.desc, 0, t, 2 * 16, VPCI_DESC_F_INDIRECT, 0);
+	rs_desc(&s, t, 0, a, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	rs_desc(&s, t, 1, a + 512, 512, VRING_DESC_F_WRITE, 0);
+	rs_desc(&s, s.tx.desc, 0, t, 2 * 16, VRING_DESC_F_INDIRECT, 0);
 	rs_avail(&s, &s.tx, heads, 1);
 	s.c.spec[0].len = 600;
 	rs_write(dir, "split-indirect", &s);
@@ -852,7 +852,7 @@ write_seeds(const char *dir)
 	rs_init(&s, FEAT_MRG | FEAT_EVENT_IDX | FEAT_NOTIFY, 3);
 	for (i = 0; i < 4; i++) {
 		a = rs_buf(&s, 512, NULL, false);
-		rs_desc(&s, s.tx.desc, i, a, 512, VPCI_DESC_F_WRITE, 0);
+		rs_desc(&s, s.tx.desc, i, a, 512, VRING_DESC_F_WRITE, 0);
 	}
 	rs_avail(&s, &s.tx, heads, 4);
 	s.c.spec[0].len = 1514;
@@ -867,7 +867,7 @@ write_seeds(const char *dir)
 	for (i = 0; i < 2; i++) {
 		a = rs_buf(&s, 12, NULL, false);
 		b = rs_buf(&s, 600, NULL, true);
-		rs_desc(&s, s.rx.desc, 2 * i, a, 12, VPCI_DESC_F_NEXT,
+		rs_desc(&s, s.rx.desc, 2 * i, a, 12, VRING_DESC_F_NEXT,
 			2 * i + 1);
 		rs_desc(&s, s.rx.desc, 2 * i + 1, b, 600, 0, 0);
 	}
@@ -887,17 +887,17 @@ write_seeds(const char *dir)
 	rs_init(&s, FEAT_VERSION_1, 3);
 	s.c.offl = OFFL_CSUM | OFFL_HOST_TSO4 | OFFL_GUEST_TSO4;
 	memset(&h, 0, sizeof(h));
-	h.flags = VPCI_HDR_F_NEEDS_CSUM;
-	h.gso_type = VPCI_HDR_GSO_TCPV4;
-	h.gso_size = 1448;
-	h.csum_start = 34;
-	h.csum_offset = 16;
+	h.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.hdr.gso_size = 1448;
+	h.hdr.csum_start = 34;
+	h.hdr.csum_offset = 16;
 	a = rs_buf(&s, 12 + 1500, &h, true);
 	rs_desc(&s, s.rx.desc, 0, a, 12 + 1500, 0, 0);
 	rs_avail(&s, &s.rx, heads, 1);
 	for (i = 0; i < 3; i++) {
 		b = rs_buf(&s, 2048, NULL, false);
-		rs_desc(&s, s.tx.desc, i, b, 2048, VPCI_DESC_F_WRITE, 0);
+		rs_desc(&s, s.tx.desc, i, b, 2048, VRING_DESC_F_WRITE, 0);
 	}
 	rs_avail(&s, &s.tx, heads, 3);
 	s.c.tx_pkts = 3;
@@ -919,19 +919,19 @@ write_seeds(const char *dir)
 	rs_pdesc(&s, t, 0, a, 12, 0, 0);
 	rs_pdesc(&s, t, 1, b, 200, 0, 0);
 	rs_pdesc(&s, s.rx.desc, 0, t, 2 * 16, 0,
-		PAVAIL | VPCI_DESC_F_INDIRECT);
+		PAVAIL | VRING_DESC_F_INDIRECT);
 	t = rs_buf(&s, 16, NULL, false);
 	b = rs_buf(&s, 2048, NULL, false);
-	rs_pdesc(&s, t, 0, b, 2048, 0, VPCI_DESC_F_WRITE);
-	rs_pdesc(&s, s.tx.desc, 0, t, 16, 0, PAVAIL | VPCI_DESC_F_INDIRECT);
+	rs_pdesc(&s, t, 0, b, 2048, 0, VRING_DESC_F_WRITE);
+	rs_pdesc(&s, s.tx.desc, 0, t, 16, 0, PAVAIL | VRING_DESC_F_INDIRECT);
 	rs_write(dir, "packed-indirect", &s);
 
 	/* Packed, a three-descriptor chain, zero-copy, held. */
 	rs_init(&s, FEAT_PACKED | FEAT_MRG | FEAT_ZC, 7);
 	a = rs_buf(&s, 12, NULL, false);
-	rs_pdesc(&s, s.rx.desc, 0, a, 12, 0, PAVAIL | VPCI_DESC_F_NEXT);
+	rs_pdesc(&s, s.rx.desc, 0, a, 12, 0, PAVAIL | VRING_DESC_F_NEXT);
 	a = rs_buf(&s, 700, NULL, true);
-	rs_pdesc(&s, s.rx.desc, 1, a, 300, 0, PAVAIL | VPCI_DESC_F_NEXT);
+	rs_pdesc(&s, s.rx.desc, 1, a, 300, 0, PAVAIL | VRING_DESC_F_NEXT);
 	rs_pdesc(&s, s.rx.desc, 2, a + 300, 400, 5, PAVAIL);
 	s.c.rounds = 1 | 0x10;
 	rs_write(dir, "packed-chain-zc", &s);
@@ -940,7 +940,7 @@ write_seeds(const char *dir)
 	 * hole, and one that straddles it (refused).
 	 */
 	rs_init(&s, FEAT_VERSION_1 | FEAT_2REGIONS, 3);
-	rs_desc(&s, s.rx.desc, 0, HOLE - 112, 112, VPCI_DESC_F_NEXT, 1);
+	rs_desc(&s, s.rx.desc, 0, HOLE - 112, 112, VRING_DESC_F_NEXT, 1);
 	rs_desc(&s, s.rx.desc, 1, HOLE + HOLE_SIZE, 256, 0, 0);
 	rs_desc(&s, s.rx.desc, 2, HOLE - 64, 128, 0, 0);
 	heads[1] = 2;

@@ -31,6 +31,9 @@ refused devargs-missing-path-refused "queues=1" "exactly one path= is required"
 refused devargs-queues-0-refused "path=$sock,queues=0" "invalid value"
 refused devargs-queues-17-refused "path=$sock,queues=17" "invalid value"
 refused devargs-client-2-refused "path=$sock,client=2" "invalid value"
+# rte_uuid_parse(): the canonical 8-4-4-4-12 form only.
+refused devargs-uuid-not-canonical-refused \
+	"path=$sock,uuid=11111111222243338444555555555555" "invalid value"
 
 out=$(probe "path=$sock,queues=4")
 check devargs-good-probes-as-net_vhost_pci \

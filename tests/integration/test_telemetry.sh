@@ -153,6 +153,31 @@ else
 	not_ok "telemetry: dpdk-vhost-pci.py tables" "see $tt"
 fi
 
+# The ports' per-queue xstats through the tool (/ethdev/xstats). The
+# front-ends loop testpmd's --tx-first burst: 64-byte unicast frames only.
+txs=$LOGS/telemetry.tool.xstats.json
+python3 "$TOOL" -f "$pa" --xstats --json > "$txs" 2>&1
+python3 "$TOOL" -f "$pa" --xstats > "$txs.txt" 2>&1
+verdict "telemetry: dpdk-vhost-pci.py --xstats: each port's queues have net_vhost's xstats; all traffic in size_64, none multicast, broadcast or dropped; no lent mbufs on the copying port 0" "$out" "
+x = json.load(open('$txs'))['xstats']
+assert sorted(x) == ['0', '1', '2'], sorted(x)
+zero = ['undersize_packets', 'size_65_127_packets', 'size_128_255_packets',
+        'size_256_511_packets', 'size_512_1023_packets',
+        'size_1024_1518_packets', 'size_1519_max_packets',
+        'multicast_packets', 'broadcast_packets']
+for p, q in sorted(x.items()):
+    assert len([k for k in q if k.startswith('rx_q0_')]) == 17, (p, sorted(q))
+    assert len([k for k in q if k.startswith('tx_q0_')]) == 15, (p, sorted(q))
+    for d in ('rx', 'tx'):
+        assert q[d + '_q0_good_packets'] > 0, (p, q)
+        assert q[d + '_q0_size_64_packets'] > 0, (p, q)
+        assert all(q['%s_q0_%s' % (d, k)] == 0 for k in zero), (p, q)
+    assert q['tx_q0_errors'] == 0 and q['rx_q0_mbuf_allocation_errors'] == 0, (p, q)
+assert x['0']['rx_q0_zero_copy_in_flight'] == 0, x['0']
+"
+check "telemetry: dpdk-vhost-pci.py --xstats prints a queue xstats table" \
+	grep -qE '^  1 +rxq0 +[0-9]+ +[0-9]+ +0 +0 +0 +[0-9]+$' "$txs.txt"
+
 # The v1 front-end leaves (its testpmd, with the two v2 ones): the replies
 # follow. The proxies stay connected to the server, detached.
 vpci_kill "$pb_pid"

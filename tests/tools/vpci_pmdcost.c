@@ -122,8 +122,8 @@ port_up(struct port *pt)
 		return -1;
 	}
 	/* Polling on both sides: no call eventfd writes. */
-	fp_set_avail_flags(&pt->peer, FP_RXQ, FP_AVAIL_F_NO_INTERRUPT);
-	fp_set_avail_flags(&pt->peer, FP_TXQ, FP_AVAIL_F_NO_INTERRUPT);
+	fp_set_avail_flags(&pt->peer, FP_RXQ, VRING_AVAIL_F_NO_INTERRUPT);
+	fp_set_avail_flags(&pt->peer, FP_TXQ, VRING_AVAIL_F_NO_INTERRUPT);
 	for (i = 0; i < 200; i++) {
 		if (rte_eth_link_get_nowait(pt->id, &link) == 0 &&
 				link.link_status == RTE_ETH_LINK_UP)

@@ -9,7 +9,6 @@
  * (vpci_server.c); in PCI mode it is a PCI device's (vpci_pci.c).
  */
 
-#include <ctype.h>
 #include <grp.h>
 #include <pwd.h>
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include <rte_dev.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
+#include <rte_uuid.h>
 
 #include "rte_pmd_vhost_pci.h"
 #include "vpci.h"
@@ -325,6 +325,9 @@ static const struct eth_dev_ops vpci_ops = {
 	.link_update = vpci_link_update,
 	.stats_get = vpci_stats_get,
 	.stats_reset = vpci_stats_reset,
+	.xstats_get = vpci_xstats_get,
+	.xstats_get_names = vpci_xstats_get_names,
+	.xstats_reset = vpci_xstats_reset,
 	.rx_queue_intr_enable = vpci_rx_intr_enable,
 	.rx_queue_intr_disable = vpci_rx_intr_disable,
 	.promiscuous_enable = vpci_promisc,
@@ -422,26 +425,13 @@ vpci_arg_zc_min(const char *key __rte_unused, const char *value, void *opaque)
 	return 0;
 }
 
-/* 32 hex digits, dashes anywhere between pairs. */
+/* The canonical form, 8-4-4-4-12 hexadecimal digits. */
 static int
 vpci_arg_uuid(const char *key __rte_unused, const char *value, void *opaque)
 {
 	struct vpci_args *a = opaque;
-	unsigned int i = 0, v;
 
-	while (*value != '\0' && i < 16) {
-		if (*value == '-') {
-			value++;
-			continue;
-		}
-		if (!isxdigit((unsigned char)value[0]) ||
-				!isxdigit((unsigned char)value[1]) ||
-				sscanf(value, "%2x", &v) != 1)
-			return -EINVAL;
-		a->uuid[i++] = v;
-		value += 2;
-	}
-	if (i != 16 || *value != '\0')
+	if (rte_uuid_parse(value, a->uuid) != 0)
 		return -EINVAL;
 	a->uuid_pinned = true;
 	return 0;
@@ -726,12 +716,10 @@ rte_pmd_vhost_pci_get_peer(uint16_t port_id, struct rte_pmd_vhost_pci_peer *peer
 	if (!internal->attached) {
 		ret = -ENOTCONN;
 	} else {
-		static const uint8_t zero[16];
-
 		peer->conn_id = internal->snap.conn_id;
 		peer->version = internal->snap.hdr_version;
 		memcpy(peer->uuid, internal->snap.peer_uuid, 16);
-		peer->has_uuid = memcmp(peer->uuid, zero, 16) != 0;
+		peer->has_uuid = !rte_uuid_is_null(peer->uuid);
 	}
 	vpci_ctl_unlock();
 	return ret;

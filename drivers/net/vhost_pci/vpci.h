@@ -14,94 +14,14 @@
 
 #include <rte_vhost_pci.h>
 
+#include "vhost_pci_virtio.h"
+
 extern int vpci_logtype;
 #define VPCI_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, vpci_logtype, \
 		"VHOST_PCI_PMD: " fmt "\n", ##__VA_ARGS__)
 
 #define VPCI_MAX_QUEUE_PAIRS	(RTE_VHOST_PCI_MAX_VRINGS / 2)
-
-/* Split virtqueue layout (virtio 1.x, 2.7). */
-#define VPCI_DESC_F_NEXT	1
-#define VPCI_DESC_F_WRITE	2
-#define VPCI_DESC_F_INDIRECT	4
-#define VPCI_AVAIL_F_NO_INTERRUPT 1
-#define VPCI_USED_F_NO_NOTIFY	1
-/* Packed virtqueue (virtio 1.1, 2.8): descriptor flags and suppression. */
-#define VPCI_PDESC_F_AVAIL	(1u << 7)
-#define VPCI_PDESC_F_USED	(1u << 15)
-#define VPCI_EVENT_F_ENABLE	0
-#define VPCI_EVENT_F_DISABLE	1
-#define VPCI_EVENT_F_DESC	2
-/* vhost-user vring base of a packed ring: index, and wrap counter. */
-#define VPCI_PACKED_WRAP_BIT	15
-
-#define VHOST_PCI_EVENT_IDX_BIT	29
-#define VPCI_F_CSUM_BIT		0
-#define VPCI_F_GUEST_CSUM_BIT	1
-#define VPCI_F_GUEST_TSO4_BIT	7
-#define VPCI_F_GUEST_TSO6_BIT	8
-#define VPCI_F_HOST_TSO4_BIT	11
-#define VPCI_F_HOST_TSO6_BIT	12
-#define VPCI_F_MRG_RXBUF_BIT	15
-#define VPCI_F_INDIRECT_BIT	28
-#define VPCI_F_VERSION_1_BIT	32
-#define VPCI_F_RING_PACKED_BIT	34
-
-struct vpci_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct vpci_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[];	/* then used_event, with EVENT_IDX */
-};
-
-struct vpci_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct vpci_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct vpci_used_elem ring[];	/* then avail_event */
-};
-
-struct vpci_pdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t id;
-	uint16_t flags;
-};
-
-/* Driver and device event suppression areas of a packed ring. */
-struct vpci_event {
-	uint16_t off_wrap;
-	uint16_t flags;
-};
-
-/* virtio-net header; num_buffers exists with VERSION_1 or MRG_RXBUF. */
-struct vpci_net_hdr {
-	uint8_t flags;
-	uint8_t gso_type;
-	uint16_t hdr_len;
-	uint16_t gso_size;
-	uint16_t csum_start;
-	uint16_t csum_offset;
-	uint16_t num_buffers;
-};
-#define VPCI_HDR_F_NEEDS_CSUM	1
-#define VPCI_HDR_F_DATA_VALID	2
-#define VPCI_HDR_GSO_NONE	0
-#define VPCI_HDR_GSO_TCPV4	1
-#define VPCI_HDR_GSO_UDP	3
-#define VPCI_HDR_GSO_TCPV6	4
-#define VPCI_HDR_GSO_ECN	0x80
 
 /* Used entries one burst may produce; they are staged here and written
  * to the peer's ring in one pass before the index is published.
@@ -134,16 +54,16 @@ vpci_notify_on(const struct vpci_notify *n)
  */
 struct vpci_vring {
 	union {
-		volatile struct vpci_desc *desc;
-		volatile struct vpci_pdesc *pdesc;
+		volatile struct vring_desc *desc;
+		volatile struct vring_packed_desc *pdesc;
 	};
 	union {
-		volatile struct vpci_avail *avail;
-		volatile struct vpci_event *driver_event;	/* packed */
+		volatile struct vring_avail *avail;
+		volatile struct vring_packed_desc_event *driver_event;	/* packed */
 	};
 	union {
-		volatile struct vpci_used *used;
-		volatile struct vpci_event *device_event;	/* packed */
+		volatile struct vring_used *used;
+		volatile struct vring_packed_desc_event *device_event;	/* packed */
 	};
 	uint16_t size;
 	uint16_t mask;
@@ -166,11 +86,20 @@ struct vpci_iov {
 	uint32_t len;
 };
 
+/* Packet size buckets of the xstats, librte_vhost's: < 64, 64, 65-127,
+ * 128-255, 256-511, 512-1023, 1024-1518, 1519 and more bytes.
+ */
+#define VPCI_SIZE_BINS		8
+
+/* A queue's counters, written by its burst only (vpci_xstats.h). */
 struct vpci_stats {
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t errors;
 	uint64_t nombuf;
+	uint64_t multicast;	/* broadcast not included */
+	uint64_t broadcast;
+	uint64_t size_bins[VPCI_SIZE_BINS];
 };
 
 struct pmd_internal;
@@ -281,10 +210,19 @@ bool vpci_zc_lend(struct vpci_queue *q, uint16_t id, uint16_t ndesc,
 
 /* virtio-net header offloads (vpci_offload.c). */
 int vpci_offload_rx(const struct pmd_internal *internal,
-		const struct vpci_net_hdr *hdr, struct rte_mbuf *m);
+		const struct virtio_net_hdr *hdr, struct rte_mbuf *m);
 int vpci_offload_tx(const struct pmd_internal *internal,
-		const struct rte_mbuf *m, struct vpci_net_hdr *hdr,
+		const struct rte_mbuf *m, struct virtio_net_hdr *hdr,
 		uint32_t *csum_at, uint16_t *csum);
+
+/* ethdev xstats (vpci_xstats.c). */
+struct rte_eth_xstat;
+struct rte_eth_xstat_name;
+int vpci_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats,
+		unsigned int n);
+int vpci_xstats_get_names(struct rte_eth_dev *dev,
+		struct rte_eth_xstat_name *names, unsigned int size);
+int vpci_xstats_reset(struct rte_eth_dev *dev);
 
 /* Datapath (vpci_rxtx.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);

@@ -24,6 +24,7 @@
 #include <ethdev_driver.h>
 #include <rte_alarm.h>
 #include <rte_io.h>
+#include <rte_uuid.h>
 
 #include "vpci.h"
 
@@ -226,20 +227,6 @@ vpci_detach(struct pmd_internal *internal, uint32_t gen)
 	vpci_set_link(internal, false);
 }
 
-static void
-vpci_uuid_str(const uint8_t u[16], char *s, size_t len)
-{
-	static const uint8_t zero[16];
-
-	if (memcmp(u, zero, sizeof(zero)) == 0) {
-		snprintf(s, len, "none");
-		return;
-	}
-	snprintf(s, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
 static int
 vpci_attach(struct pmd_internal *internal)
 {
@@ -247,7 +234,7 @@ vpci_attach(struct pmd_internal *internal)
 	struct rte_vhost_pci_bar_view bar = {
 		internal->meta, internal->meta_size,
 	};
-	char uuid[40];
+	char uuid[RTE_UUID_STRLEN] = "none";
 	uint64_t f;
 	int ret;
 
@@ -265,16 +252,17 @@ vpci_attach(struct pmd_internal *internal)
 	}
 	f = meta->features;
 	internal->features = f;
-	internal->rx_offload = !!(f & (RTE_BIT64(VPCI_F_CSUM_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO4_BIT) |
-		RTE_BIT64(VPCI_F_HOST_TSO6_BIT)));
-	internal->mrg_rxbuf = !!(f & RTE_BIT64(VPCI_F_MRG_RXBUF_BIT));
+	internal->rx_offload = !!(f & (RTE_BIT64(VIRTIO_NET_F_CSUM) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO4) |
+		RTE_BIT64(VIRTIO_NET_F_HOST_TSO6)));
+	internal->mrg_rxbuf = !!(f & RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF));
 	internal->hdr_len = (internal->mrg_rxbuf ||
-			(f & RTE_BIT64(VPCI_F_VERSION_1_BIT))) ?
-		sizeof(struct vpci_net_hdr) :
-		offsetof(struct vpci_net_hdr, num_buffers);
+			(f & RTE_BIT64(VIRTIO_F_VERSION_1))) ?
+		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		sizeof(struct virtio_net_hdr);
 	internal->attached = true;
-	vpci_uuid_str(meta->peer_uuid, uuid, sizeof(uuid));
+	if (!rte_uuid_is_null(meta->peer_uuid))
+		rte_uuid_unparse(meta->peer_uuid, uuid, sizeof(uuid));
 	VPCI_LOG(INFO, "port %u: peer connected on %s: v%u, conn_id %" PRIu64 ", peer uuid %s, features 0x%" PRIx64,
 		internal->port_id, internal->path, meta->hdr_version,
 		meta->conn_id, uuid, f);

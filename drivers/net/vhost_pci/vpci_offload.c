@@ -30,6 +30,12 @@
  * The folded sum of @len bytes of @m from @off. Each segment's sum is
  * byte-swapped when it starts at an odd offset from @off: it then sits in
  * the other half of the 16-bit words.
+ *
+ * Not rte_raw_cksum_mbuf(): DPDK 22.11's (upstream's too, so far) swaps
+ * such a segment's unreduced 32-bit sum truncated to 16 bits, dropping its
+ * carries, so a chain split at an odd offset gets a wrong checksum; the
+ * odd-split check of tests/datapath_offload.c fails with it. Each segment
+ * here is reduced by rte_raw_cksum() before the swap.
  */
 static uint16_t
 vpci_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
@@ -65,31 +71,31 @@ vpci_acked(const struct pmd_internal *internal, unsigned int bit)
 
 int
 vpci_offload_rx(const struct pmd_internal *internal,
-		const struct vpci_net_hdr *hdr, struct rte_mbuf *m)
+		const struct virtio_net_hdr *hdr, struct rte_mbuf *m)
 {
 	uint32_t start = rte_le_to_cpu_16(hdr->csum_start);
 	uint32_t off = rte_le_to_cpu_16(hdr->csum_offset);
 	uint16_t gso_size = rte_le_to_cpu_16(hdr->gso_size);
-	uint8_t gso = hdr->gso_type & ~VPCI_HDR_GSO_ECN;
+	uint8_t gso = hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
 
-	if (vpci_acked(internal, VPCI_F_CSUM_BIT)) {
-		if (hdr->flags & VPCI_HDR_F_NEEDS_CSUM) {
+	if (vpci_acked(internal, VIRTIO_NET_F_CSUM)) {
+		if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 			if (start + off + 2 > m->pkt_len)
 				return -1;
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
-		} else if (hdr->flags & VPCI_HDR_F_DATA_VALID) {
+		} else if (hdr->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
 			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		}
 	}
-	if (hdr->gso_type == VPCI_HDR_GSO_NONE ||
-			!(vpci_acked(internal, VPCI_F_HOST_TSO4_BIT) ||
-			  vpci_acked(internal, VPCI_F_HOST_TSO6_BIT)))
+	if (hdr->gso_type == VIRTIO_NET_HDR_GSO_NONE ||
+			!(vpci_acked(internal, VIRTIO_NET_F_HOST_TSO4) ||
+			  vpci_acked(internal, VIRTIO_NET_F_HOST_TSO6)))
 		return 0;
 	if (gso_size == 0 ||
-			!((gso == VPCI_HDR_GSO_TCPV4 &&
-			   vpci_acked(internal, VPCI_F_HOST_TSO4_BIT)) ||
-			  (gso == VPCI_HDR_GSO_TCPV6 &&
-			   vpci_acked(internal, VPCI_F_HOST_TSO6_BIT))))
+			!((gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+			   vpci_acked(internal, VIRTIO_NET_F_HOST_TSO4)) ||
+			  (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+			   vpci_acked(internal, VIRTIO_NET_F_HOST_TSO6))))
 		return -1;
 	m->ol_flags |= RTE_MBUF_F_RX_LRO;
 	m->tso_segsz = gso_size;
@@ -103,7 +109,7 @@ vpci_offload_rx(const struct pmd_internal *internal,
  */
 int
 vpci_offload_tx(const struct pmd_internal *internal, const struct rte_mbuf *m,
-		struct vpci_net_hdr *hdr, uint32_t *csum_at, uint16_t *csum)
+		struct virtio_net_hdr *hdr, uint32_t *csum_at, uint16_t *csum)
 {
 	uint64_t fl = m->ol_flags, l4 = fl & RTE_MBUF_F_TX_L4_MASK;
 	uint32_t start = m->l2_len + m->l3_len, off;
@@ -111,12 +117,12 @@ vpci_offload_tx(const struct pmd_internal *internal, const struct rte_mbuf *m,
 	uint16_t sum;
 
 	if (fl & RTE_MBUF_F_TX_TCP_SEG) {
-		if (!vpci_acked(internal, v4 ? VPCI_F_GUEST_TSO4_BIT :
-				VPCI_F_GUEST_TSO6_BIT) ||
+		if (!vpci_acked(internal, v4 ? VIRTIO_NET_F_GUEST_TSO4 :
+				VIRTIO_NET_F_GUEST_TSO6) ||
 				m->tso_segsz == 0 ||
 				start + m->l4_len > m->pkt_len)
 			return -1;
-		hdr->gso_type = v4 ? VPCI_HDR_GSO_TCPV4 : VPCI_HDR_GSO_TCPV6;
+		hdr->gso_type = v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 		hdr->gso_size = rte_cpu_to_le_16(m->tso_segsz);
 		hdr->hdr_len = rte_cpu_to_le_16(start + m->l4_len);
 		l4 = RTE_MBUF_F_TX_TCP_CKSUM;	/* implied by TSO */
@@ -129,9 +135,9 @@ vpci_offload_tx(const struct pmd_internal *internal, const struct rte_mbuf *m,
 		return l4 == 0 ? 0 : -1;	/* SCTP: not offered */
 	if (start + off + 2 > m->pkt_len)
 		return -1;
-	if (vpci_acked(internal, VPCI_F_GUEST_CSUM_BIT) ||
-			hdr->gso_type != VPCI_HDR_GSO_NONE) {
-		hdr->flags = VPCI_HDR_F_NEEDS_CSUM;
+	if (vpci_acked(internal, VIRTIO_NET_F_GUEST_CSUM) ||
+			hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		hdr->csum_start = rte_cpu_to_le_16(start);
 		hdr->csum_offset = rte_cpu_to_le_16(off);
 		return 0;

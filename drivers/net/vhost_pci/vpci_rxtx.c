@@ -26,6 +26,7 @@
 #include <rte_prefetch.h>
 
 #include "vpci.h"
+#include "vpci_xstats.h"
 
 /* Segments one chain may have; longer chains are refused. */
 #define VPCI_MAX_IOV		64
@@ -59,19 +60,26 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 		const struct rte_vhost_pci_vring *meta, uint64_t features,
 		const struct vpci_notify *call, int errfd)
 {
-	const uint16_t wrap = RTE_BIT32(VPCI_PACKED_WRAP_BIT);
+	const uint16_t wrap = RTE_BIT32(VRING_PACKED_EVENT_F_WRAP_CTR);
 	uint64_t n = meta->size;
-	bool packed = !!(features & RTE_BIT64(VPCI_F_RING_PACKED_BIT));
+	bool packed = !!(features & RTE_BIT64(VIRTIO_F_RING_PACKED));
 
 	/* Packed rings may have any size (virtio 1.1, 2.8.10). */
 	if (n == 0 || n > RTE_VHOST_PCI_MAX_RING_SIZE ||
 			(!packed && !rte_is_power_of_2(n)))
 		return -1;
-	vr->desc = rte_vhost_pci_translate(map, meta->desc, 16 * n);
+	/* Split: the avail ring ends with used_event, the used ring with
+	 * avail_event.
+	 */
+	vr->desc = rte_vhost_pci_translate(map, meta->desc,
+		sizeof(struct vring_desc) * n);
 	vr->avail = rte_vhost_pci_translate(map, meta->avail,
-		packed ? sizeof(struct vpci_event) : 6 + 2 * n);
+		packed ? sizeof(struct vring_packed_desc_event) :
+		sizeof(struct vring_avail) + sizeof(uint16_t) * (n + 1));
 	vr->used = rte_vhost_pci_translate(map, meta->used,
-		packed ? sizeof(struct vpci_event) : 6 + 8 * n);
+		packed ? sizeof(struct vring_packed_desc_event) :
+		sizeof(struct vring_used) +
+		sizeof(struct vring_used_elem) * n + sizeof(uint16_t));
 	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL)
 		return -1;
 	vr->size = n;
@@ -107,8 +115,8 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	}
 	vr->call = *call;
 	vr->errfd = errfd;
-	vr->event_idx = !!(features & RTE_BIT64(VHOST_PCI_EVENT_IDX_BIT));
-	vr->indirect = !!(features & RTE_BIT64(VPCI_F_INDIRECT_BIT));
+	vr->event_idx = !!(features & RTE_BIT64(VIRTIO_RING_F_EVENT_IDX));
+	vr->indirect = !!(features & RTE_BIT64(VIRTIO_RING_F_INDIRECT_DESC));
 	/* We poll: ask the peer not to kick. */
 	vpci_vring_set_notify(vr, false);
 	return 0;
@@ -120,8 +128,8 @@ vpci_vring_base(const struct vpci_vring *vr, uint16_t *avail, uint16_t *used)
 	*avail = vr->last_avail_idx;
 	*used = vr->last_used_idx;
 	if (vr->packed) {
-		*avail |= (uint16_t)vr->avail_wrap << VPCI_PACKED_WRAP_BIT;
-		*used |= (uint16_t)vr->used_wrap << VPCI_PACKED_WRAP_BIT;
+		*avail |= (uint16_t)vr->avail_wrap << VRING_PACKED_EVENT_F_WRAP_CTR;
+		*used |= (uint16_t)vr->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR;
 	}
 }
 
@@ -131,18 +139,19 @@ vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
 {
 	if (vr->packed) {
 		/* Any new buffer: no use for an event offset here. */
-		vr->device_event->flags = kick_wanted ? VPCI_EVENT_F_ENABLE :
-			VPCI_EVENT_F_DISABLE;
+		vr->device_event->flags = kick_wanted ?
+			VRING_PACKED_EVENT_FLAG_ENABLE :
+			VRING_PACKED_EVENT_FLAG_DISABLE;
 	} else {
-		vr->used->flags = kick_wanted ? 0 : VPCI_USED_F_NO_NOTIFY;
+		vr->used->flags = kick_wanted ? 0 : VRING_USED_F_NO_NOTIFY;
 	}
 	/* With EVENT_IDX the split peer reads avail_event instead of the
 	 * flag: ask for a kick on its very next buffer.
 	 */
 	if (!vr->packed && vr->event_idx && kick_wanted) {
 		/* avail_event: the u16 after the used ring's elements. */
-		volatile uint16_t *avail_event = (volatile uint16_t *)
-			((uintptr_t)vr->used + 4 + 8u * vr->size);
+		volatile uint16_t *avail_event =
+			(volatile uint16_t *)&vr->used->ring[vr->size];
 
 		*avail_event = vr->last_avail_idx;
 	}
@@ -165,7 +174,7 @@ vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
 		return -1;
 	p = rte_vhost_pci_translate(map, addr, len);
 	if (unlikely(p == NULL || c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
-			sizeof(struct vpci_net_hdr)))
+			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
 		return -1;
 	c->iov[c->niov].base = p;
 	c->iov[c->niov].len = len;
@@ -184,8 +193,8 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
-	struct vpci_desc t[VPCI_MAX_IOV];
-	const volatile struct vpci_desc *src;
+	struct vring_desc t[VPCI_MAX_IOV];
+	const volatile struct vring_desc *src;
 	uint32_t n = len / sizeof(t[0]), i, idx = 0, steps = 0;
 
 	/* More entries than we would collect is a chain we refuse anyway. */
@@ -203,12 +212,12 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 	}
 	for (;;) {
 		if (unlikely(idx >= n || ++steps > n ||
-				(t[idx].flags & (VPCI_DESC_F_WRITE |
-					VPCI_DESC_F_INDIRECT)) != want ||
+				(t[idx].flags & (VRING_DESC_F_WRITE |
+					VRING_DESC_F_INDIRECT)) != want ||
 				vpci_chain_add(map, c, t[idx].addr,
 					t[idx].len) < 0))
 			return -1;
-		if (!(t[idx].flags & VPCI_DESC_F_NEXT))
+		if (!(t[idx].flags & VRING_DESC_F_NEXT))
 			return c->niov != 0 ? 0 : -1;
 		idx = t[idx].next;
 	}
@@ -220,7 +229,7 @@ vpci_chain_collect(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, uint16_t head,
 		bool writable, struct vpci_chain *c)
 {
-	const uint16_t want = writable ? VPCI_DESC_F_WRITE : 0;
+	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
 	uint16_t idx = head, flags;
 	uint32_t n = 0, len;
 	uint64_t addr;
@@ -237,16 +246,16 @@ vpci_chain_collect(const struct vpci_vring *vr,
 		len = vr->desc[idx].len;
 		flags = vr->desc[idx].flags;
 		/* An indirect table: negotiated, the head, and the only one. */
-		if (flags & VPCI_DESC_F_INDIRECT) {
+		if (flags & VRING_DESC_F_INDIRECT) {
 			if (unlikely(!vr->indirect || n != 1 ||
-					(flags & VPCI_DESC_F_NEXT)))
+					(flags & VRING_DESC_F_NEXT)))
 				return -1;
 			return vpci_chain_indirect(vr, map, addr, len, want, c);
 		}
-		if (unlikely((flags & VPCI_DESC_F_WRITE) != want ||
+		if (unlikely((flags & VRING_DESC_F_WRITE) != want ||
 				vpci_chain_add(map, c, addr, len) < 0))
 			return -1;
-		if (!(flags & VPCI_DESC_F_NEXT))
+		if (!(flags & VRING_DESC_F_NEXT))
 			/* No bytes at all is no buffer: writers index iov[0]. */
 			return c->niov != 0 ? 0 : -1;
 		idx = vr->desc[idx].next;
@@ -261,8 +270,8 @@ vpci_chain_collect(const struct vpci_vring *vr,
 static inline bool
 vpci_pdesc_avail(uint16_t flags, bool wrap)
 {
-	return !!(flags & VPCI_PDESC_F_AVAIL) == wrap &&
-		!!(flags & VPCI_PDESC_F_USED) != wrap;
+	return !!(flags & VHOST_PCI_PDESC_F_AVAIL) == wrap &&
+		!!(flags & VHOST_PCI_PDESC_F_USED) != wrap;
 }
 
 static inline uint16_t
@@ -280,9 +289,9 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
-	uint16_t mask = VPCI_DESC_F_WRITE | VPCI_DESC_F_INDIRECT;
-	const volatile struct vpci_pdesc *src;
-	struct vpci_pdesc t;
+	uint16_t mask = VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT;
+	const volatile struct vring_packed_desc *src;
+	struct vring_packed_desc t;
 	uint32_t n = len / sizeof(t), i;
 
 	if (len == 0 || len % sizeof(t) != 0 || n > vr->size ||
@@ -297,7 +306,7 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 	 * not is not, so WRITE is still required when we write.
 	 */
 	if (want == 0)
-		mask = VPCI_DESC_F_INDIRECT;
+		mask = VRING_DESC_F_INDIRECT;
 	for (i = 0; i < n; i++) {
 		t.addr = src[i].addr;
 		t.len = src[i].len;
@@ -319,7 +328,7 @@ vpci_pchain_next(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
 		bool writable, struct vpci_chain *c)
 {
-	const uint16_t want = writable ? VPCI_DESC_F_WRITE : 0;
+	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
 	uint16_t pos = cur->idx, flags, id = 0, n = 0;
 	bool wrap = cur->wrap, bad = false;
 	uint32_t len;
@@ -337,21 +346,21 @@ vpci_pchain_next(const struct vpci_vring *vr,
 		addr = vr->pdesc[pos].addr;
 		len = vr->pdesc[pos].len;
 		id = vr->pdesc[pos].id;
-		if (flags & VPCI_DESC_F_INDIRECT) {
+		if (flags & VRING_DESC_F_INDIRECT) {
 			/* Negotiated, and the chain's only descriptor. */
 			bad |= !vr->indirect || n != 1 ||
-				(flags & VPCI_DESC_F_NEXT) ||
+				(flags & VRING_DESC_F_NEXT) ||
 				vpci_pchain_indirect(vr, map, addr, len, want,
 					c) < 0;
 		} else if (!bad) {
-			bad = (flags & VPCI_DESC_F_WRITE) != want ||
+			bad = (flags & VRING_DESC_F_WRITE) != want ||
 				vpci_chain_add(map, c, addr, len) < 0;
 		}
 		if (++pos == vr->size) {
 			pos = 0;
 			wrap = !wrap;
 		}
-		if (!(flags & VPCI_DESC_F_NEXT))
+		if (!(flags & VRING_DESC_F_NEXT))
 			break;
 		/* The driver makes the head available last: a later
 		 * descriptor that is not is a broken ring.
@@ -517,7 +526,7 @@ vpci_used_put(struct vpci_vring *vr, uint16_t i, const struct vpci_chain *c,
 static inline void
 vpci_used_flush_split(struct vpci_vring *vr, uint16_t n)
 {
-	volatile struct vpci_used_elem *e;
+	volatile struct vring_used_elem *e;
 	uint16_t i, idx = vr->last_used_idx;
 
 	for (i = 0; i < n; i++, idx++) {
@@ -544,9 +553,10 @@ vpci_used_flush_packed(struct vpci_vring *vr, uint16_t n)
 
 		vr->pdesc[pos].id = s->id;
 		vr->pdesc[pos].len = s->len;
-		flags = wrap ? VPCI_PDESC_F_AVAIL | VPCI_PDESC_F_USED : 0;
+		flags = wrap ?
+			VHOST_PCI_PDESC_F_AVAIL | VHOST_PCI_PDESC_F_USED : 0;
 		if (s->len != 0)
-			flags |= VPCI_DESC_F_WRITE;
+			flags |= VRING_DESC_F_WRITE;
 		if (i == 0)
 			first = flags;
 		else
@@ -565,12 +575,6 @@ vpci_used_flush_packed(struct vpci_vring *vr, uint16_t n)
 	vr->used_wrap = wrap;
 }
 
-static inline bool
-vpci_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
-}
-
 /* Whether the peer asked to be signalled for used entries from @old (with
  * wrap counter @old_wrap) to the current position.
  */
@@ -579,18 +583,18 @@ vpci_packed_notify(const struct vpci_vring *vr, uint16_t old, bool old_wrap)
 {
 	uint16_t flags = vr->driver_event->flags, off_wrap, event;
 
-	if (flags != VPCI_EVENT_F_DESC || !vr->event_idx)
-		return flags != VPCI_EVENT_F_DISABLE;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vr->event_idx)
+		return flags != VRING_PACKED_EVENT_FLAG_DISABLE;
 	off_wrap = vr->driver_event->off_wrap;
-	event = off_wrap & (RTE_BIT32(VPCI_PACKED_WRAP_BIT) - 1);
+	event = off_wrap & (RTE_BIT32(VRING_PACKED_EVENT_F_WRAP_CTR) - 1);
 	/* One index space: a position of the previous lap counts one ring
 	 * size lower.
 	 */
 	if (old_wrap != vr->used_wrap)
 		old -= vr->size;
-	if (!!(off_wrap >> VPCI_PACKED_WRAP_BIT) != vr->used_wrap)
+	if (!!(off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR) != vr->used_wrap)
 		event -= vr->size;
-	return vpci_need_event(event, vr->last_used_idx, old);
+	return vring_need_event(event, vr->last_used_idx, old);
 }
 
 /* Consume up to the cursor, publish @used staged entries, notify if
@@ -627,10 +631,10 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 	if (vr->packed)
 		notify = vpci_packed_notify(vr, old, old_wrap);
 	else if (vr->event_idx)
-		notify = vpci_need_event(vr->avail->ring[vr->size],
+		notify = vring_need_event(vr->avail->ring[vr->size],
 			vr->last_used_idx, old);
 	else
-		notify = !(vr->avail->flags & VPCI_AVAIL_F_NO_INTERRUPT);
+		notify = !(vr->avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
 	if (!notify)
 		return;
 	if (vr->call.reg != NULL)
@@ -708,7 +712,7 @@ vpci_chain_payload(const struct vpci_chain *c, uint32_t hdr,
 /* The virtio-net header at the chain's start, wherever its pieces lie. */
 static void
 vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
-		struct vpci_net_hdr *hdr)
+		struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
 	uint8_t *dst = (uint8_t *)hdr;
 	uint32_t n;
@@ -753,7 +757,7 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 		struct rte_mbuf *m, uint16_t *used)
 {
 	struct pmd_internal *internal = q->internal;
-	struct vpci_net_hdr hdr;
+	struct virtio_net_hdr_mrg_rxbuf hdr;
 	int ret = VPCI_RX_DROPPED;
 
 	/* A head lent in this attach and posted again: lent, copied or
@@ -765,7 +769,7 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 		ret = vpci_rx_fill(q, c, m);
 	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
-		if (unlikely(vpci_offload_rx(internal, &hdr, m) < 0)) {
+		if (unlikely(vpci_offload_rx(internal, &hdr.hdr, m) < 0)) {
 			/* A lent buffer's entry goes back with its free. */
 			if (ret == VPCI_RX_LENT) {
 				rte_pktmbuf_free(m);
@@ -846,12 +850,19 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		mb[got]->port = q->internal->port_id;
 		bytes += mb[got]->pkt_len;
+		/* The xstats read its destination address after the loop:
+		 * a lent payload is otherwise not touched here.
+		 */
+		if (ret == VPCI_RX_LENT)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[got], void *));
 		pkts[got] = mb[got];
 		got++;
 	}
 	if (got < nmb)
 		rte_pktmbuf_free_bulk(&mb[got], nmb - got);
 	vpci_vring_publish(&q->vr, &cur, used);
+	for (i = 0; i < got; i++)
+		vpci_stats_pkt(&q->stats, pkts[i]);
 	q->stats.pkts += got;
 	q->stats.bytes += bytes;
 out:
@@ -958,8 +969,9 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
  * entries of this burst, behind the header @hdr.
  */
 static void
-vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m, struct vpci_net_hdr *hdr,
-		struct vpci_chain *bufs, uint16_t nb, uint16_t first)
+vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
+		struct virtio_net_hdr_mrg_rxbuf *hdr, struct vpci_chain *bufs,
+		uint16_t nb, uint16_t first)
 {
 	struct vpci_writer w = { .bufs = bufs };
 	uint32_t left = q->internal->hdr_len + m->pkt_len;
@@ -991,7 +1003,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
 	struct vpci_cursor cur, prev;
 	uint16_t sent = 0, used = 0, dropped = 0, bad, i, csum;
-	struct vpci_net_hdr hdr;
+	struct virtio_net_hdr_mrg_rxbuf hdr;
 	uint64_t bytes = 0;
 	uint32_t csum_at;
 	int avail, nb, sw;
@@ -1013,7 +1025,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		memset(&hdr, 0, sizeof(hdr));
 		sw = 0;
 		if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
-			sw = vpci_offload_tx(q->internal, m, &hdr, &csum_at,
+			sw = vpci_offload_tx(q->internal, m, &hdr.hdr, &csum_at,
 				&csum);
 			if (sw < 0) {
 				dropped++;
@@ -1055,6 +1067,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				&csum, sizeof(csum));
 		used += nb;
 		bytes += m->pkt_len;
+		vpci_stats_pkt(&q->stats, m);
 		rte_pktmbuf_free(m);
 	}
 	vpci_vring_publish(&q->vr, &cur, used);
