@@ -267,17 +267,11 @@ vpci_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 	return 0;
 }
 
+/* One set of counters behind stats and xstats (vpci_xstats.c). */
 static int
 vpci_stats_reset(struct rte_eth_dev *dev)
 {
-	struct pmd_internal *internal = dev->data->dev_private;
-	uint16_t i;
-
-	for (i = 0; i < internal->max_queue_pairs; i++) {
-		memset(&internal->rxq[i].stats, 0, sizeof(struct vpci_stats));
-		memset(&internal->txq[i].stats, 0, sizeof(struct vpci_stats));
-	}
-	return 0;
+	return vpci_xstats_reset(dev);
 }
 
 static int
