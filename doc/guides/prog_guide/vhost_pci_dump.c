@@ -120,23 +120,26 @@ vring_state_changed(int vid, uint16_t vring,
 	if (enable)
 		ring_start(ad, vring);
 	else
-		ring_stop(dev, ad, vring);
+		ring_stop(vid, ad, vring);
 }
 
 static void
 destroy_device(int vid, void *ctx)
 {
 	struct app_dev *ad = rte_vhost_pci_dev_priv(vid);
+	char path[108];
 	uint16_t i;
 
 	(void)ctx;
 	if (ad == NULL)
 		return;
 	for (i = 0; i < RTE_VHOST_PCI_MAX_VRINGS; i++)
-		ring_stop(dev, ad, i);
+		ring_stop(vid, ad, i);
 	rte_vhost_pci_dev_set_priv(vid, NULL);
 	free(ad);
-	printf("%s: conn_id %" PRIu64 " gone\n", rte_vhost_pci_dev_path(vid),
+	if (rte_vhost_pci_dev_path(vid, path, sizeof(path)) < 0)
+		path[0] = '\0';
+	printf("%s: conn_id %" PRIu64 " gone\n", path,
 		rte_vhost_pci_dev_conn_id(vid));
 }
 
