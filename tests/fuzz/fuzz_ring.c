@@ -154,6 +154,8 @@ static bool verbose;
 /* ---- what the PMD takes from the library ---- */
 
 int vpci_logtype;
+int vpci_logtype_rx;
+int vpci_logtype_tx;
 
 /* The window hold of a lent buffer: counted, must come back. */
 static int holds;
@@ -973,6 +975,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	vpci_logtype = rte_log_register_type_and_pick_level(
 		"pmd.net.vhost_pci", RTE_LOG_NOTICE);
+	vpci_logtype_rx = rte_log_register_type_and_pick_level(
+		"pmd.net.vhost_pci.rx", RTE_LOG_NOTICE);
+	vpci_logtype_tx = rte_log_register_type_and_pick_level(
+		"pmd.net.vhost_pci.tx", RTE_LOG_NOTICE);
 	mp = rte_pktmbuf_pool_create("vpci_fuzz", NB_MBUF, 0, 0,
 		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {

@@ -29,6 +29,8 @@
 #include "vpci.h"
 
 RTE_LOG_REGISTER_DEFAULT(vpci_logtype, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(vpci_logtype_rx, rx, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(vpci_logtype_tx, tx, NOTICE);
 
 #define VPCI_ARG_PATH	"path"
 #define VPCI_ARG_QUEUES	"queues"

@@ -16,10 +16,25 @@
 
 #include "vhost_pci_virtio.h"
 
+/*
+ * Log types: pmd.net.vhost_pci for the control path (VPCI_LOG), and its
+ * .rx and .tx suffixes for the burst functions (VPCI_DP_LOG, RTE_LOG_DP:
+ * compiled out above RTE_LOG_DP_LEVEL). RTE_LOG_DP names the type by the
+ * token after RTE_LOGTYPE_, which it also prints in front of the message.
+ */
 extern int vpci_logtype;
+extern int vpci_logtype_rx;
+extern int vpci_logtype_tx;
+#define RTE_LOGTYPE_VHOST_PCI_PMD	vpci_logtype
+#define RTE_LOGTYPE_VHOST_PCI_RX	vpci_logtype_rx
+#define RTE_LOGTYPE_VHOST_PCI_TX	vpci_logtype_tx
+
 #define VPCI_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, vpci_logtype, \
 		"VHOST_PCI_PMD: " fmt "\n", ##__VA_ARGS__)
+/* @type: PMD (both directions), RX or TX. */
+#define VPCI_DP_LOG(level, type, fmt, ...) \
+	RTE_LOG_DP(level, VHOST_PCI_ ## type, fmt "\n", ##__VA_ARGS__)
 
 #define VPCI_MAX_QUEUE_PAIRS	(RTE_VHOST_PCI_MAX_VRINGS / 2)
 

@@ -494,12 +494,20 @@ vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 static void
 vpci_queue_broken(struct vpci_queue *q, const char *why)
 {
-	VPCI_LOG(ERR, "%s %u: %s; queue stopped",
-		(q->vring_idx & 1) ? "rxq" : "txq", q->qid, why);
+	uint16_t port = q->internal->port_id;
+
+	/* Odd vrings are the peer's TX rings, which RX drains. */
+	if (q->vring_idx & 1)
+		VPCI_DP_LOG(ERR, RX, "port %u rxq %u: %s; queue stopped",
+			port, q->qid, why);
+	else
+		VPCI_DP_LOG(ERR, TX, "port %u txq %u: %s; queue stopped",
+			port, q->qid, why);
 	q->stats.errors++;
 	q->ready = false;
 	if (q->vr.errfd >= 0 && eventfd_write(q->vr.errfd, 1) < 0)
-		VPCI_LOG(DEBUG, "error eventfd write failed");
+		VPCI_DP_LOG(DEBUG, PMD, "port %u: error eventfd write failed",
+			port);
 }
 
 /* As vpci_avail_count(); a broken peer stops the queue. */
@@ -640,7 +648,7 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 	if (vr->call.reg != NULL)
 		rte_write32(vr->call.val, vr->call.reg);
 	else if (eventfd_write(vr->call.fd, 1) < 0)
-		VPCI_LOG(DEBUG, "call eventfd write failed");
+		VPCI_DP_LOG(DEBUG, PMD, "call eventfd write failed");
 }
 
 /* ---- RX: peer TX ring to mbufs ---- */
