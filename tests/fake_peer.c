@@ -822,6 +822,36 @@ fail:
 	return -1;
 }
 
+int
+fp_leave(struct fake_peer *p)
+{
+	struct pollfd pfd = { .fd = p->sock, .events = POLLIN };
+	struct wire_state s;
+	int r, rc = 0;
+	char junk[64];
+	ssize_t n;
+
+	for (r = 0; r < FP_NRINGS && rc == 0; r++)
+		if (msg_state(p, REQ_SET_VRING_ENABLE, r, 0) < 0 ||
+				msg_state(p, REQ_GET_VRING_BASE, r, 0) < 0 ||
+				fp_reply(p, REQ_GET_VRING_BASE, &s, sizeof(s)) < 0)
+			rc = -1;
+	if (rc == 0 && shutdown(p->sock, SHUT_WR) < 0)
+		rc = fp_fail(p, "shutdown: %s", strerror(errno));
+	/* The device closes its end once it read ours: EOF (or a reset). */
+	while (rc == 0) {
+		if (poll(&pfd, 1, 1000) != 1) {
+			rc = fp_fail(p, "the device kept the connection open");
+			break;
+		}
+		n = recv(p->sock, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+			break;
+	}
+	fp_disconnect(p);
+	return rc;
+}
+
 /*
  * What net_virtio_user does when its process gains memory
  * (virtio_user_mem_event_cb): disable the rings, send the grown table,

@@ -136,6 +136,14 @@ int fp_connect(struct fake_peer *p, const char *path, uint64_t extra_features);
 /* Close the socket (the device sees the front-end go away). */
 void fp_disconnect(struct fake_peer *p);
 /*
+ * Leave the way net_virtio_user stops its device before it closes: each
+ * ring disabled (SET_VRING_ENABLE 0) and stopped (GET_VRING_BASE), then
+ * the write side shut down and the socket read until the device closes
+ * it (at most a second); then fp_disconnect(). Returns 0, or -1 with
+ * p->err set if a step failed (the socket is closed in any case).
+ */
+int fp_leave(struct fake_peer *p);
+/*
  * A run-time memory table update the way net_virtio_user sends it: both
  * rings disabled, SET_MEM_TABLE with the memfd grown by @grow bytes, both
  * rings enabled. The rings go on where they were.
