@@ -248,7 +248,7 @@ static void
 peer_check_rx(struct stress_thread *t, struct fake_peer *p)
 {
 	static const uint8_t hdr[FP_NET_HDR_LEN] = { [10] = 1 };
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 	const uint8_t *b;
 	char why[200];
 

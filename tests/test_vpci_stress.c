@@ -528,7 +528,7 @@ final_rx(struct app *a, struct sport *p, struct fake_peer *fp)
 	uint32_t len[FINAL_FRAMES];
 	uint64_t deadline = stress_now_ms() + WAIT_MS;
 	struct rte_mbuf *m = NULL;
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 	unsigned int i, got = 0;
 	uint16_t head[FINAL_FRAMES];
 	const uint8_t *d;
@@ -575,7 +575,7 @@ final_tx(struct app *a, struct sport *p, struct fake_peer *fp)
 	uint8_t f[FINAL_FRAMES][FRAME_MAX];
 	uint32_t len[FINAL_FRAMES];
 	uint16_t head[FINAL_FRAMES], sent;
-	struct fp_used_elem e;
+	struct vring_used_elem e;
 	const uint8_t *b;
 	unsigned int i;
 
