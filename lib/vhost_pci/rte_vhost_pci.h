@@ -276,7 +276,10 @@ int rte_vhost_pci_dev_rx_queue_gsi(int vid,
 /**
  * Send the GSIs of this side's RX queues (v2 SET_RX_QUEUE_GSI).
  *
- * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
+ * @return 0, -EINVAL for @p n 0 or past the table, -ENOTSUP on a v1
+ *   connection or without F_VHOST_PCI, -ENODEV for a stale vid or a
+ *   closed connection, -ENOSPC while 8 requests await the front-end's
+ *   replies, -EIO if the message could not be sent.
  */
 __rte_experimental
 int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
@@ -288,7 +291,9 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
  * the control thread (see the threads and locks note above).
  *
  * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
- *   if the device's connection is already closed.
+ *   if the device's connection is already closed, -ENOSPC while 8
+ *   requests await the front-end's replies, -EIO if the message could not
+ *   be sent (the front-end broke its socket; the connection closes).
  */
 __rte_experimental
 int rte_vhost_pci_dev_send_disconnect(int vid);

@@ -726,7 +726,7 @@ rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 {
 	struct pmd_internal *internal;
 	uint32_t version;
-	int vid;
+	int vid, ret;
 
 	internal = vpci_internal_of(port_id);
 	if (internal == NULL)
@@ -743,9 +743,11 @@ rte_pmd_vhost_pci_disconnect(uint16_t port_id)
 		return -ENOTSUP;
 	/* Not under our lock: the library waits for its control thread,
 	 * whose destroy_device takes it (vpci_server.c). A vid gone stale
-	 * meanwhile gets -ENODEV, never another device.
+	 * meanwhile gets -ENODEV, never another device, and a socket the
+	 * front-end broke -EIO: either way the device is gone or going.
 	 */
-	return rte_vhost_pci_dev_send_disconnect(vid);
+	ret = rte_vhost_pci_dev_send_disconnect(vid);
+	return ret == -ENODEV || ret == -EIO ? -ENOTCONN : ret;
 }
 
 static struct rte_vdev_driver vpci_vdev_drv = {

@@ -42,8 +42,9 @@ int rte_pmd_vhost_pci_get_peer(uint16_t port_id,
  * unmapped. The front-end may connect again.
  *
  * @return 0; -ENODEV if @p port_id is not a net_vhost_pci port;
- *   -ENOTCONN if no device is attached; -ENOTSUP for a v1 front-end,
- *   which has no such message.
+ *   -ENOTCONN if no device is attached, or it left while the message was
+ *   on its way; -ENOTSUP for a v1 front-end, which has no such message;
+ *   -ENOSPC while the front-end leaves 8 earlier requests unanswered.
  */
 __rte_experimental
 int rte_pmd_vhost_pci_disconnect(uint16_t port_id);
