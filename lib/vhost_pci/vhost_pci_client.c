@@ -4,7 +4,8 @@
 
 /*
  * The front-end (client) side of the vhost-pci extension, and message I/O
- * for programs that relay vhost-user (app/vhost-pci-client).
+ * for programs that relay vhost-user (app/vhost-pci-client), on the
+ * server's framing (vhost_pci_transport.c).
  *
  * Security model: the server is trusted no more than a client is. Every
  * header is checked for version, size and fd count before its payload is
@@ -39,6 +40,8 @@ struct rte_vhost_pci_client {
 
 static_assert(RTE_VHOST_PCI_MSG_PAYLOAD_MAX == VHOST_PCI_PAYLOAD_MAX,
 	"one payload bound");
+static_assert(RTE_VHOST_PCI_MSG_MAX_FDS == VHOST_PCI_MAX_FDS,
+	"one fd bound");
 
 /* The codec of @version; only versions 1 and 2 reach here. */
 static const struct vhost_pci_hdr_ops *
@@ -68,123 +71,51 @@ wait_readable(int fd, int timeout_ms)
 	return ret == 0 ? -ETIMEDOUT : 0;
 }
 
-/* Read exactly @len bytes; fds that come along are added to @msg. */
-static int
-recv_exact(int fd, uint8_t *buf, size_t len, struct rte_vhost_pci_msg *msg,
-		int timeout_ms)
-{
-	char control[CMSG_SPACE(RTE_VHOST_PCI_MSG_MAX_FDS * sizeof(int))];
-	size_t got = 0;
-
-	while (got < len) {
-		struct iovec iov = { .iov_base = buf + got, .iov_len = len - got };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = control, .msg_controllen = sizeof(control),
-		};
-		struct cmsghdr *cm;
-		ssize_t n;
-		int ret;
-
-		ret = wait_readable(fd, timeout_ms);
-		if (ret < 0)
-			return ret;
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return n == 0 ? -EPIPE : -errno;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t k, nfd;
-
-			if (cm->cmsg_level != SOL_SOCKET ||
-					cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (k = 0; k < nfd; k++) {
-				int f;
-
-				memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(f));
-				if (msg->nfds < RTE_VHOST_PCI_MSG_MAX_FDS)
-					msg->fds[msg->nfds++] = f;
-				else
-					close(f);
-			}
-		}
-		if (mh.msg_flags & MSG_CTRUNC)
-			return -EPROTO;
-		got += n;
-	}
-	return 0;
-}
-
 int
 rte_vhost_pci_msg_recv(int fd, uint32_t version, struct rte_vhost_pci_msg *msg,
 		int timeout_ms)
 {
-	uint8_t hdr[VHOST_PCI_HDR_MAX];
+	const struct vhost_pci_hdr_ops *hops = codec(version);
+	struct vhost_pci_rx rx = { .len = 0 };
 	struct vhost_pci_msg m;
 	int ret;
 
 	memset(msg, 0, offsetof(struct rte_vhost_pci_msg, payload));
-	ret = recv_exact(fd, hdr, codec(version)->hdr_size, msg, timeout_ms);
-	if (ret < 0)
-		goto fail;
-	codec(version)->decode(hdr, &m);
-	ret = -EPROTO;
-	if ((m.flags & VHOST_PCI_HDR_VERSION_MASK) != version ||
-			m.size > RTE_VHOST_PCI_MSG_PAYLOAD_MAX)
-		goto fail;
+	/* The server's framing, waiting for each piece in between. */
+	while ((ret = vhost_pci_rx_read(fd, &rx, &hops, "client")) == 0) {
+		ret = wait_readable(fd, timeout_ms);
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0) {
+		vhost_pci_rx_reset(&rx);
+		return ret;
+	}
+	vhost_pci_rx_take(&rx, hops, &m);
 	msg->request = m.request;
 	msg->flags = m.flags;
 	msg->conn_id = m.conn_id;
 	msg->size = m.size;
-	ret = recv_exact(fd, msg->payload, m.size, msg, timeout_ms);
-	if (ret == 0)
-		return 0;
-fail:
-	rte_vhost_pci_msg_close_fds(msg);
-	return ret;
+	memcpy(msg->payload, m.payload.raw, m.size);
+	memcpy(msg->fds, m.fds, m.nfds * sizeof(int));
+	msg->nfds = m.nfds;
+	return 0;
 }
 
 int
 rte_vhost_pci_msg_send(int fd, uint32_t version,
 		const struct rte_vhost_pci_msg *msg)
 {
-	char control[CMSG_SPACE(RTE_VHOST_PCI_MSG_MAX_FDS * sizeof(int))];
-	uint8_t buf[VHOST_PCI_HDR_MAX + RTE_VHOST_PCI_MSG_PAYLOAD_MAX];
 	struct vhost_pci_msg m = {
 		.request = msg->request, .flags = msg->flags,
 		.conn_id = msg->conn_id, .size = msg->size,
 	};
-	uint32_t hsz = codec(version)->hdr_size;
-	struct iovec iov = { .iov_base = buf, .iov_len = hsz + msg->size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
 
 	if (msg->size > RTE_VHOST_PCI_MSG_PAYLOAD_MAX ||
 			msg->nfds > RTE_VHOST_PCI_MSG_MAX_FDS)
 		return -EINVAL;
-	codec(version)->encode(&m, buf);
-	memcpy(buf + hsz, msg->payload, msg->size);
-	if (msg->nfds > 0) {
-		struct cmsghdr *cm;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(msg->nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(msg->nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), msg->fds, msg->nfds * sizeof(int));
-	}
-	do {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == iov.iov_len ? 0 : -EIO;
+	memcpy(m.payload.raw, msg->payload, msg->size);
+	return vhost_pci_tx(fd, codec(version), &m, msg->fds, msg->nfds, 0);
 }
 
 /* ---- the client ---- */

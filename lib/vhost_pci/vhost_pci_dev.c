@@ -33,9 +33,9 @@ void
 vhost_pci_dev_vring_reset(struct vhost_pci_vring *vr)
 {
 	if (vr->call_inband)
-		vhost_pci_conn_unwatch(vr->callfd);
+		vhost_pci_unwatch(vr->callfd);
 	if (vr->err_inband)
-		vhost_pci_conn_unwatch(vr->errfd);
+		vhost_pci_unwatch(vr->errfd);
 	if (vr->kickfd >= 0)
 		close(vr->kickfd);
 	if (vr->callfd >= 0)

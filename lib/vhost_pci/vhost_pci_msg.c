@@ -18,11 +18,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_common.h>
 
-#include "rte_vhost_pci_client.h"
 #include "vhost_pci_private.h"
 
 enum size_rule {
@@ -356,10 +356,29 @@ vring_inband_fd(struct vhost_pci_conn *conn, uint32_t idx, bool err)
 	if (*slot < 0)
 		return VH_ERR;
 	*inband = true;
-	if (vhost_pci_conn_watch(conn, *slot,
+	if (vhost_pci_watch(*slot,
 			conn->notify_token + 2 * idx + err) < 0)
 		return VH_ERR;
 	return VH_OK;
+}
+
+int
+vhost_pci_conn_send(struct vhost_pci_conn *conn,
+		const struct vhost_pci_msg *msg)
+{
+	int ret;
+
+	ret = vhost_pci_tx(conn->fd, conn->hops, msg, NULL, 0, MSG_DONTWAIT);
+	if (ret == -EINVAL)
+		return ret;
+	if (ret < 0) {
+		/* A peer that does not read its replies is broken. */
+		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": send failed: %s",
+			conn->dev.ep->path, conn->dev.conn_id,
+			ret == -EIO ? "short write" : strerror(-ret));
+		return -EIO;
+	}
+	return 0;
 }
 
 void
@@ -367,7 +386,7 @@ vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring, bool err)
 {
 	struct vhost_pci_vring *vr = &conn->dev.vring[vring];
 	struct vhost_pci_vring_state st = { .index = vring, .num = 0 };
-	struct rte_vhost_pci_msg msg = {
+	struct vhost_pci_msg msg = {
 		.request = err ? VHOST_USER_BACKEND_VRING_ERR :
 			VHOST_USER_BACKEND_VRING_CALL,
 		.flags = VHOST_PCI_HDR_VERSION_1,
@@ -379,9 +398,9 @@ vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring, bool err)
 	if (read(err ? vr->errfd : vr->callfd, &n, sizeof(n)) < 0 ||
 			conn->dev.backend_fd < 0)
 		return;
-	memcpy(msg.payload, &st, sizeof(st));
-	ret = rte_vhost_pci_msg_send(conn->dev.backend_fd,
-		VHOST_PCI_HDR_VERSION_1, &msg);
+	memcpy(msg.payload.raw, &st, sizeof(st));
+	ret = vhost_pci_tx(conn->dev.backend_fd, &vhost_pci_hdr_v1, &msg,
+		NULL, 0, 0);
 	if (ret < 0)
 		VHOST_PCI_LOG(WARNING, "%s: connection %" PRIu64 ": back-end channel write failed: %s",
 			conn->dev.ep->path, conn->dev.conn_id, strerror(-ret));
@@ -402,7 +421,7 @@ static void
 vring_drop_inband(int fd, bool *inband)
 {
 	if (*inband)
-		vhost_pci_conn_unwatch(fd);
+		vhost_pci_unwatch(fd);
 	*inband = false;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/queue.h>
 
 #include <rte_bitops.h>
@@ -144,6 +145,36 @@ struct vhost_pci_device {
 	int backend_fd;		/* SET_BACKEND_REQ_FD channel, or -1 */
 };
 
+/*
+ * Framing (vhost_pci_transport.c), for the server and the client alike:
+ * one message assembled from a stream socket, with its fds.
+ */
+struct vhost_pci_rx {
+	uint8_t buf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
+	uint32_t len;
+	int fds[VHOST_PCI_MAX_FDS];
+	uint32_t nfds;
+};
+/* Read what the socket holds, up to the end of one message, without
+ * blocking. *hops NULL: learnt from the first header. Returns 1 when a
+ * whole message is there, 0 when the socket has no more for now, or a
+ * negative errno (-EPIPE at the end of the stream, -EPROTO for a header
+ * that breaks the rules): the connection is to be closed. @who names the
+ * socket in log lines.
+ */
+int vhost_pci_rx_read(int fd, struct vhost_pci_rx *rx,
+		const struct vhost_pci_hdr_ops **hops, const char *who);
+/* Take the whole message out; its fds go with it. */
+void vhost_pci_rx_take(struct vhost_pci_rx *rx,
+		const struct vhost_pci_hdr_ops *hops, struct vhost_pci_msg *msg);
+/* Drop a message half read, closing its fds. */
+void vhost_pci_rx_reset(struct vhost_pci_rx *rx);
+/* Send one message, with @nfds fds; @flags add to sendmsg's. */
+int vhost_pci_tx(int fd, const struct vhost_pci_hdr_ops *hops,
+		const struct vhost_pci_msg *msg, const int *fds, uint32_t nfds,
+		int flags);
+void vhost_pci_close_fds(int *fds, uint32_t *nfds);
+
 struct vhost_pci_conn {
 	TAILQ_ENTRY(vhost_pci_conn) next;
 	int fd;
@@ -157,11 +188,7 @@ struct vhost_pci_conn {
 	bool req_close;
 	bool req_disconnect;
 	const struct vhost_pci_hdr_ops *hops;
-	/* Receive state of the message being assembled. */
-	uint8_t rxbuf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
-	uint32_t rxlen;
-	int rxfds[VHOST_PCI_MAX_FDS];
-	uint32_t nrxfds;
+	struct vhost_pci_rx rx;	/* the message being assembled */
 	/* Requests we sent (v2) whose replies have not come yet, in order. */
 	uint32_t pending[8];
 	uint32_t npending;
@@ -189,17 +216,20 @@ struct vhost_pci_endpoint {
 };
 
 /*
- * Control (vhost_pci_socket.c). One mutex, never recursive, guards every
- * endpoint, connection and device. Only the control thread changes a
- * device or frees a connection; other threads read under the lock or post
- * requests. The lock is released around every application callback and
- * around the wait for a driver's acknowledgement.
+ * Shared by every layer (vhost_pci_core.c). One mutex, never recursive,
+ * guards every endpoint, connection and device. Only the control thread
+ * changes a device or frees a connection; other threads read under the
+ * lock or post requests. The lock is released around every application
+ * callback and around the wait for a driver's acknowledgement.
  */
 void vhost_pci_lock_take(void);
 void vhost_pci_lock_release(void);
-void vhost_pci_close_fds(int *fds, uint32_t *nfds);
-/* The device of @vid, or NULL if the vid is stale. Lock held. */
-struct vhost_pci_device *vhost_pci_dev_get(int vid);
+void vhost_pci_lock_wait(pthread_cond_t *cond);
+/* Whether a control thread runs, and its epoll set (-1: none). Lock held. */
+void vhost_pci_ctl_set(bool running, int epfd);
+/* The calling thread is the control thread. */
+void vhost_pci_ctl_enter(void);
+bool vhost_pci_is_ctl_thread(void);
 /* Whether this thread is in the role of the control thread: the thread
  * itself, or the caller that drives connections when there is none.
  */
@@ -213,6 +243,15 @@ bool vhost_pci_in_callback(void);
  */
 void vhost_pci_unlocked_begin(void);
 void vhost_pci_unlocked_end(void);
+/* Watch @fd for the control thread, its events carrying @token; a no-op
+ * when no thread runs.
+ */
+int vhost_pci_watch(int fd, uint64_t token);
+void vhost_pci_unwatch(int fd);
+
+/* Control (vhost_pci_ctl.c): endpoints, connections, vids, requests. */
+/* The device of @vid, or NULL if the vid is stale. Lock held. */
+struct vhost_pci_device *vhost_pci_dev_get(int vid);
 /* Carry out a request just posted on @conn: now if this thread may, else
  * wake the control thread and wait for it. Lock held; it may be released.
  */
@@ -225,8 +264,6 @@ void vhost_pci_conn_close(struct vhost_pci_conn *conn);
 void vhost_pci_conn_free(struct vhost_pci_conn *conn);
 int vhost_pci_conn_send(struct vhost_pci_conn *conn,
 		const struct vhost_pci_msg *msg);
-int vhost_pci_conn_watch(struct vhost_pci_conn *conn, int fd, uint64_t token);
-void vhost_pci_conn_unwatch(int fd);
 /* A signal on an in-band vring fd: send VRING_CALL or VRING_ERR. */
 void vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring,
 		bool err);

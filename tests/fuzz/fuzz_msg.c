@@ -4,7 +4,7 @@
 
 /*
  * libFuzzer harness of the vhost-user control plane: message assembly
- * (vhost_pci_socket.c), the dispatcher and its handlers (vhost_pci_msg.c)
+ * (vhost_pci_transport.c), the dispatcher and its handlers (vhost_pci_msg.c)
  * and the device model they drive (vhost_pci_dev.c: memory tables mapped
  * into BAR windows, ring publication, attach and detach).
  *

@@ -3,12 +3,13 @@
  */
 
 /*
- * Transport: unix-socket endpoints, connections, message assembly and the
- * control thread.
+ * Control: the unix-socket endpoints, their connections, the devices' vids,
+ * the control thread, and the server API (rte_vhost_pci_server_*).
+ * Messages are framed by vhost_pci_transport.c and handled by
+ * vhost_pci_msg.c; the device model is vhost_pci_dev.c.
  *
- * Security model: everything read from a socket is peer input. A message is
- * assembled into a fixed buffer whose size bounds the payload; fds received
- * with it are owned by the message until a handler takes them, and are closed
+ * Security model: everything read from a socket is peer input. Fds received
+ * with a message are owned by it until a handler takes them, and are closed
  * by the dispatcher otherwise. Any malformed message closes that connection
  * only.
  *
@@ -48,7 +49,6 @@ RTE_LOG_REGISTER_DEFAULT(vhost_pci_logtype, INFO);
 #define VHOST_PCI_MSGS_PER_EVENT	64
 #define VHOST_PCI_RECONNECT_MS		1000
 
-static pthread_mutex_t vhost_pci_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Broadcast by the control thread after it carried out requests. */
 static pthread_cond_t vhost_pci_cond = PTHREAD_COND_INITIALIZER;
 static TAILQ_HEAD(, vhost_pci_endpoint) vhost_pci_endpoints =
@@ -60,9 +60,6 @@ static bool vhost_pci_thread_running;
 static bool vhost_pci_thread_quit;
 static bool vhost_pci_thread_stopping;
 static uint64_t vhost_pci_next_token = 1;
-/* The control thread, and any thread while it runs a callback. */
-static RTE_DEFINE_PER_LCORE(bool, vhost_pci_is_ctl);
-static RTE_DEFINE_PER_LCORE(unsigned int, vhost_pci_cb_depth);
 
 /*
  * Devices by vid. A vid is slot | generation << VID_SLOT_BITS; the slot's
@@ -74,44 +71,6 @@ static RTE_DEFINE_PER_LCORE(unsigned int, vhost_pci_cb_depth);
 #define VID_GEN_MASK	((1u << (31 - VID_SLOT_BITS)) - 1)
 static struct vhost_pci_conn *vhost_pci_slot[VID_SLOTS];
 static uint32_t vhost_pci_slot_gen[VID_SLOTS];
-
-void
-vhost_pci_lock_take(void)
-{
-	pthread_mutex_lock(&vhost_pci_lock);
-}
-
-void
-vhost_pci_lock_release(void)
-{
-	pthread_mutex_unlock(&vhost_pci_lock);
-}
-
-bool
-vhost_pci_on_ctl(void)
-{
-	return !vhost_pci_thread_running || RTE_PER_LCORE(vhost_pci_is_ctl);
-}
-
-bool
-vhost_pci_in_callback(void)
-{
-	return RTE_PER_LCORE(vhost_pci_cb_depth) > 0;
-}
-
-void
-vhost_pci_unlocked_begin(void)
-{
-	RTE_PER_LCORE(vhost_pci_cb_depth)++;
-	vhost_pci_lock_release();
-}
-
-void
-vhost_pci_unlocked_end(void)
-{
-	vhost_pci_lock_take();
-	RTE_PER_LCORE(vhost_pci_cb_depth)--;
-}
 
 static int
 vid_alloc(struct vhost_pci_conn *conn)
@@ -198,25 +157,6 @@ vhost_pci_conn_create(struct vhost_pci_endpoint *ep, int fd)
 	return conn;
 }
 
-/* Close the fds of an array still holding them (-1: taken); empty it. */
-void
-vhost_pci_close_fds(int *fds, uint32_t *nfds)
-{
-	uint32_t i;
-
-	for (i = 0; i < *nfds; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	*nfds = 0;
-}
-
-static void
-conn_drop_rx(struct vhost_pci_conn *conn)
-{
-	vhost_pci_close_fds(conn->rxfds, &conn->nrxfds);
-	conn->rxlen = 0;
-}
-
 /* Close the socket and release the device; the struct stays until freed. */
 void
 vhost_pci_conn_close(struct vhost_pci_conn *conn)
@@ -225,9 +165,8 @@ vhost_pci_conn_close(struct vhost_pci_conn *conn)
 		return;
 	conn->dead = true;
 	vhost_pci_dev_reset(&conn->dev);
-	conn_drop_rx(conn);
-	if (vhost_pci_epfd >= 0)
-		epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+	vhost_pci_rx_reset(&conn->rx);
+	vhost_pci_unwatch(conn->fd);
 	close(conn->fd);
 	conn->fd = -1;
 	VHOST_PCI_LOG(INFO, "%s: connection %" PRIu64 " closed",
@@ -242,170 +181,6 @@ vhost_pci_conn_free(struct vhost_pci_conn *conn)
 	conn->dev.ep->nconns--;
 	vid_free(conn->dev.vid);
 	free(conn);
-}
-
-int
-vhost_pci_conn_send(struct vhost_pci_conn *conn,
-		const struct vhost_pci_msg *msg)
-{
-	uint8_t buf[VHOST_PCI_HDR_MAX + VHOST_PCI_PAYLOAD_MAX];
-	uint32_t hsz = conn->hops->hdr_size;
-	size_t len = hsz + msg->size;
-	ssize_t ret;
-
-	if (msg->size > VHOST_PCI_PAYLOAD_MAX)
-		return -EINVAL;
-	conn->hops->encode(msg, buf);
-	memcpy(buf + hsz, msg->payload.raw, msg->size);
-	do {
-		ret = send(conn->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	} while (ret < 0 && errno == EINTR);
-	if (ret != (ssize_t)len) {
-		/* A peer that does not read its replies is broken. */
-		VHOST_PCI_LOG(ERR, "%s: connection %" PRIu64 ": send failed: %s",
-			conn->dev.ep->path, conn->dev.conn_id,
-			ret < 0 ? strerror(errno) : "short write");
-		return -EIO;
-	}
-	return 0;
-}
-
-/* Take the fds of every SCM_RIGHTS block; more than a message may carry is
- * an error, and the excess is closed here so no fd leaks.
- */
-static int
-conn_take_fds(struct vhost_pci_conn *conn, struct msghdr *mh)
-{
-	struct cmsghdr *cm;
-	int ret = 0;
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		ret = -1;	/* the kernel already closed what did not fit */
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t n, i;
-		int fd;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (conn->nrxfds < VHOST_PCI_MAX_FDS) {
-				conn->rxfds[conn->nrxfds++] = fd;
-			} else {
-				close(fd);
-				ret = -1;
-			}
-		}
-	}
-	return ret;
-}
-
-/* How many bytes the message being assembled still needs. */
-static uint32_t
-conn_rx_need(const struct vhost_pci_conn *conn)
-{
-	struct vhost_pci_msg m;
-
-	if (conn->hops == NULL || conn->rxlen < VHOST_PCI_HDR_PREFIX)
-		return VHOST_PCI_HDR_PREFIX - conn->rxlen;
-	if (conn->rxlen < conn->hops->hdr_size)
-		return conn->hops->hdr_size - conn->rxlen;
-	conn->hops->decode(conn->rxbuf, &m);
-	return conn->hops->hdr_size + m.size - conn->rxlen;
-}
-
-/* Header checks that need no request knowledge. 0, or -1 to close. */
-static int
-conn_rx_check(struct vhost_pci_conn *conn)
-{
-	const char *path = conn->dev.ep->path;
-	uint32_t flags, version;
-	struct vhost_pci_msg m;
-
-	if (conn->rxlen == VHOST_PCI_HDR_PREFIX) {
-		memcpy(&flags, conn->rxbuf + 4, sizeof(flags));
-		version = flags & VHOST_PCI_HDR_VERSION_MASK;
-		if (conn->hops == NULL) {
-			conn->hops = vhost_pci_hdr_ops_for(version);
-			if (conn->hops == NULL) {
-				VHOST_PCI_LOG(ERR, "%s: unsupported protocol version %u",
-					path, version);
-				return -1;
-			}
-		} else if (conn->hops->version != version) {
-			VHOST_PCI_LOG(ERR, "%s: version %u message on a version %u connection",
-				path, version, conn->hops->version);
-			return -1;
-		}
-	}
-	/* Fewer than 8 bytes of a first header: keep reading. */
-	if (conn->hops == NULL)
-		return 0;
-	if (conn->rxlen == conn->hops->hdr_size) {
-		conn->hops->decode(conn->rxbuf, &m);
-		if (m.size > VHOST_PCI_PAYLOAD_MAX) {
-			VHOST_PCI_LOG(ERR, "%s: request %u: payload of %u bytes exceeds %zu",
-				path, m.request, m.size, VHOST_PCI_PAYLOAD_MAX);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* One recvmsg. 1: got bytes, 0: nothing more now, -1: close. */
-static int
-conn_rx_once(struct vhost_pci_conn *conn)
-{
-	char control[CMSG_SPACE(VHOST_PCI_MAX_FDS * sizeof(int))];
-	struct iovec iov;
-	struct msghdr mh;
-	ssize_t ret;
-
-	iov.iov_base = conn->rxbuf + conn->rxlen;
-	iov.iov_len = conn_rx_need(conn);
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = sizeof(control);
-	do {
-		ret = recvmsg(conn->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	if (ret <= 0) {
-		if (ret < 0)
-			VHOST_PCI_LOG(ERR, "%s: recvmsg: %s", conn->dev.ep->path,
-				strerror(errno));
-		return -1;
-	}
-	if (conn_take_fds(conn, &mh) < 0) {
-		VHOST_PCI_LOG(ERR, "%s: more than %u fds with one message",
-			conn->dev.ep->path, VHOST_PCI_MAX_FDS);
-		return -1;
-	}
-	conn->rxlen += ret;
-	return conn_rx_check(conn) < 0 ? -1 : 1;
-}
-
-/* Hand a complete message to the dispatcher; it owns the fds from here. */
-static int
-conn_rx_deliver(struct vhost_pci_conn *conn)
-{
-	struct vhost_pci_msg msg;
-	uint32_t hsz = conn->hops->hdr_size;
-
-	memset(&msg, 0, offsetof(struct vhost_pci_msg, payload));
-	conn->hops->decode(conn->rxbuf, &msg);
-	memcpy(msg.payload.raw, conn->rxbuf + hsz, msg.size);
-	memset(msg.payload.raw + msg.size, 0,
-		sizeof(msg.payload.raw) - msg.size);
-	memcpy(msg.fds, conn->rxfds, conn->nrxfds * sizeof(int));
-	msg.nfds = conn->nrxfds;
-	conn->nrxfds = 0;
-	conn->rxlen = 0;
-	return vhost_pci_dispatch(conn, &msg);
 }
 
 /* Carry out what the application asked of @conn. Control thread, lock
@@ -448,13 +223,14 @@ vhost_pci_ctl_request(struct vhost_pci_conn *conn)
 		conn = container_of(dev, struct vhost_pci_conn, dev);
 		if (!conn->req_close && !conn->req_disconnect)
 			break;
-		pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
+		vhost_pci_lock_wait(&vhost_pci_cond);
 	}
 }
 
 int
 vhost_pci_conn_process(struct vhost_pci_conn *conn)
 {
+	struct vhost_pci_msg msg;
 	unsigned int done = 0;
 	int ret;
 
@@ -462,16 +238,16 @@ vhost_pci_conn_process(struct vhost_pci_conn *conn)
 		conn_run_requests(conn);
 		if (conn->dead)
 			break;
-		ret = conn_rx_once(conn);
+		ret = vhost_pci_rx_read(conn->fd, &conn->rx, &conn->hops,
+			conn->dev.ep->path);
 		if (ret == 0)
 			return 0;
 		if (ret < 0)
 			goto close;
-		if (conn->hops == NULL || conn->rxlen < conn->hops->hdr_size ||
-				conn_rx_need(conn) != 0)
-			continue;
 		done++;
-		if (conn_rx_deliver(conn) == VH_ERR)
+		/* The dispatcher owns the message's fds from here. */
+		vhost_pci_rx_take(&conn->rx, conn->hops, &msg);
+		if (vhost_pci_dispatch(conn, &msg) == VH_ERR)
 			goto close;
 	}
 	conn_run_requests(conn);
@@ -482,16 +258,6 @@ close:
 }
 
 /* ---- endpoints and the control thread ---- */
-
-static int
-epoll_add(int fd, uint64_t token)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = token };
-
-	if (vhost_pci_epfd < 0)
-		return 0;	/* no thread: the caller drives the connection */
-	return epoll_ctl(vhost_pci_epfd, EPOLL_CTL_ADD, fd, &ev);
-}
 
 static int
 unix_socket(const char *path, struct sockaddr_un *sa)
@@ -534,7 +300,7 @@ endpoint_add_conn(struct vhost_pci_endpoint *ep, int fd)
 	conn = vhost_pci_conn_create(ep, fd);
 	if (conn == NULL)
 		goto fail;
-	if (epoll_add(fd, conn->token) < 0) {
+	if (vhost_pci_watch(fd, conn->token) < 0) {
 		vhost_pci_conn_free(conn);
 		return;
 	}
@@ -606,7 +372,7 @@ endpoint_listen(struct vhost_pci_endpoint *ep)
 		ep->sock_ino = st.st_ino;
 	}
 	ep->token = vhost_pci_next_token++;
-	return epoll_add(fd, ep->token);
+	return vhost_pci_watch(fd, ep->token);
 }
 
 /* Remove our socket file, not one a newer server bound on the path. */
@@ -652,9 +418,7 @@ endpoint_remove(struct vhost_pci_endpoint *ep)
 	while ((conn = TAILQ_FIRST(&ep->conns)) != NULL)
 		vhost_pci_conn_free(conn);
 	if (ep->listen_fd >= 0) {
-		if (vhost_pci_epfd >= 0)
-			epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, ep->listen_fd,
-				NULL);
+		vhost_pci_unwatch(ep->listen_fd);
 		close(ep->listen_fd);
 		endpoint_unlink(ep);
 	}
@@ -697,20 +461,6 @@ endpoints_maintain(void)
 		ep_next = TAILQ_NEXT(ep, next);
 	}
 	pthread_cond_broadcast(&vhost_pci_cond);
-}
-
-int
-vhost_pci_conn_watch(struct vhost_pci_conn *conn __rte_unused, int fd,
-		uint64_t token)
-{
-	return epoll_add(fd, token);
-}
-
-void
-vhost_pci_conn_unwatch(int fd)
-{
-	if (vhost_pci_epfd >= 0)
-		epoll_ctl(vhost_pci_epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* Tokens, not pointers, travel through epoll: an event for an fd closed
@@ -777,7 +527,7 @@ control_thread(void *arg __rte_unused)
 static void *
 control_thread_entry(void *arg)
 {
-	RTE_PER_LCORE(vhost_pci_is_ctl) = true;
+	vhost_pci_ctl_enter();
 	control_thread(arg);
 	return NULL;
 }
@@ -790,7 +540,7 @@ thread_start(void)
 
 	/* One control thread at a time: a stop in progress ends first. */
 	while (vhost_pci_thread_stopping)
-		pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
+		vhost_pci_lock_wait(&vhost_pci_cond);
 	if (vhost_pci_thread_running)
 		return 0;
 	vhost_pci_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -803,10 +553,12 @@ thread_start(void)
 	}
 	vhost_pci_thread_quit = false;
 	vhost_pci_thread_running = true;
+	vhost_pci_ctl_set(true, vhost_pci_epfd);
 	ret = rte_ctrl_thread_create(&vhost_pci_thread, "vhost-pci-ctl", NULL,
 		control_thread_entry, NULL);
 	if (ret != 0) {
 		vhost_pci_thread_running = false;
+		vhost_pci_ctl_set(false, -1);
 		ret = -ret;
 		goto fail;
 	}
@@ -837,6 +589,7 @@ thread_stop_locked(void)
 		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
 	vhost_pci_thread_running = false;
 	vhost_pci_thread_stopping = true;
+	vhost_pci_ctl_set(false, -1);
 	vhost_pci_epfd = vhost_pci_wakefd = -1;
 	vhost_pci_lock_release();
 	pthread_join(thread, NULL);
@@ -984,7 +737,7 @@ rte_vhost_pci_server_unregister(const char *path)
 	}
 	if (!vhost_pci_thread_running) {
 		endpoint_remove(ep);
-	} else if (RTE_PER_LCORE(vhost_pci_is_ctl)) {
+	} else if (vhost_pci_is_ctl_thread()) {
 		/* It would wait for itself. */
 		vhost_pci_lock_release();
 		return -EDEADLK;
@@ -995,7 +748,7 @@ rte_vhost_pci_server_unregister(const char *path)
 		ep->req_unregister = true;
 		thread_wake();
 		while (endpoint_find(path) == ep && ep->req_unregister)
-			pthread_cond_wait(&vhost_pci_cond, &vhost_pci_lock);
+			vhost_pci_lock_wait(&vhost_pci_cond);
 	}
 	if (TAILQ_EMPTY(&vhost_pci_endpoints))
 		thread_stop_locked();
