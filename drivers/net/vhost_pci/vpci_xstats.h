@@ -11,6 +11,8 @@
  * its lcore is the only writer but for a reset: plain increments.
  */
 
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -32,16 +34,21 @@ vpci_size_bin(uint32_t len)
 static __rte_always_inline void
 vpci_stats_pkt(struct vpci_stats *s, const struct rte_mbuf *m)
 {
-	const struct rte_ether_addr *dst =
-		rte_pktmbuf_mtod(m, const struct rte_ether_addr *);
+	static const uint8_t bcast[RTE_ETHER_ADDR_LEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	/* Bytes, not struct rte_ether_addr (2-byte aligned): a lent peer
+	 * buffer may start at any address (found by fuzz_ring under UBSan).
+	 */
+	const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
 
 	s->size_bins[vpci_size_bin(m->pkt_len)]++;
 	/* A first segment shorter than an address (a lent piece of a peer
 	 * buffer, say) may end where the peer's memory does: not read.
 	 */
 	if (unlikely(m->data_len >= RTE_ETHER_ADDR_LEN &&
-			rte_is_multicast_ether_addr(dst))) {
-		if (rte_is_broadcast_ether_addr(dst))
+			(dst[0] & RTE_ETHER_GROUP_ADDR))) {
+		if (memcmp(dst, bcast, RTE_ETHER_ADDR_LEN) == 0)
 			s->broadcast++;
 		else
 			s->multicast++;
