@@ -254,7 +254,11 @@ int rte_vhost_pci_dev_rx_queue_gsi(int vid,
 /**
  * Send the GSIs of this side's RX queues (v2 SET_RX_QUEUE_GSI).
  *
- * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI.
+ * @return 0, -EINVAL if @p n is 0 or over 16, -ENOTSUP on a v1 connection
+ *   or without F_VHOST_PCI, -ENOSPC if the front-end left 8 requests
+ *   unanswered, -ENODEV if the device's connection is closed or the
+ *   message could not be sent (the connection is then closed, by the
+ *   control thread as rte_vhost_pci_dev_close() does).
  */
 int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
 		const uint32_t *gsi, uint16_t n);
@@ -264,8 +268,11 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
  * DISCONNECT): the device is detached (destroy_device) and unmapped, by
  * the control thread (see the threads and locks note above).
  *
- * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
- *   if the device's connection is already closed.
+ * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENOSPC
+ *   if the front-end left 8 requests unanswered, -ENODEV if the device's
+ *   connection is already closed or the message could not be sent (a
+ *   front-end that closed its end: the connection is then closed, by the
+ *   control thread as rte_vhost_pci_dev_close() does).
  */
 int rte_vhost_pci_dev_send_disconnect(int vid);
 

@@ -38,9 +38,12 @@ int rte_pmd_vhost_pci_get_peer(uint16_t port_id,
  * SET_PEER_CONNECTION(DISCONNECT), the port goes link down and the BAR is
  * unmapped. The front-end may connect again.
  *
- * @return 0; -ENODEV if @p port_id is not a net_vhost_pci port;
+ * @return 0; -ENODEV if @p port_id is not a net_vhost_pci port, or if the
+ *   device went away meanwhile (its front-end closed its end: the
+ *   connection is closed and the port goes link down all the same);
  *   -ENOTCONN if no device is attached; -ENOTSUP for a v1 front-end,
- *   which has no such message.
+ *   which has no such message; -ENOSPC if the front-end left 8 requests
+ *   unanswered.
  */
 int rte_pmd_vhost_pci_disconnect(uint16_t port_id);
 
