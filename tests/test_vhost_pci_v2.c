@@ -1187,6 +1187,8 @@ static const struct check checks[] = {
 		t_live_gsi, NULL },
 	{ "client API: server disconnect reaches rte_vhost_pci_client_poll, destroy_device",
 		t_live_disconnect, NULL },
+	{ "client API: a server that closed with the client's bytes unread (connection reset) reads as closed, -EPIPE",
+		t_recv_reset, NULL },
 };
 
 int

@@ -91,8 +91,13 @@ recv_exact(int fd, uint8_t *buf, size_t len, struct rte_vhost_pci_msg *msg,
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0)
-			return n == 0 ? -EPIPE : -errno;
+		/* A peer that closed with our bytes unread resets the
+		 * connection: closed all the same.
+		 */
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return -EPIPE;
+		if (n < 0)
+			return -errno;
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 			size_t k, nfd;
 
