@@ -272,6 +272,9 @@ act_stop_start(struct app *a, struct sport *p)
 static void
 act_disconnect(struct app *a, struct sport *p)
 {
+	/* -ENOSPC is documented too, for a front-end that leaves requests
+	 * unanswered; the clients here answer them all.
+	 */
 	static const int ok[] = { 0, -ENOTCONN, -ENOTSUP, -ENODEV };
 	int ret = a->disconnect(p->id);
 	unsigned int i;
