@@ -79,7 +79,8 @@ stress_where(struct stress *st, unsigned int thread, const char *what)
 			__ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&st->lock);
 		if (took > st->slow_ms) {
-			st->slow_ms = took;
+			/* Also read outside the lock, just above. */
+			__atomic_store_n(&st->slow_ms, took, __ATOMIC_RELAXED);
 			st->slow_what = prev;
 		}
 		pthread_mutex_unlock(&st->lock);

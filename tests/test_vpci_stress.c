@@ -845,14 +845,15 @@ churn_checks(struct app *a, struct tally *t)
 {
 	struct stress *st = a->st;
 	uint64_t v1 = stress_read(&st->v1_ok), try = stress_read(&st->v1_try);
+	unsigned int stalls;
 	int rc;
 
 	rc = a->rounds_done == st->rounds ? 0 :
 		FAIL("%lu of %lu rounds in %u s", a->rounds_done, st->rounds,
 			BUDGET_MS / 1000);
 	report(t, "stress: every round ran within the time budget", rc);
-	rc = a->stalls == 0 ? 0 : FAIL("%u stall(s), see the # lines",
-		a->stalls);
+	stalls = __atomic_load_n(&a->stalls, __ATOMIC_RELAXED);
+	rc = stalls == 0 ? 0 : FAIL("%u stall(s), see the # lines", stalls);
 	report(t, "stress: no thread made no progress for 20 s", rc);
 	report(t, "stress: every call returned a value its documentation allows",
 		fault_check(st, SF_API));
