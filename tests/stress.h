@@ -45,8 +45,12 @@ struct stress {
 	bool stop;
 	/* Rounds done by all threads, for the stall watchdog. */
 	uint64_t progress;
-	/* What each thread does now (a string literal). */
+	/* What each thread does now (a string literal), since when (ms). */
 	const char *where[STRESS_NTHREADS];
+	uint64_t where_t0[STRESS_NTHREADS];
+	/* The longest step any thread took, and which (under lock). */
+	uint64_t slow_ms;
+	const char *slow_what;
 
 	/* v1 fake front-ends (counted by the peer threads). */
 	uint64_t v1_try;	/* fp_connect() attempts */
@@ -63,9 +67,14 @@ struct stress {
 	uint64_t v2_up;		/* device brought up: SET_STATUS acked 0 */
 	uint64_t v2_up_fail;
 	uint64_t v2_srv_req;	/* requests of the server the clients answered */
-	/* LSC callbacks, by the link status they found. */
+	/* LSC callbacks, by the link status they found; on link up the
+	 * callback asks for the peer, and sends some v2 peers away.
+	 */
 	uint64_t lsc_up;
 	uint64_t lsc_down;
+	uint64_t lsc_peer;	/* get_peer answered from the callback */
+	uint64_t lsc_v2;	/* of them, v2 peers */
+	uint64_t lsc_disc;	/* disconnected from the callback */
 
 	pthread_mutex_t lock;	/* the fault record */
 	unsigned int nfault[SF_NR];
@@ -89,12 +98,8 @@ stress_read(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-static inline void
-stress_where(struct stress *st, unsigned int thread, const char *what)
-{
-	/* Read by the watchdog; nothing else is published with it. */
-	__atomic_store_n(&st->where[thread], what, __ATOMIC_RELAXED);
-}
+/* Thread @thread starts step @what; the step it ends is timed. */
+void stress_where(struct stress *st, unsigned int thread, const char *what);
 
 /* xorshift64*: each thread has its own state, seeded from st->seed. */
 uint64_t stress_rand(uint64_t *state);

@@ -69,6 +69,27 @@ stress_faults(struct stress *st, enum stress_fault f)
 	return n;
 }
 
+void
+stress_where(struct stress *st, unsigned int thread, const char *what)
+{
+	uint64_t now = stress_now_ms(), took = now - st->where_t0[thread];
+	const char *prev = st->where[thread];
+
+	if (prev != NULL && took > __atomic_load_n(&st->slow_ms,
+			__ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&st->lock);
+		if (took > st->slow_ms) {
+			/* Also read outside the lock, just above. */
+			__atomic_store_n(&st->slow_ms, took, __ATOMIC_RELAXED);
+			st->slow_what = prev;
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
+	st->where_t0[thread] = now;
+	/* Read by the watchdog; nothing else is published with it. */
+	__atomic_store_n(&st->where[thread], what, __ATOMIC_RELAXED);
+}
+
 uint64_t
 stress_rand(uint64_t *state)
 {

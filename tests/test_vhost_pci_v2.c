@@ -964,6 +964,38 @@ out:
 	return rc;
 }
 
+/*
+ * The front-end closed its end and the server has not read that yet: the
+ * send fails, the call says the device is gone (-ENODEV, as documented)
+ * and the connection is closed with destroy_device, not left half open.
+ */
+static int
+t_send_disconnect_gone(const void *arg __rte_unused)
+{
+	struct srv s;
+	struct fe f;
+	int rc = -1, ret;
+
+	srv_init(&s, 1);
+	TRY(fe_open(&f, &s, V2));
+	TRY(fe_bringup(&f));
+	close(f.sock);
+	f.sock = -1;
+	ret = rte_vhost_pci_dev_send_disconnect(fe_dev(&f));
+	EXPECT(ret == -ENODEV, "rte_vhost_pci_dev_send_disconnect: %d, want %d",
+		ret, -ENODEV);
+	EXPECT(f.c->dead, "connection still open after the send failed");
+	EXPECT(s.log.destroy_device == 1, "destroy_device called %d times",
+		s.log.destroy_device);
+	ret = rte_vhost_pci_dev_send_rx_queue_gsi(fe_dev(&f), gsi_78, 2);
+	EXPECT(ret == -ENODEV, "rte_vhost_pci_dev_send_rx_queue_gsi: %d, want %d",
+		ret, -ENODEV);
+	rc = 0;
+out:
+	fe_close(&f);
+	return rc;
+}
+
 static int
 expect_enotsup(struct fe *f)
 {
@@ -1133,6 +1165,8 @@ static const struct check checks[] = {
 		t_send_gsi, NULL },
 	{ "rte_vhost_pci_dev_send_disconnect sends SET_PEER_CONNECTION(0), destroy_device; reply accepted",
 		t_send_disconnect, NULL },
+	{ "rte_vhost_pci_dev_send_disconnect to a front-end that closed its end: -ENODEV, the connection closed with destroy_device",
+		t_send_disconnect_gone, NULL },
 	{ "v1 connection: send_rx_queue_gsi and send_disconnect return -ENOTSUP",
 		t_send_enotsup, &ver1 },
 	{ "v2 without F_VHOST_PCI: send_rx_queue_gsi and send_disconnect return -ENOTSUP",
@@ -1153,6 +1187,8 @@ static const struct check checks[] = {
 		t_live_gsi, NULL },
 	{ "client API: server disconnect reaches rte_vhost_pci_client_poll, destroy_device",
 		t_live_disconnect, NULL },
+	{ "client API: a server that closed with the client's bytes unread (connection reset) reads as closed, -EPIPE",
+		t_recv_reset, NULL },
 };
 
 int

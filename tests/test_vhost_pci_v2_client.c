@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -326,4 +327,30 @@ t_live_disconnect(const void *arg __rte_unused)
 out:
 	live_down(&l);
 	return rc;
+}
+
+/*
+ * The peer closed its end with bytes of ours unread: the kernel resets
+ * the connection (ECONNRESET), which means closed, as documented: -EPIPE.
+ */
+int
+t_recv_reset(const void *arg __rte_unused)
+{
+	static const uint8_t reply[HDR_V2 + 8];
+	struct rte_vhost_pci_msg m;
+	int sv[2], ret;
+
+	TRYR(new_socketpair(SOCK_STREAM | SOCK_CLOEXEC, sv));
+	if (write(sv[0], reply, sizeof(reply)) != (ssize_t)sizeof(reply)) {
+		close(sv[0]);
+		close(sv[1]);
+		return FAIL("write: %s", strerror(errno));
+	}
+	close(sv[1]);
+	ret = rte_vhost_pci_msg_recv(sv[0], V2, &m, 1000);
+	close(sv[0]);
+	if (ret != -EPIPE)
+		return FAIL("rte_vhost_pci_msg_recv: %d (%s), want -EPIPE", ret,
+			strerror(-ret));
+	return 0;
 }

@@ -165,5 +165,6 @@ int t_bad(const void *arg);
 int t_live_connect(const void *arg);
 int t_live_gsi(const void *arg);
 int t_live_disconnect(const void *arg);
+int t_recv_reset(const void *arg);
 
 #endif /* TEST_V2_COMMON_H */

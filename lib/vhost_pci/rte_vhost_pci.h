@@ -276,10 +276,11 @@ int rte_vhost_pci_dev_rx_queue_gsi(int vid,
 /**
  * Send the GSIs of this side's RX queues (v2 SET_RX_QUEUE_GSI).
  *
- * @return 0, -EINVAL for @p n 0 or past the table, -ENOTSUP on a v1
- *   connection or without F_VHOST_PCI, -ENODEV for a stale vid or a
- *   closed connection, -ENOSPC while 8 requests await the front-end's
- *   replies, -EIO if the message could not be sent.
+ * @return 0, -EINVAL if @p n is 0 or over 16, -ENOTSUP on a v1 connection
+ *   or without F_VHOST_PCI, -ENOSPC if the front-end left 8 requests
+ *   unanswered, -ENODEV if the device's connection is closed or the
+ *   message could not be sent (the connection is then closed, by the
+ *   control thread as rte_vhost_pci_dev_close() does).
  */
 __rte_experimental
 int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
@@ -290,10 +291,11 @@ int rte_vhost_pci_dev_send_rx_queue_gsi(int vid,
  * DISCONNECT): the device is detached (destroy_device) and unmapped, by
  * the control thread (see the threads and locks note above).
  *
- * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENODEV
- *   if the device's connection is already closed, -ENOSPC while 8
- *   requests await the front-end's replies, -EIO if the message could not
- *   be sent (the front-end broke its socket; the connection closes).
+ * @return 0, -ENOTSUP on a v1 connection or without F_VHOST_PCI, -ENOSPC
+ *   if the front-end left 8 requests unanswered, -ENODEV if the device's
+ *   connection is already closed or the message could not be sent (a
+ *   front-end that closed its end: the connection is then closed, by the
+ *   control thread as rte_vhost_pci_dev_close() does).
  */
 __rte_experimental
 int rte_vhost_pci_dev_send_disconnect(int vid);

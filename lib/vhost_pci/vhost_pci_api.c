@@ -125,14 +125,29 @@ rte_vhost_pci_dev_rx_queue_gsi(int vid, uint32_t *gsi, uint16_t max,
 	return n;
 }
 
-/* A request (v2) to the front-end, sent under the lock from this thread. */
+/*
+ * A request (v2) to the front-end, sent under the lock from this thread.
+ * A send that failed means a front-end that closed its end (it may be
+ * gone before the control thread saw it) or a stream cut in the middle of
+ * a message: the connection is closed, as the control thread closes it
+ * when one of its own replies fails, and the device counts as closed.
+ * After a failure @dev is not to be used: the lock may have been let go.
+ */
 static int
 dev_send(struct vhost_pci_device *dev, uint32_t request, const void *payload,
 		uint32_t size)
 {
-	if (dev_conn(dev)->dead)
+	struct vhost_pci_conn *conn = dev_conn(dev);
+	int ret;
+
+	if (conn->dead)
 		return -ENODEV;
-	return vhost_pci_send_request(dev_conn(dev), request, payload, size);
+	ret = vhost_pci_send_request(conn, request, payload, size);
+	if (ret != -EIO)
+		return ret;
+	conn->req_close = true;
+	vhost_pci_ctl_request(conn);
+	return -ENODEV;
 }
 
 int

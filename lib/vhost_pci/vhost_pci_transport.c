@@ -148,14 +148,17 @@ vhost_pci_rx_read(int fd, struct vhost_pci_rx *rx,
 		} while (ret < 0 && errno == EINTR);
 		if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
+		/* A peer that closed with our bytes unread resets the
+		 * stream: closed all the same.
+		 */
+		if (ret == 0 || (ret < 0 && errno == ECONNRESET))
+			return -EPIPE;
 		if (ret < 0) {
 			ret = -errno;
 			VHOST_PCI_LOG(ERR, "%s: recvmsg: %s", who,
 				strerror(errno));
 			return ret;
 		}
-		if (ret == 0)
-			return -EPIPE;
 		if (rx_take_fds(rx, &mh) < 0) {
 			VHOST_PCI_LOG(ERR, "%s: more than %u fds with one message",
 				who, VHOST_PCI_MAX_FDS);

@@ -77,6 +77,15 @@ done
 echo "== status after"
 dpdk-devbind.py --status-dev net
 echo "== testpmd"
+# The port's queues as telemetry shows them, every 10 s: when traffic
+# stalls, where each ring stands.
+( sleep 20; while :; do python3 -c '
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/var/run/dpdk/rte/dpdk_telemetry.v2")
+s.recv(16384)
+s.send(b"/vhost_pci/port,0")
+print("TEL:", s.recv(65536).decode())' 2>&1 | grep TEL; sleep 10; done ) &
 dpdk-testpmd --lcores=0,1@0 -m 256 --log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=macswap --auto-start --stats-period 5 --no-mlockall \
 	--total-num-mbufs=8192
@@ -115,7 +124,7 @@ if pktcheck_passed "$LOGS/pci-fe1.log"; then
 else
 	# What the guest saw, in the CI output too: its counters and errors.
 	cp "$glog" "$LOGS/pci-guest-fail.log"
-	not_ok "pci-mode: 3000 frames of 1000 B through the guest and back, every byte checked" "$(grep '^pktcheck:' "$LOGS/pci-fe1.log" | tail -2 | tr '\n' ' ') guest: $(grep -aE 'RX-packets|TX-packets|VHOST_PCI_PMD|ERR' "$glog" | tail -8 | tr -s ' ' | tr '\n' '|')"
+	not_ok "pci-mode: 3000 frames of 1000 B through the guest and back, every byte checked" "$(grep '^pktcheck:' "$LOGS/pci-fe1.log" | tail -2 | tr '\n' ' ') guest: $(grep -aE 'RX-packets|TX-packets|VHOST_PCI_PMD|ERR' "$glog" | tail -8 | tr -s ' ' | tr '\n' '|') $(grep -a '^TEL:' "$glog" | tail -1)"
 fi
 
 # The front-end left: the guest port goes down.

@@ -84,6 +84,19 @@ tel_queue(struct vpci_queue *q, bool rx)
 	rte_tel_data_add_dict_int(e, "ready", q->ready);
 	rte_tel_data_add_dict_int(e, "ring_size", q->ready ? q->vr.size : 0);
 	rte_tel_data_add_dict_u64(e, "packets", q->stats.pkts);
+	/* Where the ring stands: a queue that moves no packet says why. */
+	if (q->ready) {
+		rte_tel_data_add_dict_int(e, "last_avail_idx",
+			q->vr.last_avail_idx);
+		rte_tel_data_add_dict_int(e, "last_used_idx",
+			q->vr.last_used_idx);
+		if (!q->vr.packed) {
+			rte_tel_data_add_dict_int(e, "peer_avail_idx",
+				q->vr.avail->idx);
+			rte_tel_data_add_dict_int(e, "peer_used_idx",
+				q->vr.used->idx);
+		}
+	}
 	if (rx) {
 		rte_tel_data_add_dict_int(e, "zero_copy", q->zc_active);
 		rte_tel_data_add_dict_int(e, "zc_in_flight",
