@@ -139,8 +139,9 @@ void fp_disconnect(struct fake_peer *p);
  * Leave the way net_virtio_user stops its device before it closes: each
  * ring disabled (SET_VRING_ENABLE 0) and stopped (GET_VRING_BASE), then
  * the write side shut down and the socket read until the device closes
- * it (at most a second); then fp_disconnect(). Returns 0, or -1 with
- * p->err set if a step failed (the socket is closed in any case).
+ * it (a second without a byte or the close is a failure); then
+ * fp_disconnect(). Returns 0, or -1 with p->err set if a step failed (the
+ * socket is closed in any case).
  */
 int fp_leave(struct fake_peer *p);
 /*
