@@ -85,7 +85,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("/var/run/dpdk/rte/dpdk_telemetry.v2")
 s.recv(16384)
 s.send(b"/vhost_pci/port,0")
-print("TEL:", s.recv(65536).decode())' 2>&1 | grep TEL; sleep 10; done ) &
+print(s.recv(65536).decode())' 2>&1 | sed 's/^/TEL: /'; sleep 10; done ) &
 dpdk-testpmd --lcores=0,1@0 -m 256 --log-level=pmd.net.vhost_pci:info -- \
 	--forward-mode=macswap --auto-start --stats-period 5 --no-mlockall \
 	--total-num-mbufs=8192

@@ -115,6 +115,11 @@ struct vpci_stats {
 	uint64_t multicast;	/* broadcast not included */
 	uint64_t broadcast;
 	uint64_t size_bins[VPCI_SIZE_BINS];
+	/* Bursts that moved nothing because the control path held the
+	 * queue, or the ring was not attached (telemetry only).
+	 */
+	uint64_t busy;
+	uint64_t not_ready;
 };
 
 struct pmd_internal;

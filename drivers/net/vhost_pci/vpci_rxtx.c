@@ -810,10 +810,14 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint64_t bytes = 0;
 	int n, ret;
 
-	if (unlikely(!rte_spinlock_trylock(&q->lock)))
+	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
+		q->stats.busy++;
 		return 0;
-	if (unlikely(!q->ready))
+	}
+	if (unlikely(!q->ready)) {
+		q->stats.not_ready++;
 		goto out;
+	}
 	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
 	if (n < 0)
 		goto out;
@@ -1016,10 +1020,14 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint32_t csum_at;
 	int avail, nb, sw;
 
-	if (unlikely(!rte_spinlock_trylock(&q->lock)))
+	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
+		q->stats.busy++;
 		return 0;
-	if (unlikely(!q->ready))
+	}
+	if (unlikely(!q->ready)) {
+		q->stats.not_ready++;
 		goto out;
+	}
 	/* A packed ring is walked as far as it has buffers. */
 	avail = vpci_queue_avail(q, q->vr.packed ? 1 : UINT16_MAX);
 	if (avail <= 0)
