@@ -120,6 +120,7 @@ struct vpci_stats {
 	 */
 	uint64_t busy;
 	uint64_t not_ready;
+	uint64_t no_room;	/* TX: a packet waited for peer buffers */
 };
 
 struct pmd_internal;

@@ -1055,8 +1055,10 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
 			/* The buffers looked at stay the peer's. */
 			cur = prev;
-			if (nb == VPCI_GATHER_WAIT)
+			if (nb == VPCI_GATHER_WAIT) {
+				q->stats.no_room++;
 				break;	/* ring full, or it does not fit yet */
+			}
 			if (nb == VPCI_GATHER_BROKEN) {
 				vpci_queue_broken(q,
 					"peer chain runs past the ring");

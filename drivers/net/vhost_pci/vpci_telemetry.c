@@ -86,6 +86,8 @@ tel_queue(struct vpci_queue *q, bool rx)
 	rte_tel_data_add_dict_u64(e, "packets", q->stats.pkts);
 	rte_tel_data_add_dict_u64(e, "bursts_busy", q->stats.busy);
 	rte_tel_data_add_dict_u64(e, "bursts_not_ready", q->stats.not_ready);
+	if (!rx)
+		rte_tel_data_add_dict_u64(e, "tx_no_room", q->stats.no_room);
 	/* Where the ring stands: a queue that moves no packet says why. */
 	if (q->ready) {
 		rte_tel_data_add_dict_int(e, "last_avail_idx",
