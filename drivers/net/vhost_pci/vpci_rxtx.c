@@ -1030,8 +1030,10 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 	/* A packed ring is walked as far as it has buffers. */
 	avail = vpci_queue_avail(q, q->vr.packed ? 1 : UINT16_MAX);
-	if (avail <= 0)
+	if (avail <= 0) {
+		q->stats.no_room += avail == 0;
 		goto out;
+	}
 	vpci_cursor_start(&q->vr, &cur, avail);
 	/* Room in the shadow for one more packet's worst case. */
 	for (; sent < nb_pkts && used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS;
