@@ -117,6 +117,12 @@ check "pci-mode: EAL probes net_vhost_pci_ivshmem on the metadata device" \
 check "pci-mode: the memory device makes no port of its own" \
 	test "$(count_of "$glog" 'on a vhost-pci device')" -eq 1
 
+# testpmd drops what its port holds when forwarding starts (its RX flush),
+# then prints the burst size: only then may pktcheck send. Frames sent
+# before were flushed, and pktcheck waited for them for ever.
+if ! wait_count "$glog" 'macswap packet forwarding packets/burst=' 1 60; then
+	not_ok "pci-mode: the guest's testpmd starts forwarding" "$(tail -6 "$glog")"
+fi
 touch "$go"
 wait "$fe_pid"
 if pktcheck_passed "$LOGS/pci-fe1.log"; then
