@@ -41,8 +41,8 @@ struct log_payload {
 #define LOG_MEMFD_NAME	"vhost-pci-test-log"
 #define MEM_MEMFD_NAME	"vhost-pci-test-flood"
 #define UNKNOWN_REQ	99u
-/* The library's log type (lib/meson.build). */
-#define LOG_PATTERN	"lib.vhost_pci"
+/* The library's log types (lib/meson.build, vhost_pci_core.c). */
+#define LOG_PATTERN	"lib.vhost_pci*"
 
 /* Messages of the one-connection flood: FLOOD_ROUNDS rounds of
  * FLOOD_PER_ROUND, after FLOOD_WARMUP rounds that are not measured.

@@ -18,9 +18,14 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 
+#include <rte_log.h>
 #include <rte_per_lcore.h>
 
 #include "vhost_pci_private.h"
+
+RTE_LOG_REGISTER_DEFAULT(vhost_pci_logtype, INFO);
+RTE_LOG_REGISTER_SUFFIX(vhost_pci_logtype_msg, msg, INFO);
+RTE_LOG_REGISTER_SUFFIX(vhost_pci_logtype_dev, dev, INFO);
 
 static pthread_mutex_t vhost_pci_lock = PTHREAD_MUTEX_INITIALIZER;
 /* A control thread serves the connections (else the caller drives them). */

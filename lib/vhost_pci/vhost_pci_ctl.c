@@ -41,7 +41,6 @@
 
 #include "vhost_pci_private.h"
 
-RTE_LOG_REGISTER_DEFAULT(vhost_pci_logtype, INFO);
 
 /* Messages handled per wake-up of one connection: a flood cannot starve
  * the other connections.

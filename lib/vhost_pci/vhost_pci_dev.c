@@ -25,6 +25,7 @@
 
 #include <rte_common.h>
 
+#define VHOST_PCI_LOGTYPE	vhost_pci_logtype_dev
 #include "vhost_pci_private.h"
 
 #define BAR_MIN_ALIGN	(2u << 20)

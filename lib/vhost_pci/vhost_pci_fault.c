@@ -28,6 +28,7 @@
 
 #include <rte_common.h>
 
+#define VHOST_PCI_LOGTYPE	vhost_pci_logtype_dev
 #include "vhost_pci_private.h"
 
 #define FAULT_SLOTS	128

@@ -23,6 +23,7 @@
 
 #include <rte_common.h>
 
+#define VHOST_PCI_LOGTYPE	vhost_pci_logtype_msg
 #include "vhost_pci_private.h"
 
 enum size_rule {

@@ -19,9 +19,20 @@
 #include "rte_vhost_pci.h"
 #include "vhost_pci_wire.h"
 
+/*
+ * Log types (vhost_pci_core.c): lib.vhost_pci for the control layer and
+ * the API, lib.vhost_pci.msg for framing and the protocol, and
+ * lib.vhost_pci.dev for the device model. A file names its own with
+ * VHOST_PCI_LOGTYPE before it includes this header.
+ */
 extern int vhost_pci_logtype;
+extern int vhost_pci_logtype_msg;
+extern int vhost_pci_logtype_dev;
+#ifndef VHOST_PCI_LOGTYPE
+#define VHOST_PCI_LOGTYPE	vhost_pci_logtype
+#endif
 #define VHOST_PCI_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, vhost_pci_logtype, \
+	rte_log(RTE_LOG_ ## level, VHOST_PCI_LOGTYPE, \
 		"VHOST_PCI: " fmt "\n", ##__VA_ARGS__)
 
 #define VHOST_PCI_MAX_QUEUE_PAIRS	(RTE_VHOST_PCI_MAX_VRINGS / 2)

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define VHOST_PCI_LOGTYPE	vhost_pci_logtype_msg
 #include "vhost_pci_private.h"
 
 void
