@@ -29,7 +29,7 @@ RTE_LOG_REGISTER_SUFFIX(vhost_pci_logtype_dev, dev, INFO);
 
 static pthread_mutex_t vhost_pci_lock = PTHREAD_MUTEX_INITIALIZER;
 /* A control thread serves the connections (else the caller drives them). */
-static bool vhost_pci_ctl_running;
+static bool ctl_thread_running;
 /* The epoll set of the control thread, or -1. */
 static int vhost_pci_epfd = -1;
 /* This thread is the control thread; the callbacks it is running now. */
@@ -57,8 +57,14 @@ vhost_pci_lock_wait(pthread_cond_t *cond)
 void
 vhost_pci_ctl_set(bool running, int epfd)
 {
-	vhost_pci_ctl_running = running;
+	ctl_thread_running = running;
 	vhost_pci_epfd = epfd;
+}
+
+bool
+vhost_pci_ctl_running(void)
+{
+	return ctl_thread_running;
 }
 
 void
@@ -76,7 +82,7 @@ vhost_pci_is_ctl_thread(void)
 bool
 vhost_pci_on_ctl(void)
 {
-	return !vhost_pci_ctl_running || RTE_PER_LCORE(vhost_pci_is_ctl);
+	return !ctl_thread_running || RTE_PER_LCORE(vhost_pci_is_ctl);
 }
 
 bool

@@ -55,7 +55,6 @@ static TAILQ_HEAD(, vhost_pci_endpoint) vhost_pci_endpoints =
 static int vhost_pci_epfd = -1;
 static int vhost_pci_wakefd = -1;
 static pthread_t vhost_pci_thread;
-static bool vhost_pci_thread_running;
 static bool vhost_pci_thread_quit;
 static bool vhost_pci_thread_stopping;
 static uint64_t vhost_pci_next_token = 1;
@@ -182,6 +181,16 @@ vhost_pci_conn_free(struct vhost_pci_conn *conn)
 	free(conn);
 }
 
+static void
+thread_wake(void)
+{
+	uint64_t one = 1;
+
+	if (vhost_pci_wakefd >= 0 &&
+			write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
+		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
+}
+
 /* Carry out what the application asked of @conn. Control thread, lock
  * held; callbacks on the way may post more, which are done too.
  */
@@ -205,7 +214,6 @@ vhost_pci_ctl_request(struct vhost_pci_conn *conn)
 {
 	struct vhost_pci_device *dev;
 	int vid = conn->dev.vid;
-	uint64_t one = 1;
 
 	if (vhost_pci_on_ctl()) {
 		/* From a callback: once it returned (conn_process, or the
@@ -215,8 +223,7 @@ vhost_pci_ctl_request(struct vhost_pci_conn *conn)
 			conn_run_requests(conn);
 		return;
 	}
-	if (write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
-		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
+	thread_wake();
 	/* The vid, not the connection: it may be freed meanwhile. */
 	while ((dev = vhost_pci_dev_get(vid)) != NULL) {
 		conn = container_of(dev, struct vhost_pci_conn, dev);
@@ -540,7 +547,7 @@ thread_start(void)
 	/* One control thread at a time: a stop in progress ends first. */
 	while (vhost_pci_thread_stopping)
 		vhost_pci_lock_wait(&vhost_pci_cond);
-	if (vhost_pci_thread_running)
+	if (vhost_pci_ctl_running())
 		return 0;
 	vhost_pci_epfd = epoll_create1(EPOLL_CLOEXEC);
 	vhost_pci_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -551,12 +558,10 @@ thread_start(void)
 		goto fail;
 	}
 	vhost_pci_thread_quit = false;
-	vhost_pci_thread_running = true;
 	vhost_pci_ctl_set(true, vhost_pci_epfd);
 	ret = rte_ctrl_thread_create(&vhost_pci_thread, "vhost-pci-ctl", NULL,
 		control_thread_entry, NULL);
 	if (ret != 0) {
-		vhost_pci_thread_running = false;
 		vhost_pci_ctl_set(false, -1);
 		ret = -ret;
 		goto fail;
@@ -579,14 +584,11 @@ thread_stop_locked(void)
 {
 	pthread_t thread = vhost_pci_thread;
 	int epfd = vhost_pci_epfd, wakefd = vhost_pci_wakefd;
-	uint64_t one = 1;
 
-	if (!vhost_pci_thread_running)
+	if (!vhost_pci_ctl_running())
 		return;
 	vhost_pci_thread_quit = true;
-	if (write(wakefd, &one, sizeof(one)) < 0)
-		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
-	vhost_pci_thread_running = false;
+	thread_wake();
 	vhost_pci_thread_stopping = true;
 	vhost_pci_ctl_set(false, -1);
 	vhost_pci_epfd = vhost_pci_wakefd = -1;
@@ -597,16 +599,6 @@ thread_stop_locked(void)
 	close(wakefd);
 	vhost_pci_thread_stopping = false;
 	pthread_cond_broadcast(&vhost_pci_cond);
-}
-
-static void
-thread_wake(void)
-{
-	uint64_t one = 1;
-
-	if (vhost_pci_wakefd >= 0 &&
-			write(vhost_pci_wakefd, &one, sizeof(one)) < 0)
-		VHOST_PCI_LOG(WARNING, "cannot wake the control thread");
 }
 
 /* List an endpoint; its devices count as live from here. */
@@ -734,7 +726,7 @@ rte_vhost_pci_server_unregister(const char *path)
 		vhost_pci_lock_release();
 		return -ENOENT;
 	}
-	if (!vhost_pci_thread_running) {
+	if (!vhost_pci_ctl_running()) {
 		endpoint_remove(ep);
 	} else if (vhost_pci_is_ctl_thread()) {
 		/* It would wait for itself. */

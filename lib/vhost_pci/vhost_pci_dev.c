@@ -165,8 +165,8 @@ vhost_pci_dev_detach(struct vhost_pci_device *dev)
 }
 
 /* Drop one reference; the last one unmaps. Any thread, no lock. */
-static void
-window_put(struct vhost_pci_window *w)
+void
+vhost_pci_window_put(struct vhost_pci_window *w)
 {
 	/* Pairs with the increment in rte_vhost_pci_dev_bar_hold(): every
 	 * access through the reference happened before it is dropped.
@@ -188,7 +188,7 @@ bar_unmap(struct vhost_pci_bar *bar)
 		if (bar->region[i].fd >= 0)
 			close(bar->region[i].fd);
 	if (bar->win != NULL)
-		window_put(bar->win);
+		vhost_pci_window_put(bar->win);
 	else if (bar->base != NULL)
 		munmap(bar->base, bar->size);	/* never fully built */
 	memset(bar, 0, sizeof(*bar));
@@ -690,7 +690,7 @@ window_drain(const struct vhost_pci_device *dev)
 	if (w == NULL)
 		return;
 	/* The device's own reference is the one left when all came back.
-	 * Pairs with the release in window_put().
+	 * Pairs with the release in vhost_pci_window_put().
 	 */
 	for (ms = 0; ms < DRAIN_TIMEOUT_MS &&
 			__atomic_load_n(&w->refcnt, __ATOMIC_ACQUIRE) > 1; ms++)
@@ -734,10 +734,4 @@ vhost_pci_dev_window_hold(const struct vhost_pci_device *dev)
 	/* The device's own reference keeps w alive while we add ours. */
 	__atomic_add_fetch(&w->refcnt, 1, __ATOMIC_RELAXED);
 	return w;
-}
-
-void
-vhost_pci_window_put(struct vhost_pci_window *w)
-{
-	window_put(w);
 }

@@ -194,7 +194,7 @@ struct vhost_pci_conn {
 	bool dead;		/* closed, waiting to be freed */
 	/* Asked by the application from outside the control thread, or from
 	 * a callback: carried out by the control thread at its next safe
-	 * point (vhost_pci_ctl_requests()).
+	 * point (vhost_pci_ctl_request()).
 	 */
 	bool req_close;
 	bool req_disconnect;
@@ -238,6 +238,7 @@ void vhost_pci_lock_release(void);
 void vhost_pci_lock_wait(pthread_cond_t *cond);
 /* Whether a control thread runs, and its epoll set (-1: none). Lock held. */
 void vhost_pci_ctl_set(bool running, int epfd);
+bool vhost_pci_ctl_running(void);
 /* The calling thread is the control thread. */
 void vhost_pci_ctl_enter(void);
 bool vhost_pci_is_ctl_thread(void);
@@ -273,11 +274,6 @@ struct vhost_pci_conn *vhost_pci_conn_create(struct vhost_pci_endpoint *ep,
 int vhost_pci_conn_process(struct vhost_pci_conn *conn);
 void vhost_pci_conn_close(struct vhost_pci_conn *conn);
 void vhost_pci_conn_free(struct vhost_pci_conn *conn);
-int vhost_pci_conn_send(struct vhost_pci_conn *conn,
-		const struct vhost_pci_msg *msg);
-/* A signal on an in-band vring fd: send VRING_CALL or VRING_ERR. */
-void vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring,
-		bool err);
 void vhost_pci_endpoint_init(struct vhost_pci_endpoint *ep, const char *path,
 		uint32_t flags, uint16_t max_queue_pairs,
 		const struct rte_vhost_pci_ops *ops, void *ctx);
@@ -296,6 +292,11 @@ uint64_t vhost_pci_offered_features(const struct vhost_pci_endpoint *ep);
 uint64_t vhost_pci_offered_protocol_features(uint32_t version);
 int vhost_pci_send_request(struct vhost_pci_conn *conn, uint32_t request,
 		const void *payload, uint32_t size);
+int vhost_pci_conn_send(struct vhost_pci_conn *conn,
+		const struct vhost_pci_msg *msg);
+/* A signal on an in-band vring fd: send VRING_CALL or VRING_ERR. */
+void vhost_pci_conn_inband(struct vhost_pci_conn *conn, uint32_t vring,
+		bool err);
 extern uint8_t vhost_pci_local_uuid[VHOST_PCI_UUID_LEN];
 
 /* Peer memory taken away under a window (vhost_pci_fault.c). */

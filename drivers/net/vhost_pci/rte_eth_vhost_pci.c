@@ -141,12 +141,12 @@ vpci_dev_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	/* Stops every queue and tells the device first. */
-	if (internal->pci != NULL) {
+	if (internal->pci != NULL)
 		vpci_pci_close(internal);
-	} else {
+	else
 		vpci_server_remove(internal);
-		vpci_ctl_lsc_cancel(internal);
-	}
+	/* The port let go of its device: no link change comes any more. */
+	vpci_ctl_lsc_cancel(internal);
 	for (i = 0; i < internal->max_queue_pairs; i++)
 		vpci_zc_free(&internal->rxq[i]);
 	vpci_port_fini(dev);

@@ -168,7 +168,7 @@ struct pmd_internal {
 	bool rx_offload;		/* CSUM or HOST_TSO*: parse RX headers */
 	uint64_t features;		/* acked by the peer */
 	bool closing;			/* leaving its server */
-	bool lsc_pending;		/* an LSC event to deliver */
+	bool lsc_pending;		/* an LSC event to deliver (vpci_ctl.c) */
 	bool zero_copy;			/* zero_copy= devarg */
 	uint32_t zc_min_len;		/* shorter payloads are copied */
 	bool uuid_pinned;		/* uuid= devarg */
@@ -192,7 +192,7 @@ void vpci_ctl_unlock(void);
 /* The device contract, both modes (vpci_ctl.c); vpci_ctl_lock() held. */
 int vpci_ctl_sync(struct pmd_internal *internal);
 void vpci_ctl_release(struct pmd_internal *internal);
-/* No LSC event of a vdev port is delivered after this (no lock held). */
+/* No LSC event of the port is delivered after this (no lock held). */
 void vpci_ctl_lsc_cancel(struct pmd_internal *internal);
 struct rte_eth_link;
 void vpci_link_fill(struct rte_eth_link *link, bool up);

@@ -63,8 +63,7 @@ vpci_link_fill(struct rte_eth_link *link, bool up)
 /*
  * LSC events reach the application from the EAL interrupt thread, with no
  * lock of the driver or the library held: its callback may close the
- * port. A PCI port delivers them from its poll alarm, a vdev port from a
- * one-shot alarm.
+ * port. Both modes deliver them from a one-shot alarm.
  */
 static void
 vpci_lsc_alarm(void *arg)
@@ -100,8 +99,7 @@ vpci_set_link(struct pmd_internal *internal, bool up)
 	if (rte_eth_linkstatus_set(eth_dev, &link) != 0)
 		return;
 	internal->lsc_pending = true;
-	if (internal->pci == NULL &&
-			rte_eal_alarm_set(1, vpci_lsc_alarm, internal) != 0)
+	if (rte_eal_alarm_set(1, vpci_lsc_alarm, internal) != 0)
 		VPCI_LOG(ERR, "port %u: cannot deliver a link state event",
 			internal->port_id);
 }

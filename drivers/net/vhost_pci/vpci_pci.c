@@ -247,28 +247,18 @@ static void
 vpci_pci_alarm(void *arg)
 {
 	struct pmd_internal *internal = arg;
-	uint16_t port_id = internal->port_id;
-	bool lsc;
 
 	vpci_ctl_lock();
 	if (!internal->pci->alarm) {
 		vpci_ctl_unlock();
 		return;
 	}
+	/* A link change goes out from an alarm of its own (vpci_ctl.c). */
 	vpci_ctl_sync(internal);
-	lsc = internal->lsc_pending;
-	internal->lsc_pending = false;
 	if (rte_eal_alarm_set(VPCI_PCI_POLL_US, vpci_pci_alarm, internal) != 0)
 		VPCI_LOG(ERR, "port %u: cannot re-arm the metadata poll",
-			port_id);
+			internal->port_id);
 	vpci_ctl_unlock();
-	/* Last, with no lock and no use of the port after it: the
-	 * application's callback may close the port, which cancels the
-	 * alarm just set.
-	 */
-	if (lsc)
-		rte_eth_dev_callback_process(&rte_eth_devices[port_id],
-			RTE_ETH_EVENT_INTR_LSC, NULL);
 }
 
 void
