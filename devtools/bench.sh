@@ -198,7 +198,7 @@ peer_vdevs() {
 # line-buffered so that the log can be read while it runs:
 # fifo_start NAME LOG PREFIX cmd...; vpci_cmd NAME "command".
 fifo_start() {
-	local name=$1 log=$2 prefix=$3 fifo="$VPCI_RUN/$1.fifo"
+	local log=$2 prefix=$3 fifo="$VPCI_RUN/$1.fifo"
 	shift 3
 	rm -f "$fifo"
 	mkfifo "$fifo"
@@ -312,19 +312,16 @@ median() {
 # One run: pmd scenario size path round order. Appends a line to $runs.
 run_one() {
 	local pmd=$1 sc=$2 size=$3 path=$4 round=$5 order=$6
-	local nports=1 q=1 amode bmode a b apid bpid sz i measured
+	local nports=1 q=1 a b apid bpid sz i
 	local a_cmd=1 peer_dev shared="" fe=s pids
 	a=$out/$pmd-$sc-$size-$path-$round.pmd.log
 	b=$out/$pmd-$sc-$size-$path-$round.peer.log
 	sz=$(size_args "$size")
 	peer_dev=$(path_devargs "$path")
 	case "$sc" in
-	dequeue) amode=rxonly; bmode=txonly ;;
-	dequeue-touch) amode=sink; bmode=txonly; a_cmd=0 ;;
-	enqueue) amode=txonly; bmode=rxonly ;;
-	loopback) amode=mac; bmode=mac ;;
-	loopback-8q) amode=mac; bmode=mac; q=8 ;;
-	vm2vm|vm2vm-v2) amode=io; bmode=io; nports=2 ;;
+	dequeue-touch) a_cmd=0 ;;
+	loopback-8q) q=8 ;;
+	vm2vm|vm2vm-v2) nports=2 ;;
 	esac
 	# The v2 set-up: one server socket, a proxy per front-end.
 	if [ "$sc" = vm2vm-v2 ] && [ "$pmd" = net_vhost_pci ]; then
@@ -375,6 +372,15 @@ run_one() {
 	pids="$apid $bpid${pids#"$apid"}"
 	vpci_wait_log "$b" 'testpmd>' 20 || { echo "$pmd $sc $size: peer did not start" >&2; return 1; }
 
+	# Traffic sent before the PMD's ports are up is lost, and a loop
+	# that lost its first bursts stays empty.
+	if [ "$a_cmd" = 1 ]; then
+		for i in $(seq 0 $((nports - 1))); do
+			vpci_wait_log "$a" "Port $i: link state change event" 20 ||
+				{ echo "$pmd $sc $size: port $i of the PMD side is not up" >&2; return 1; }
+		done
+	fi
+
 	# The DTS command sequences; the receiving side is read each second.
 	local m=pmd mlog=$a
 	case "$sc" in
@@ -382,6 +388,7 @@ run_one() {
 		vpci_cmd pmd "set fwd mac"
 		vpci_cmd peer "set fwd mac"
 		vpci_cmd peer "start"
+		vpci_wait_log "$b" 'forwards packets' 10 || true
 		vpci_cmd pmd "set txpkts $size"
 		vpci_cmd pmd "show port stats all"
 		vpci_cmd pmd "start tx_first 32" ;;
@@ -448,6 +455,7 @@ run_one() {
 	wait_for 5 gone "$bpid" || true
 	# shellcheck disable=SC2086
 	kill -TERM $HOLDERS 2>/dev/null || true
+	# shellcheck disable=SC2086
 	wait $HOLDERS 2>/dev/null || true
 	HOLDERS=""
 	local wins pps cyc full cpu features mhz dir=RX
