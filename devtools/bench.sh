@@ -47,7 +47,9 @@
 # counts every burst's cycles, "full" is the share of TX bursts that
 # found room for 32 (--record-burst-stats). A dequeue row with median
 # busy under 80 %, or an enqueue row with median full under 50 %, is
-# flagged "peer-bound": the peer set the rate. The peer's negotiated features
+# flagged "peer-bound": the peer set the rate. (The cycles are TSC
+# cycles: a thread preempted inside a burst counts the time it was off
+# the CPU, so on a loaded machine busy can read over 100 %.) The peer's negotiated features
 # ("features after negotiate", virtio init debug log) are printed per
 # row and a row whose two PMDs negotiated different sets is flagged.
 #
@@ -160,6 +162,7 @@ out=$VPCI_RUN/bench
 mkdir -p "$out"
 runs=$out/runs.tsv
 : > "$runs"
+rm -f "$out"/*.log
 PA=${VPCI_PFX}-bench-a
 PB=${VPCI_PFX}-bench-b
 
@@ -202,6 +205,9 @@ fifo_start() {
 	shift 3
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	# Emptied now, not when the job starts: a wait on the log must not
+	# match what an earlier run left in it.
+	: > "$log"
 	# Hold the fifo open so testpmd never sees EOF between commands.
 	sleep 100000 > "$fifo" &
 	VPCI_PIDS="$VPCI_PIDS $!"
@@ -294,8 +300,7 @@ full_share() {
 }
 
 cycles_per_pkt() {
-	sed -nE 's/.*CPU cycles\/packet=([0-9.]+).*/\1/p; s/^cycles\/packet: *([0-9.]+).*/\1/p' "$1" |
-		tail -n 1
+	sed -nE 's/.*CPU cycles\/packet=([0-9.]+).*/\1/p' "$1" | tail -n 1
 }
 
 # The peer's negotiated virtio features, one hex per port (unique, "/").
@@ -309,6 +314,11 @@ median() {
 	sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "-"}'
 }
 
+# Queue pairs of a scenario.
+queues_of() {
+	case "$1" in loopback-8q) echo 8 ;; *) echo 1 ;; esac
+}
+
 # One run: pmd scenario size path round order. Appends a line to $runs.
 run_one() {
 	local pmd=$1 sc=$2 size=$3 path=$4 round=$5 order=$6
@@ -318,9 +328,9 @@ run_one() {
 	b=$out/$pmd-$sc-$size-$path-$round.peer.log
 	sz=$(size_args "$size")
 	peer_dev=$(path_devargs "$path")
+	q=$(queues_of "$sc")
 	case "$sc" in
 	dequeue-touch) a_cmd=0 ;;
-	loopback-8q) q=8 ;;
 	vm2vm|vm2vm-v2) nports=2 ;;
 	esac
 	# The v2 set-up: one server socket, a proxy per front-end.
@@ -341,6 +351,7 @@ run_one() {
 		apid=$VPCI_LAST_PID
 		vpci_wait_log "$a" 'testpmd>' 20 || { echo "$pmd $sc $size: PMD side did not start" >&2; return 1; }
 	else
+		: > "$a"
 		# shellcheck disable=SC2046,SC2086
 		vpci_bg "$a" "$PA" stdbuf -oL "$SINK" -l 1 --file-prefix="$PA" \
 			$VPCI_EAL_MEM --no-pci -d "$VPCI_PMD" \
@@ -464,9 +475,10 @@ run_one() {
 	if [ "$a_cmd" = 1 ]; then
 		cyc=$(cycles_per_pkt "$a")
 	else
-		# The sink's per-second figure over the measured windows.
-		cyc=$(sed -nE 's/^cycles\/packet: *([0-9.]+).*/\1/p' "$a" |
-			sed -n "2,$((secs + 1))p" | median)
+		# The sink's per-second figure over the measured windows:
+		# each "cycles/packet:" goes with the "Rx-pps:" before it.
+		cyc=$(awk '/^Rx-pps:/ {p = $2} /^cycles\/packet:/ {print p, $2}' "$a" |
+			awk '$1 > 0 {t = 1} t {print $2}' | sed -n "2,$((secs + 1))p" | median)
 	fi
 	[ "$sc" = enqueue ] && dir=TX
 	full=$(full_share "$a" $dir)
@@ -510,8 +522,8 @@ for row in "${rows[@]}"; do
 		else order="net_vhost_pci net_vhost"; tag=BA; fi
 		for pmd in $order; do
 			run_one "$pmd" "$sc" "$size" "$p" "$r" "$tag" ||
-				printf '%s\t%s\t%s\t-\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\n' \
-					"$sc" "$size" "$p" "$pmd" "$r" "$tag" >> "$runs"
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\n' \
+					"$sc" "$size" "$p" "$(queues_of "$sc")" "$pmd" "$r" "$tag" >> "$runs"
 			vpci_cleanup
 		done
 	done
