@@ -477,7 +477,8 @@ run_one() {
 	else
 		# The sink's per-second figure over the measured windows:
 		# each "cycles/packet:" goes with the "Rx-pps:" before it.
-		cyc=$(awk '/^Rx-pps:/ {p = $2} /^cycles\/packet:/ {print p, $2}' "$a" |
+		cyc=$(awk 'match($0, /^Rx-pps: *[0-9]+/) {p = substr($0, RSTART + 7) + 0}
+			match($0, /cycles\/packet: *[0-9.]+/) {print p, substr($0, RSTART + 14) + 0}' "$a" |
 			awk '$1 > 0 {t = 1} t {print $2}' | sed -n "2,$((secs + 1))p" | median)
 	fi
 	[ "$sc" = enqueue ] && dir=TX
