@@ -98,6 +98,11 @@ vhost_pci_offered_features(const struct vhost_pci_endpoint *ep)
 	uint64_t f = RTE_BIT64(VIRTIO_F_VERSION_1) |
 		RTE_BIT64(VIRTIO_NET_F_MRG_RXBUF) |
 		RTE_BIT64(VIRTIO_NET_F_STATUS) |
+		/* The front-end serves its control queue itself (QEMU and
+		 * virtio-user alike); offered as librte_vhost does, so that
+		 * a front-end negotiates the same set against either.
+		 */
+		RTE_BIT64(VIRTIO_NET_F_CTRL_RX) |
 		RTE_BIT64(VIRTIO_RING_F_EVENT_IDX) |
 		RTE_BIT64(VIRTIO_RING_F_INDIRECT_DESC) |
 		RTE_BIT64(VIRTIO_F_ANY_LAYOUT) |
