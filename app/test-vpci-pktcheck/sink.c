@@ -81,12 +81,12 @@ pc_sink_run(uint16_t port, uint16_t nb_queues, uint64_t deadline)
 		for (q = 0; q < nb_queues; q++)
 			sink_burst(port, q, &st);
 		now = rte_get_timer_cycles();
-		if (now >= deadline)
-			break;
 		if (now - last >= hz) {
 			sink_print_second(&st, now - last, hz);
 			last = now;
 		}
+		if (now >= deadline)
+			break;
 	}
 	printf("sink: %" PRIu64 " packets, %" PRIu64 " bytes, sum 0x%016" PRIx64
 	       "\n", st.pkts, st.bytes, sink_sum);
