@@ -14,7 +14,10 @@
 #   loopback       DTS perf_virtio_user_loopback: both sides mac, the
 #                  vhost side "set txpkts N", "start tx_first 32"  PMD Rx-pps
 #   loopback-8q    DTS loopback_multi_queues with queues=8 (--rxq=8
-#                  --txq=8); here still one forwarding core a side
+#                  --txq=8); here still one forwarding core a side.
+#                  After its rounds, each PMD's 8 queues carry a
+#                  dpdk-vpci-pktcheck --queues 8 run (macswap): every
+#                  byte checked, and the queue each frame came back on
 #   vm2vm          DTS vm2vm_virtio_user's topology (virtio-user ->
 #                  vhost -> testpmd io -> vhost -> virtio-user) with both
 #                  front-ends in one peer process, io, tx_first 32;
@@ -513,6 +516,43 @@ run_one() {
 	trap vpci_cleanup EXIT
 }
 
+
+# loopback_multi_queues counts packets; this checks them. After a row's
+# rounds, once per PMD: the PMD side macswaps its 8 queues, pktcheck
+# --queues 8 on the peer sends frames on each queue and verifies every
+# byte of every frame, and the queue it came back on. One line a PMD.
+verify_queues() {
+	local pmd=$1 size=$2 path=$3 q=8 a p got
+	a=$out/$pmd-verify-$size-$path.pmd.log
+	p=$out/$pmd-verify-$size-$path.pktcheck.log
+	rm -f "$out"/s*.sock
+	# shellcheck disable=SC2046,SC2086
+	vpci_bg "$a" "$PA" "$TESTPMD" -l 0-1 --file-prefix="$PA" $VPCI_EAL_MEM \
+		--no-pci -d "$VPCI_PMD" $(pmd_vdevs "$pmd" 1 $q) -- \
+		--rxq=$q --txq=$q --forward-mode=macswap --auto-start \
+		--stats-period 1 $(size_args "$size")
+	if ! vpci_wait_log "$a" 'forwards packets' 20; then
+		echo "payload  $pmd: the PMD side did not start"
+		return
+	fi
+	# shellcheck disable=SC2086
+	timeout 60 "$SINK" -l 0 --file-prefix="$PB" $VPCI_EAL_MEM --no-pci \
+		--single-file-segments \
+		--vdev "net_virtio_user0,path=$out/s0.sock,queues=$q,$(path_devargs "$path")" -- \
+		--queues $q --count 16000 --size "$size" --expect macswap \
+		--timeout 40 > "$p" 2>&1
+	VPCI_PREFIXES="$VPCI_PREFIXES $PB"
+	got=$(grep -cE '^pktcheck: queue [0-7]: sent ([1-9][0-9]*), received \1, bad 0, dup 0, missing 0, wrong-queue 0$' "$p" || true)
+	if grep -q '^pktcheck: PASS' "$p" && [ "$got" -eq $q ]; then
+		echo "payload  $pmd: $got of $q queues whole, every byte checked ($(grep -m1 -oE 'sent=[0-9]+ received=[0-9]+' "$p"))"
+	else
+		echo "payload  $pmd: FAILED, $got of $q queues whole: see $p"
+	fi
+	vpci_cleanup
+	trap vpci_cleanup EXIT
+}
+verified=$out/verify.txt
+: > "$verified"
 start=$(date +%s)
 for row in "${rows[@]}"; do
 	read -r sc size p <<< "$row"
@@ -528,6 +568,12 @@ for row in "${rows[@]}"; do
 			vpci_cleanup
 		done
 	done
+	if [ "$sc" = loopback-8q ]; then
+		echo "loopback-8q $size $p, per-queue payload check:" >> "$verified"
+		for pmd in net_vhost net_vhost_pci; do
+			verify_queues "$pmd" "$size" "$p" >> "$verified"
+		done
+	fi
 done
 took=$(( $(date +%s) - start ))
 
@@ -539,3 +585,7 @@ report_args=(--runs "$runs" --machine "$machine" --command "$cmdline"
 [ "$update_expected" = 1 ] && report_args+=(--update-expected)
 echo
 python3 "$VPCI_TOP/devtools/bench-report.py" report "${report_args[@]}"
+if [ -s "$verified" ]; then
+	echo
+	cat "$verified"
+fi
