@@ -1060,6 +1060,20 @@ vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 	}
 }
 
+/* Mbufs TX frees in one call. */
+#define VPCI_TX_FREE_BULK	64
+
+/* @m is sent or dropped: it goes with the others of its burst. */
+static inline void
+vpci_tx_done(struct rte_mbuf **done, uint16_t *n, struct rte_mbuf *m)
+{
+	if (unlikely(*n == VPCI_TX_FREE_BULK)) {
+		rte_pktmbuf_free_bulk(done, *n);
+		*n = 0;
+	}
+	done[(*n)++] = m;
+}
+
 #define VPCI_TX_OFFLOADS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
 
 uint16_t
@@ -1067,8 +1081,9 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = txq;
 	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
+	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
 	struct vpci_cursor cur, prev;
-	uint16_t sent = 0, used = 0, dropped = 0, bad, i, csum;
+	uint16_t sent = 0, used = 0, dropped = 0, ndone = 0, bad, i, csum;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	uint64_t bytes = 0;
 	uint32_t csum_at;
@@ -1094,6 +1109,8 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			sent++) {
 		struct rte_mbuf *m = pkts[sent];
 
+		if (sent + 1 < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
 		memset(&hdr, 0, sizeof(hdr));
 		sw = 0;
 		if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
@@ -1101,7 +1118,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				&csum);
 			if (sw < 0) {
 				dropped++;
-				rte_pktmbuf_free(m);
+				vpci_tx_done(done, &ndone, m);
 				continue;
 			}
 		}
@@ -1121,7 +1138,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				break;
 			}
 			dropped++;	/* too big for any buffers */
-			rte_pktmbuf_free(m);
+			vpci_tx_done(done, &ndone, m);
 			continue;
 		}
 		if (unlikely(nb < 0)) {
@@ -1132,7 +1149,7 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				vpci_used_put(&q->vr, used + i, &bufs[i], 0);
 			used += bad;
 			dropped++;
-			rte_pktmbuf_free(m);
+			vpci_tx_done(done, &ndone, m);
 			continue;
 		}
 		vpci_tx_copy(q, m, &hdr, bufs, nb, used);
@@ -1142,9 +1159,11 @@ eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		used += nb;
 		bytes += m->pkt_len;
 		vpci_stats_pkt(&q->stats, m);
-		rte_pktmbuf_free(m);
+		vpci_tx_done(done, &ndone, m);
 	}
 	vpci_vring_publish(&q->vr, &cur, used);
+	/* After the publish: the peer has its buffers first. */
+	rte_pktmbuf_free_bulk(done, ndone);
 	q->stats.pkts += sent - dropped;
 	q->stats.errors += dropped;
 	q->stats.bytes += bytes;
