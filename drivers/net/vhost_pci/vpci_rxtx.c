@@ -465,13 +465,15 @@ vpci_prefetch_next(const struct vpci_vring *vr,
  * instead of stalling each copy in turn, as librte_vhost gets by
  * deferring its small copies. Hints only, as above: the ring and the
  * descriptors are read again, once each, when the chains are collected.
+ * Returns whether a larger buffer was left for the one-ahead prefetch.
  */
-static inline void
+static inline bool
 vpci_prefetch_burst(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
 		uint16_t n)
 {
 	uint16_t i, pos = cur->idx, d;
+	bool large = false;
 	uint64_t addr;
 	uint32_t len;
 
@@ -488,7 +490,10 @@ vpci_prefetch_burst(const struct vpci_vring *vr,
 		}
 		if (len <= VPCI_PREFETCH_BURST)
 			vpci_prefetch_buf(map, addr, len);
+		else
+			large = true;
 	}
+	return large;
 }
 
 static inline void
@@ -861,6 +866,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vpci_chain c;
 	uint16_t i, got = 0, used = 0, nmb;
 	uint64_t bytes = 0;
+	bool ahead;
 	int n, ret;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
@@ -886,7 +892,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	 */
 	nmb = n;
 	vpci_cursor_start(&q->vr, &cur, n);
-	vpci_prefetch_burst(&q->vr, &q->internal->map, &cur, n);
+	ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur, n);
 	for (i = 0; i < n && got < nmb; i++) {
 		prev = cur;
 		ret = vpci_chain_next(&q->vr, &q->internal->map, &cur, false,
@@ -902,7 +908,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			vpci_used_put(&q->vr, used++, &c, 0);
 			continue;
 		}
-		if (i + 1 < n)
+		if (ahead && i + 1 < n)
 			vpci_prefetch_next(&q->vr, &q->internal->map, &cur);
 		ret = vpci_rx_one(q, &c, mb[got], &used);
 		if (unlikely(ret == VPCI_RX_BROKEN)) {
