@@ -411,25 +411,34 @@ vpci_packed_count(const struct vpci_vring *vr, uint16_t max)
  */
 #define VPCI_PREFETCH_BURST	192
 
-/* Start loading @len bytes from the peer address @addr: only a hint,
- * nothing is checked or kept, and a bad address is skipped.
+/* Start loading @len bytes at @p: only a hint. */
+static inline void
+vpci_prefetch_buf(const uint8_t *p, uint32_t len)
+{
+	uint32_t off;
+
+	for (off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + off);
+	/* The last line, when @p is not line aligned. */
+	if (((uintptr_t)p & (RTE_CACHE_LINE_SIZE - 1)) + len >
+			RTE_ALIGN_CEIL(len, RTE_CACHE_LINE_SIZE))
+		rte_prefetch0(p + len - 1);
+}
+
+/* The same at a peer address: nothing is checked or kept, and a bad
+ * address is skipped.
  */
 static inline void
-vpci_prefetch_buf(const struct rte_vhost_pci_map *map, uint64_t addr,
+vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
 		uint32_t len)
 {
 	const uint8_t *p;
-	uint32_t off;
 
 	if (len == 0)
 		return;
 	p = rte_vhost_pci_translate(map, addr, len);
-	if (p == NULL)
-		return;
-	for (off = 0; off < len; off += RTE_CACHE_LINE_SIZE)
-		rte_prefetch0(p + off);
-	/* The last line, when @p is not line aligned. */
-	rte_prefetch0(p + len - 1);
+	if (p != NULL)
+		vpci_prefetch_buf(p, len);
 }
 
 /*
@@ -455,7 +464,8 @@ vpci_prefetch_next(const struct vpci_vring *vr,
 		addr = vr->desc[d].addr;
 		len = vr->desc[d].len;
 	}
-	vpci_prefetch_buf(map, addr, RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX));
+	vpci_prefetch_addr(map, addr,
+		RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX));
 }
 
 /*
@@ -489,11 +499,129 @@ vpci_prefetch_burst(const struct vpci_vring *vr,
 			len = vr->desc[d].len;
 		}
 		if (len <= VPCI_PREFETCH_BURST)
-			vpci_prefetch_buf(map, addr, len);
+			vpci_prefetch_addr(map, addr, len);
 		else
 			large = true;
 	}
 	return large;
+}
+
+/* Split RX takes the available heads in batches of this many. */
+#define VPCI_RX_BATCH		64
+/* Descriptors a chain may have to be collected by the batch scan. */
+#define VPCI_RX_SLOT_IOV	2
+
+/*
+ * A split chain as the batch scan left it: its head, read once from the
+ * avail ring, and, for a short plain chain, its pieces, each descriptor
+ * read once and checked as vpci_chain_collect() does. Any other chain
+ * (indirect, longer, or one the scan refused) has niov 0 and is collected
+ * again in full from its head: nothing else the scan read is kept.
+ */
+struct vpci_rx_slot {
+	uint16_t head;
+	uint16_t niov;
+	uint32_t len;
+	struct vpci_iov iov[VPCI_RX_SLOT_IOV];
+};
+
+/* One plain device-readable descriptor into @s, or false to leave the
+ * chain to the full walk.
+ */
+static __rte_always_inline bool
+vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
+		uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint8_t *p;
+
+	/* A zero-length piece is skipped by the full walk: let it. */
+	if (unlikely((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) ||
+			len == 0))
+		return false;
+	p = rte_vhost_pci_translate(map, addr, len);
+	if (unlikely(p == NULL || s->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
+			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
+		return false;
+	s->iov[s->niov].base = p;
+	s->iov[s->niov].len = len;
+	s->niov++;
+	s->len += len;
+	return true;
+}
+
+/*
+ * The next @n available heads of a split ring from @idx into @s, their
+ * chains collected when they are one or two plain descriptors, and their
+ * small buffers prefetched: the misses of the whole batch overlap before
+ * the first copy. Returns whether a buffer was too large to prefetch here.
+ */
+static bool
+vpci_rx_scan_split(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, uint16_t idx, uint16_t n,
+		struct vpci_rx_slot *s)
+{
+	uint16_t i, d, flags, next;
+	bool large = false;
+	uint64_t addr;
+	uint32_t len;
+
+	for (i = 0; i < n; i++, s++) {
+		s->head = vr->avail->ring[(idx + i) & vr->mask];
+		s->niov = 0;
+		s->len = 0;
+		d = s->head;
+		if (unlikely(d >= vr->size))
+			continue;
+		/* One read of each field: the peer may rewrite the table. */
+		addr = vr->desc[d].addr;
+		len = vr->desc[d].len;
+		flags = vr->desc[d].flags;
+		next = vr->desc[d].next;
+		if (!vpci_rx_slot_add(map, s, addr, len, flags))
+			goto full;
+		if (flags & VRING_DESC_F_NEXT) {
+			/* A second descriptor, distinct, and the last. */
+			if (unlikely(next >= vr->size || next == d))
+				goto full;
+			addr = vr->desc[next].addr;
+			len = vr->desc[next].len;
+			flags = vr->desc[next].flags;
+			if ((flags & VRING_DESC_F_NEXT) ||
+					!vpci_rx_slot_add(map, s, addr, len,
+						flags))
+				goto full;
+		}
+		if (s->len <= VPCI_PREFETCH_BURST) {
+			for (d = 0; d < s->niov; d++)
+				vpci_prefetch_buf(s->iov[d].base, s->iov[d].len);
+		} else {
+			large = true;
+		}
+		continue;
+full:
+		s->niov = 0;
+		s->len = 0;
+		large = true;
+	}
+	return large;
+}
+
+/* The chain of @s into @c: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD. */
+static __rte_always_inline int
+vpci_rx_slot_chain(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, const struct vpci_rx_slot *s,
+		struct vpci_chain *c)
+{
+	if (s->niov == 0)
+		return vpci_chain_collect(vr, map, s->head, false, c) == 0 ?
+			VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
+	c->head = s->head;
+	c->ndesc = 1;
+	c->niov = s->niov;
+	c->len = s->len;
+	c->iov[0] = s->iov[0];
+	c->iov[1] = s->iov[1];
+	return VPCI_CHAIN_OK;
 }
 
 static inline void
@@ -523,6 +651,21 @@ vpci_chain_next(const struct vpci_vring *vr,
 	c->ndesc = 1;
 	return vpci_chain_collect(vr, map, head, writable, c) == 0 ?
 		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
+}
+
+/* RX's next chain into @c: from its scanned slot @s (split), or walked
+ * (packed). VPCI_CHAIN_*.
+ */
+static inline int
+vpci_rx_next(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		const struct vpci_rx_slot *s, struct vpci_chain *c)
+{
+	if (vr->packed)
+		return vpci_pchain_next(vr, map, cur, false, c);
+	cur->idx++;
+	cur->left--;
+	return vpci_rx_slot_chain(vr, map, s, c);
 }
 
 /* Peer-published entries not yet consumed, up to @max. A jump of more
@@ -862,11 +1005,12 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vpci_queue *q = rxq;
 	/* A burst never takes more than the shadow holds. */
 	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_slot slot[VPCI_RX_BATCH];
 	struct vpci_cursor cur, prev;
 	struct vpci_chain c;
-	uint16_t i, got = 0, used = 0, nmb;
+	uint16_t i, got = 0, used = 0, nmb, base = 0, scanned = 0;
 	uint64_t bytes = 0;
-	bool ahead;
+	bool ahead = true;
 	int n, ret;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
@@ -892,11 +1036,20 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	 */
 	nmb = n;
 	vpci_cursor_start(&q->vr, &cur, n);
-	ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur, n);
+	if (q->vr.packed)
+		ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur,
+			n);
 	for (i = 0; i < n && got < nmb; i++) {
+		/* Split: one slot per chain, each iteration takes one. */
+		if (!q->vr.packed && i == scanned) {
+			base = i;
+			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
+			ahead = vpci_rx_scan_split(&q->vr, &q->internal->map,
+				cur.idx, scanned - base, slot);
+		}
 		prev = cur;
-		ret = vpci_chain_next(&q->vr, &q->internal->map, &cur, false,
-			&c);
+		ret = vpci_rx_next(&q->vr, &q->internal->map, &cur,
+			&slot[i - base], &c);
 		if (ret == VPCI_CHAIN_NONE)
 			break;	/* packed: fewer chains than descriptors */
 		if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
