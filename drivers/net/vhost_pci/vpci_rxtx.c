@@ -854,10 +854,70 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 
 /* ---- RX: peer TX ring to mbufs ---- */
 
+/* Small copies RX defers to the end of the burst. */
+#define VPCI_DEFER_MAX		256
+#define VPCI_DEFER_N		64
+
+/*
+ * Copies into mbufs the burst has filled in otherwise: done in one tight
+ * loop before the used entries are published, so that the loads of many
+ * packets are in flight at once (librte_vhost's batch copy does the same).
+ * Only whole packets that fit the first segment are deferred: nothing can
+ * fail, nor an mbuf be freed, between recording a copy and making it.
+ */
+struct vpci_defer {
+	uint16_t n;
+	struct {
+		void *dst;
+		const void *src;
+		uint32_t len;
+	} e[VPCI_DEFER_N];
+};
+
+static inline void
+vpci_defer_flush(struct vpci_defer *d)
+{
+	uint16_t i;
+
+	for (i = 0; i < d->n; i++)
+		rte_memcpy(d->e[i].dst, d->e[i].src, d->e[i].len);
+	d->n = 0;
+}
+
+/* @c's payload into @m's first segment through @d, if it fits both. */
+static inline bool
+vpci_defer_add(struct vpci_defer *d, const struct vpci_chain *c,
+		uint32_t skip, struct rte_mbuf *m)
+{
+	uint32_t len = c->len - skip, n, off = 0;
+	uint8_t *dst = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t i;
+
+	if (len > VPCI_DEFER_MAX || len > rte_pktmbuf_tailroom(m) ||
+			d->n + c->niov > VPCI_DEFER_N)
+		return false;
+	for (i = 0; i < c->niov; i++) {
+		const uint8_t *src = c->iov[i].base;
+
+		n = RTE_MIN(skip, c->iov[i].len);
+		skip -= n;
+		if (n == c->iov[i].len)
+			continue;
+		d->e[d->n].dst = dst + off;
+		d->e[d->n].src = src + n;
+		d->e[d->n].len = c->iov[i].len - n;
+		off += c->iov[i].len - n;
+		d->n++;
+	}
+	m->data_len = len;
+	m->pkt_len = len;
+	return true;
+}
+
 /* Copy the chain, minus the virtio-net header, into @m. */
 static int
 vpci_chain_to_mbuf(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m)
+		struct rte_mbuf *m, struct vpci_defer *d)
 {
 	uint32_t skip = q->internal->hdr_len, room, n, off;
 	struct rte_mbuf *seg = m, *next;
@@ -865,6 +925,8 @@ vpci_chain_to_mbuf(struct vpci_queue *q, const struct vpci_chain *c,
 
 	if (unlikely(c->len <= skip))
 		return -1;
+	if (d != NULL && vpci_defer_add(d, c, skip, m))
+		return 0;
 	for (i = 0; i < c->niov; i++) {
 		const uint8_t *src = c->iov[i].base;
 		uint32_t len = c->iov[i].len;
@@ -945,7 +1007,7 @@ vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
  */
 static int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m)
+		struct rte_mbuf *m, struct vpci_defer *d)
 {
 	struct vpci_iov p[VPCI_MAX_IOV];
 	uint16_t n;
@@ -956,14 +1018,16 @@ vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 		if (vpci_zc_lend(q, c->head, c->ndesc, p, n, m))
 			return VPCI_RX_LENT;
 	}
-	return vpci_chain_to_mbuf(q, c, m) == 0 ? VPCI_RX_COPIED :
+	return vpci_chain_to_mbuf(q, c, m, d) == 0 ? VPCI_RX_COPIED :
 		VPCI_RX_DROPPED;
 }
 
-/* One collected chain into @m; returns VPCI_RX_*. */
+/* One collected chain into @m; returns VPCI_RX_*. A copy may wait in
+ * @d, which must then be NULL if anything can read @m or free it.
+ */
 static int
 vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m, uint16_t *used)
+		struct rte_mbuf *m, uint16_t *used, struct vpci_defer *d)
 {
 	struct pmd_internal *internal = q->internal;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
@@ -975,7 +1039,7 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
 		return VPCI_RX_BROKEN;
 	if (likely(c->len > internal->hdr_len))
-		ret = vpci_rx_fill(q, c, m);
+		ret = vpci_rx_fill(q, c, m, d);
 	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
 		if (unlikely(vpci_offload_rx(internal, &hdr.hdr, m) < 0)) {
@@ -1006,6 +1070,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	/* A burst never takes more than the shadow holds. */
 	struct rte_mbuf *mb[VPCI_SHADOW_USED];
 	struct vpci_rx_slot slot[VPCI_RX_BATCH];
+	struct vpci_defer defer, *dp;
 	struct vpci_cursor cur, prev;
 	struct vpci_chain c;
 	uint16_t i, got = 0, used = 0, nmb, base = 0, scanned = 0;
@@ -1035,6 +1100,9 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	 * last spare. At most n chains: the shadow has room for n entries.
 	 */
 	nmb = n;
+	/* The offloads read the packet before the burst ends. */
+	defer.n = 0;
+	dp = q->internal->rx_offload ? NULL : &defer;
 	vpci_cursor_start(&q->vr, &cur, n);
 	if (q->vr.packed)
 		ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur,
@@ -1063,7 +1131,7 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		if (ahead && i + 1 < n)
 			vpci_prefetch_next(&q->vr, &q->internal->map, &cur);
-		ret = vpci_rx_one(q, &c, mb[got], &used);
+		ret = vpci_rx_one(q, &c, mb[got], &used, dp);
 		if (unlikely(ret == VPCI_RX_BROKEN)) {
 			cur = prev;	/* that chain stays unconsumed */
 			vpci_queue_broken(q, "peer posted a lent buffer again");
@@ -1085,6 +1153,9 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 	if (got < nmb)
 		rte_pktmbuf_free_bulk(&mb[got], nmb - got);
+	/* Before the publish: the buffers are the peer's again after it. */
+	if (dp != NULL)
+		vpci_defer_flush(dp);
 	vpci_vring_publish(&q->vr, &cur, used);
 	for (i = 0; i < got; i++)
 		vpci_stats_pkt(&q->stats, pkts[i]);
