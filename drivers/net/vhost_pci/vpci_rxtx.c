@@ -549,6 +549,38 @@ vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
 	return true;
 }
 
+/* The chain at @s->head into @s if it is one or two plain descriptors:
+ * true, or false to leave it to the full walk.
+ */
+static __rte_always_inline bool
+vpci_rx_slot_collect(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s)
+{
+	uint16_t d = s->head, flags, next;
+	uint64_t addr;
+	uint32_t len;
+
+	if (unlikely(d >= vr->size))
+		return false;
+	/* One read of each field: the peer may rewrite the table. */
+	addr = vr->desc[d].addr;
+	len = vr->desc[d].len;
+	flags = vr->desc[d].flags;
+	next = vr->desc[d].next;
+	if (!vpci_rx_slot_add(map, s, addr, len, flags))
+		return false;
+	if (!(flags & VRING_DESC_F_NEXT))
+		return true;
+	/* A second descriptor, distinct, and the last. */
+	if (unlikely(next >= vr->size || next == d))
+		return false;
+	addr = vr->desc[next].addr;
+	len = vr->desc[next].len;
+	flags = vr->desc[next].flags;
+	return !(flags & VRING_DESC_F_NEXT) &&
+		vpci_rx_slot_add(map, s, addr, len, flags);
+}
+
 /*
  * The next @n available heads of a split ring from @idx into @s, their
  * chains collected when they are one or two plain descriptors, and their
@@ -560,48 +592,24 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, uint16_t idx, uint16_t n,
 		struct vpci_rx_slot *s)
 {
-	uint16_t i, d, flags, next;
 	bool large = false;
-	uint64_t addr;
-	uint32_t len;
+	uint16_t i, k;
 
 	for (i = 0; i < n; i++, s++) {
 		s->head = vr->avail->ring[(idx + i) & vr->mask];
 		s->niov = 0;
 		s->len = 0;
-		d = s->head;
-		if (unlikely(d >= vr->size))
-			continue;
-		/* One read of each field: the peer may rewrite the table. */
-		addr = vr->desc[d].addr;
-		len = vr->desc[d].len;
-		flags = vr->desc[d].flags;
-		next = vr->desc[d].next;
-		if (!vpci_rx_slot_add(map, s, addr, len, flags))
-			goto full;
-		if (flags & VRING_DESC_F_NEXT) {
-			/* A second descriptor, distinct, and the last. */
-			if (unlikely(next >= vr->size || next == d))
-				goto full;
-			addr = vr->desc[next].addr;
-			len = vr->desc[next].len;
-			flags = vr->desc[next].flags;
-			if ((flags & VRING_DESC_F_NEXT) ||
-					!vpci_rx_slot_add(map, s, addr, len,
-						flags))
-				goto full;
-		}
-		if (s->len <= VPCI_PREFETCH_BURST) {
-			for (d = 0; d < s->niov; d++)
-				vpci_prefetch_buf(s->iov[d].base, s->iov[d].len);
-		} else {
+		if (!vpci_rx_slot_collect(vr, map, s)) {
+			s->niov = 0;	/* walked again in full */
+			s->len = 0;
 			large = true;
+		} else if (s->len > VPCI_PREFETCH_BURST) {
+			large = true;
+		} else {
+			for (k = 0; k < s->niov; k++)
+				vpci_prefetch_buf(s->iov[k].base,
+					s->iov[k].len);
 		}
-		continue;
-full:
-		s->niov = 0;
-		s->len = 0;
-		large = true;
 	}
 	return large;
 }
