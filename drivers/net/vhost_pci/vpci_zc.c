@@ -13,7 +13,10 @@
  * walks out[] and returns every finished slot at once. The number of
  * mbufs out is the length of out[]: a plain counter of the RX lcore.
  * Completions are out of order, so VIRTIO_F_IN_ORDER is not offered when
- * zero-copy is on (see vhost_pci_offered_features() for why, with figures).
+ * zero-copy is on (RTE_VHOST_PCI_F_NO_IN_ORDER; rte_eth_vhost_pci.c says
+ * why: in lending order, one held mbuf would pin every later buffer).
+ * The retire below holds vpci_zc_lock across a membarrier(2) system call:
+ * a claim on another lcore may spin that long, on the rare path only.
  *
  * Slots carry the generation of the attach that lent them: completions of
  * an earlier attach (a reconnected peer, a reset ring) are recognised and
