@@ -107,7 +107,7 @@ struct vpci_zc_slot {
 };
 
 struct vpci_zc {
-	struct vpci_zc_slot *slot;	/* one per head; vpci_zc_lock to change */
+	struct vpci_zc_slot *slot;	/* per head; changed under vpci_zc_lock */
 	uint16_t *out;		/* lent slots, oldest first; RX lcore */
 	uint32_t nout;		/* mbufs out: RX lcore writes, others peek */
 	uint32_t size;		/* slots: the vring size */
@@ -193,8 +193,8 @@ vpci_zc_claim(uintptr_t addr, uint32_t done)
 		ep = __atomic_load_n(&s->ep, __ATOMIC_RELAXED);
 		/* Release pairs with the acquire in vpci_zc_drain(). */
 		if (__atomic_compare_exchange_n(&s->state, &expect,
-				(id << VPCI_ZC_EP_SHIFT) | VPCI_ZC_ORPHAN, false,
-				__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				(id << VPCI_ZC_EP_SHIFT) | VPCI_ZC_ORPHAN,
+				false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			vpci_zc_ep_put(ep);
 	}
 	rte_spinlock_unlock(&vpci_zc_lock);
@@ -513,7 +513,8 @@ vpci_zc_lend(struct vpci_queue *q, uint16_t head, uint16_t ndesc,
 	rte_mbuf_ext_refcnt_set(&s->shinfo, n);
 	/* The mbuf's hand-over to the application publishes it. */
 	__atomic_store_n(&s->state,
-		(zc->live << VPCI_ZC_EP_SHIFT) | VPCI_ZC_LENT, __ATOMIC_RELAXED);
+		(zc->live << VPCI_ZC_EP_SHIFT) | VPCI_ZC_LENT,
+		__ATOMIC_RELAXED);
 	zc->out[zc->nout] = head;
 	__atomic_store_n(&zc->nout, zc->nout + 1, __ATOMIC_RELAXED);
 	prev = NULL;
