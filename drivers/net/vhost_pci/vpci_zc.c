@@ -107,7 +107,7 @@ struct vpci_zc_slot {
 };
 
 struct vpci_zc {
-	struct vpci_zc_slot *slot;	/* per head; changed under vpci_zc_lock */
+	struct vpci_zc_slot *slot;	/* per head; set under vpci_zc_lock */
 	uint16_t *out;		/* lent slots, oldest first; RX lcore */
 	uint32_t nout;		/* mbufs out: RX lcore writes, others peek */
 	uint32_t size;		/* slots: the vring size */
