@@ -7,10 +7,10 @@
  * net_vhost gives its queues (librte_vhost's per-vring stats):
  * "rx_q<N>_good_packets" ... "tx_q<N>_size_1519_max_packets". Then ours:
  * rx_q<N>_mbuf_allocation_errors, rx_q<N>_zero_copy_in_flight (mbufs lent
- * and not yet freed: a level, not a counter) and tx_q<N>_errors (packets
- * dropped). ethdev adds rx_q<N>_packets, _bytes, _errors and tx_q<N>_packets,
- * _bytes itself (RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS): no name here repeats
- * one of those.
+ * and not yet returned by an RX burst: a level, not a counter) and
+ * tx_q<N>_errors (packets dropped). ethdev adds rx_q<N>_packets, _bytes,
+ * _errors and tx_q<N>_packets, _bytes itself
+ * (RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS): no name here repeats one of those.
  *
  * The counters are those of rte_eth_stats_get(): a reset of either kind
  * zeroes all of them.
