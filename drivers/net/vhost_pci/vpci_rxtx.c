@@ -445,14 +445,15 @@ vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
  * Start loading the first buffer of the next available chain (virtio-net
  * header and frame), so that the copy of this one overlaps the misses.
  */
-static inline void
+static __rte_always_inline void
 vpci_prefetch_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur)
+		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
+		bool packed)
 {
 	uint64_t addr;
 	uint32_t len;
 
-	if (vr->packed) {
+	if (packed) {
 		addr = vr->pdesc[cur->idx].addr;
 		len = vr->pdesc[cur->idx].len;
 	} else {
@@ -469,9 +470,8 @@ vpci_prefetch_next(const struct vpci_vring *vr,
 }
 
 /*
- * Before anything is copied, start loading every small buffer the burst is
- * about to read: @n entries from the cursor (split: available
- * heads; packed: available descriptors). Their misses then overlap
+ * Before anything is copied, start loading every small buffer a packed
+ * RX burst is about to read: @n available descriptors from the cursor. Their misses then overlap
  * instead of stalling each copy in turn, as librte_vhost gets by
  * deferring its small copies. Hints only, as above: the ring and the
  * descriptors are read again, once each, when the chains are collected.
@@ -482,22 +482,16 @@ vpci_prefetch_burst(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
 		uint16_t n)
 {
-	uint16_t i, pos = cur->idx, d;
+	uint16_t i, pos = cur->idx;
 	bool large = false;
 	uint64_t addr;
 	uint32_t len;
 
 	for (i = 0; i < n; i++) {
-		if (vr->packed) {
-			addr = vr->pdesc[pos].addr;
-			len = vr->pdesc[pos].len;
-			if (++pos == vr->size)
-				pos = 0;
-		} else {
-			d = vr->avail->ring[pos++ & vr->mask] & vr->mask;
-			addr = vr->desc[d].addr;
-			len = vr->desc[d].len;
-		}
+		addr = vr->pdesc[pos].addr;
+		len = vr->pdesc[pos].len;
+		if (++pos == vr->size)
+			pos = 0;
 		if (len <= VPCI_PREFETCH_BURST)
 			vpci_prefetch_addr(map, addr, len);
 		else
@@ -642,14 +636,14 @@ vpci_cursor_start(const struct vpci_vring *vr, struct vpci_cursor *cur,
 }
 
 /* The next available chain into @c: VPCI_CHAIN_*. */
-static inline int
+static __rte_always_inline int
 vpci_chain_next(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		bool writable, struct vpci_chain *c)
+		bool writable, struct vpci_chain *c, bool packed)
 {
 	uint16_t head;
 
-	if (vr->packed)
+	if (packed)
 		return vpci_pchain_next(vr, map, cur, writable, c);
 	if (cur->left == 0)
 		return VPCI_CHAIN_NONE;
@@ -661,30 +655,15 @@ vpci_chain_next(const struct vpci_vring *vr,
 		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 }
 
-/* RX's next chain into @c: from its scanned slot @s (split), or walked
- * (packed). VPCI_CHAIN_*.
- */
-static inline int
-vpci_rx_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		const struct vpci_rx_slot *s, struct vpci_chain *c)
-{
-	if (vr->packed)
-		return vpci_pchain_next(vr, map, cur, false, c);
-	cur->idx++;
-	cur->left--;
-	return vpci_rx_slot_chain(vr, map, s, c);
-}
-
 /* Peer-published entries not yet consumed, up to @max. A jump of more
  * than the ring size is a broken peer: -1.
  */
-static inline int
-vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
+static __rte_always_inline int
+vpci_avail_count(const struct vpci_vring *vr, uint16_t max, bool packed)
 {
 	uint16_t idx, n;
 
-	if (vr->packed)
+	if (packed)
 		return vpci_packed_count(vr, max);
 	/* Pairs with the peer's release of avail->idx after it filled the
 	 * ring entries and descriptors: those are visible after this load.
@@ -720,10 +699,10 @@ vpci_queue_broken(struct vpci_queue *q, const char *why)
 }
 
 /* As vpci_avail_count(); a broken peer stops the queue. */
-static inline int
-vpci_queue_avail(struct vpci_queue *q, uint16_t max)
+static __rte_always_inline int
+vpci_queue_avail(struct vpci_queue *q, uint16_t max, bool packed)
 {
-	int n = vpci_avail_count(&q->vr, max);
+	int n = vpci_avail_count(&q->vr, max, packed);
 
 	if (unlikely(n < 0))
 		vpci_queue_broken(q, "peer moved avail index past the ring");
@@ -814,32 +793,14 @@ vpci_packed_notify(const struct vpci_vring *vr, uint16_t old, bool old_wrap)
 	return vring_need_event(event, vr->last_used_idx, old);
 }
 
-/* Consume up to the cursor, publish @used staged entries, notify if
- * asked.
+/* Signal the peer about the used entries published from @old (wrap
+ * counter @old_wrap), if it asked.
  */
 static void
-vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
-		uint16_t used)
+vpci_vring_notify(struct vpci_vring *vr, uint16_t old, bool old_wrap)
 {
-	uint16_t old = vr->last_used_idx;
-	bool old_wrap = vr->used_wrap, notify;
+	bool notify;
 
-	vr->last_avail_idx = cur->idx;
-	vr->avail_wrap = cur->wrap;
-	if (vr->packed) {
-		vpci_used_flush_packed(vr, used);
-	} else {
-		vpci_used_flush_split(vr, used);
-		vr->last_used_idx += used;
-		/* Pairs with the peer's acquire of used->idx: the used
-		 * elements and the data written into its buffers are
-		 * visible before the index.
-		 */
-		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
-			__ATOMIC_RELEASE);
-	}
-	if (!vpci_notify_on(&vr->call) || used == 0)
-		return;
 	/* Order the index store before reading the peer's suppression
 	 * state; pairs with the barrier the peer puts between re-enabling
 	 * notifications and re-checking the used ring.
@@ -858,6 +819,34 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 		rte_write32(vr->call.val, vr->call.reg);
 	else if (eventfd_write(vr->call.fd, 1) < 0)
 		VPCI_DP_LOG(DEBUG, PMD, "call eventfd write failed");
+}
+
+/* Consume up to the cursor, publish @used staged entries, notify if
+ * asked.
+ */
+static __rte_always_inline void
+vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
+		uint16_t used, bool packed)
+{
+	uint16_t old = vr->last_used_idx;
+	bool old_wrap = vr->used_wrap;
+
+	vr->last_avail_idx = cur->idx;
+	vr->avail_wrap = cur->wrap;
+	if (packed) {
+		vpci_used_flush_packed(vr, used);
+	} else {
+		vpci_used_flush_split(vr, used);
+		vr->last_used_idx += used;
+		/* Pairs with the peer's acquire of used->idx: the used
+		 * elements and the data written into its buffers are
+		 * visible before the index.
+		 */
+		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
+			__ATOMIC_RELEASE);
+	}
+	if (vpci_notify_on(&vr->call) && used != 0)
+		vpci_vring_notify(vr, old, old_wrap);
 }
 
 /* ---- RX: peer TX ring to mbufs ---- */
@@ -1013,14 +1002,14 @@ vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
 /* Lend or copy the chain's payload to @m: VPCI_RX_LENT, VPCI_RX_COPIED,
  * or VPCI_RX_DROPPED.
  */
-static int
+static __rte_always_inline int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m, struct vpci_defer *d)
+		struct rte_mbuf *m, struct vpci_defer *d, bool zc)
 {
 	struct vpci_iov p[VPCI_MAX_IOV];
 	uint16_t n;
 
-	if (q->zc_active &&
+	if (zc &&
 			c->len - q->internal->hdr_len >= q->internal->zc_min_len) {
 		n = vpci_chain_payload(c, q->internal->hdr_len, p);
 		if (vpci_zc_lend(q, c->head, c->ndesc, p, n, m))
@@ -1031,11 +1020,13 @@ vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 }
 
 /* One collected chain into @m; returns VPCI_RX_*. A copy may wait in
- * @d, which must then be NULL if anything can read @m or free it.
+ * @d, which is NULL with @offload: the offloads read @m, and may free it.
+ * @zc and @offload are the queue's shape: q->zc_active, rx_offload.
  */
-static int
+static __rte_always_inline int
 vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m, uint16_t *used, struct vpci_defer *d)
+		struct rte_mbuf *m, uint16_t *used, struct vpci_defer *d,
+		bool zc, bool offload)
 {
 	struct pmd_internal *internal = q->internal;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
@@ -1044,11 +1035,11 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	/* A head lent in this attach and posted again: lent, copied or
 	 * dropped, it would be returned twice. A broken or hostile peer.
 	 */
-	if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
+	if (zc && unlikely(vpci_zc_busy(q, c->head)))
 		return VPCI_RX_BROKEN;
 	if (likely(c->len > internal->hdr_len))
-		ret = vpci_rx_fill(q, c, m, d);
-	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
+		ret = vpci_rx_fill(q, c, m, d, zc);
+	if (offload && ret != VPCI_RX_DROPPED) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
 		if (unlikely(vpci_offload_rx(internal, &hdr.hdr, m) < 0)) {
 			/* A lent buffer's entry goes back with its free. */
@@ -1071,105 +1062,240 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	return VPCI_RX_DROPPED;
 }
 
+/* What one RX burst has taken so far. */
+struct vpci_rx_burst {
+	struct rte_mbuf **pkts;	/* the application's array */
+	struct rte_mbuf **mb;	/* the burst's mbufs, spares after got */
+	uint16_t got;		/* packets in pkts */
+	uint16_t nmb;		/* mbufs in mb */
+	uint16_t used;		/* staged used entries */
+	struct vpci_defer *dp;	/* deferred copies, or NULL */
+};
+
+/* Take @n mbufs for a burst into @b->mb: @n, or 0 if the pool has not
+ * that many.
+ */
+static inline uint16_t
+vpci_rx_alloc(struct vpci_queue *q, struct vpci_rx_burst *b, uint16_t n)
+{
+	if (n > 0 && unlikely(rte_pktmbuf_alloc_bulk(q->mp, b->mb, n) != 0)) {
+		q->stats.nombuf += n;
+		n = 0;
+	}
+	b->nmb = n;
+	return n;
+}
+
+/* A chain the collect step refused (VPCI_CHAIN_BAD, BROKEN or NONE):
+ * false if the burst stops there.
+ */
+static inline bool
+vpci_rx_refused(struct vpci_queue *q, struct vpci_rx_burst *b, int ret,
+		const struct vpci_chain *c)
+{
+	if (ret == VPCI_CHAIN_NONE)
+		return false;	/* packed: fewer chains than descriptors */
+	if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
+		vpci_queue_broken(q, "peer chain runs past the ring");
+		return false;
+	}
+	q->stats.errors++;
+	vpci_used_put(&q->vr, b->used++, c, 0);
+	return true;
+}
+
+/* Chain @c, taken from the cursor at @prev, into the burst's next mbuf:
+ * false if the burst stops there (the peer broke the ring).
+ */
+static __rte_always_inline bool
+vpci_rx_take(struct vpci_queue *q, struct vpci_rx_burst *b,
+		const struct vpci_chain *c, struct vpci_cursor *cur,
+		const struct vpci_cursor *prev, bool zc, bool offload)
+{
+	struct rte_mbuf *m = b->mb[b->got];
+	int ret;
+
+	ret = vpci_rx_one(q, c, m, &b->used, b->dp, zc, offload);
+	if (unlikely(ret == VPCI_RX_BROKEN)) {
+		*cur = *prev;	/* that chain stays unconsumed */
+		vpci_queue_broken(q, "peer posted a lent buffer again");
+		return false;
+	}
+	if (unlikely(ret == VPCI_RX_DROPPED)) {
+		/* The last spare takes its place. */
+		b->mb[b->got] = b->mb[--b->nmb];
+		return true;
+	}
+	m->port = q->internal->port_id;
+	/* The xstats read its destination address after the loop: a lent
+	 * payload is otherwise not touched here.
+	 */
+	if (zc && ret == VPCI_RX_LENT)
+		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
+	b->pkts[b->got++] = m;
+	return true;
+}
+
+/* Spares back to the pool, deferred copies made, used entries published
+ * and counted: the burst's packets.
+ */
+static __rte_always_inline uint16_t
+vpci_rx_finish(struct vpci_queue *q, struct vpci_rx_burst *b,
+		const struct vpci_cursor *cur, bool packed)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	if (b->got < b->nmb)
+		rte_pktmbuf_free_bulk(&b->mb[b->got], b->nmb - b->got);
+	/* Before the publish: the buffers are the peer's again after it. */
+	if (b->dp != NULL)
+		vpci_defer_flush(b->dp);
+	vpci_vring_publish(&q->vr, cur, b->used, packed);
+	for (i = 0; i < b->got; i++) {
+		bytes += b->pkts[i]->pkt_len;
+		vpci_stats_pkt(&q->stats, b->pkts[i]);
+	}
+	q->stats.pkts += b->got;
+	q->stats.bytes += bytes;
+	return b->got;
+}
+
+/* RX from a split ring: the heads in batches, each scanned first (see
+ * vpci_rx_scan_split()), then taken one by one.
+ */
+static __rte_always_inline uint16_t
+vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool zc, bool offload)
+{
+	const struct rte_vhost_pci_map *map = &q->internal->map;
+	/* A burst never takes more than the shadow holds. */
+	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_slot slot[VPCI_RX_BATCH];
+	struct vpci_rx_burst b = { .pkts = pkts, .mb = mb };
+	struct vpci_defer defer = { .n = 0 };
+	struct vpci_cursor cur, prev;
+	uint16_t i, base = 0, scanned = 0;
+	struct vpci_chain c;
+	bool ahead = true;
+	int n, ret;
+
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), false);
+	if (n < 0)
+		return 0;
+	/* Buffers the application freed go back even when nothing is new. */
+	if (zc)
+		b.used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
+	/* At most n chains: the shadow has room for n entries. */
+	n = vpci_rx_alloc(q, &b, n);
+	/* The offloads read the packet before the burst ends. */
+	b.dp = offload ? NULL : &defer;
+	vpci_cursor_start(&q->vr, &cur, n);
+	for (i = 0; i < n && b.got < b.nmb; i++) {
+		/* One slot per chain, each iteration takes one. */
+		if (i == scanned) {
+			base = i;
+			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
+			ahead = vpci_rx_scan_split(&q->vr, map, cur.idx,
+				scanned - base, slot);
+		}
+		prev = cur;
+		cur.idx++;
+		cur.left--;
+		ret = vpci_rx_slot_chain(&q->vr, map, &slot[i - base], &c);
+		if (unlikely(ret != VPCI_CHAIN_OK)) {
+			vpci_rx_refused(q, &b, ret, &c);
+			continue;
+		}
+		if (ahead && i + 1 < n)
+			vpci_prefetch_next(&q->vr, map, &cur, false);
+		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
+			break;
+	}
+	return vpci_rx_finish(q, &b, &cur, false);
+}
+
+/* RX from a packed ring: each chain walked from the cursor. */
+static __rte_always_inline uint16_t
+vpci_rx_packed(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool zc, bool offload)
+{
+	const struct rte_vhost_pci_map *map = &q->internal->map;
+	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_burst b = { .pkts = pkts, .mb = mb };
+	struct vpci_defer defer = { .n = 0 };
+	struct vpci_cursor cur, prev;
+	struct vpci_chain c;
+	bool ahead;
+	uint16_t i;
+	int n, ret;
+
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), true);
+	if (n < 0)
+		return 0;
+	if (zc)
+		b.used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
+	n = vpci_rx_alloc(q, &b, n);
+	b.dp = offload ? NULL : &defer;
+	vpci_cursor_start(&q->vr, &cur, n);
+	ahead = vpci_prefetch_burst(&q->vr, map, &cur, n);
+	for (i = 0; i < n && b.got < b.nmb; i++) {
+		prev = cur;
+		ret = vpci_pchain_next(&q->vr, map, &cur, false, &c);
+		if (unlikely(ret != VPCI_CHAIN_OK)) {
+			if (!vpci_rx_refused(q, &b, ret, &c))
+				break;
+			continue;
+		}
+		if (ahead && i + 1 < n)
+			vpci_prefetch_next(&q->vr, map, &cur, true);
+		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
+			break;
+	}
+	return vpci_rx_finish(q, &b, &cur, true);
+}
+
+/* One RX burst function per ring shape: format, lending, offloads. */
+#define VPCI_RX_SHAPE(name, packed, zc, offload) \
+static uint16_t \
+name(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts) \
+{ \
+	return packed ? vpci_rx_packed(q, pkts, nb_pkts, zc, offload) : \
+		vpci_rx_split(q, pkts, nb_pkts, zc, offload); \
+}
+
+VPCI_RX_SHAPE(vpci_rx_split_copy, false, false, false)
+VPCI_RX_SHAPE(vpci_rx_split_copy_ol, false, false, true)
+VPCI_RX_SHAPE(vpci_rx_split_zc, false, true, false)
+VPCI_RX_SHAPE(vpci_rx_split_zc_ol, false, true, true)
+VPCI_RX_SHAPE(vpci_rx_packed_copy, true, false, false)
+VPCI_RX_SHAPE(vpci_rx_packed_copy_ol, true, false, true)
+VPCI_RX_SHAPE(vpci_rx_packed_zc, true, true, false)
+VPCI_RX_SHAPE(vpci_rx_packed_zc_ol, true, true, true)
+
+/* Indexed by packed << 2 | zc << 1 | offload. */
+static const vpci_burst_t vpci_rx_shapes[8] = {
+	vpci_rx_split_copy, vpci_rx_split_copy_ol,
+	vpci_rx_split_zc, vpci_rx_split_zc_ol,
+	vpci_rx_packed_copy, vpci_rx_packed_copy_ol,
+	vpci_rx_packed_zc, vpci_rx_packed_zc_ol,
+};
+
 uint16_t
 eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = rxq;
-	/* A burst never takes more than the shadow holds. */
-	struct rte_mbuf *mb[VPCI_SHADOW_USED];
-	struct vpci_rx_slot slot[VPCI_RX_BATCH];
-	struct vpci_defer defer, *dp;
-	struct vpci_cursor cur, prev;
-	struct vpci_chain c;
-	uint16_t i, got = 0, used = 0, nmb, base = 0, scanned = 0;
-	uint64_t bytes = 0;
-	bool ahead = true;
-	int n, ret;
+	uint16_t got = 0;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
 		q->stats.busy++;
 		return 0;
 	}
-	if (unlikely(!q->ready)) {
+	/* The burst function is set before ready, under this lock. */
+	if (likely(q->ready))
+		got = q->burst(q, pkts, nb_pkts);
+	else
 		q->stats.not_ready++;
-		goto out;
-	}
-	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
-	if (n < 0)
-		goto out;
-	/* Buffers the application freed go back even when nothing is new. */
-	if (q->zc_active)
-		used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
-	if (n > 0 && unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
-		q->stats.nombuf += n;
-		n = 0;
-	}
-	/* mb[got] takes the next packet; a dropped one is replaced by the
-	 * last spare. At most n chains: the shadow has room for n entries.
-	 */
-	nmb = n;
-	/* The offloads read the packet before the burst ends. */
-	defer.n = 0;
-	dp = q->internal->rx_offload ? NULL : &defer;
-	vpci_cursor_start(&q->vr, &cur, n);
-	if (q->vr.packed)
-		ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur,
-			n);
-	for (i = 0; i < n && got < nmb; i++) {
-		/* Split: one slot per chain, each iteration takes one. */
-		if (!q->vr.packed && i == scanned) {
-			base = i;
-			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
-			ahead = vpci_rx_scan_split(&q->vr, &q->internal->map,
-				cur.idx, scanned - base, slot);
-		}
-		prev = cur;
-		ret = vpci_rx_next(&q->vr, &q->internal->map, &cur,
-			&slot[i - base], &c);
-		if (ret == VPCI_CHAIN_NONE)
-			break;	/* packed: fewer chains than descriptors */
-		if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
-			vpci_queue_broken(q, "peer chain runs past the ring");
-			break;
-		}
-		if (unlikely(ret == VPCI_CHAIN_BAD)) {
-			q->stats.errors++;
-			vpci_used_put(&q->vr, used++, &c, 0);
-			continue;
-		}
-		if (ahead && i + 1 < n)
-			vpci_prefetch_next(&q->vr, &q->internal->map, &cur);
-		ret = vpci_rx_one(q, &c, mb[got], &used, dp);
-		if (unlikely(ret == VPCI_RX_BROKEN)) {
-			cur = prev;	/* that chain stays unconsumed */
-			vpci_queue_broken(q, "peer posted a lent buffer again");
-			break;
-		}
-		if (unlikely(ret == VPCI_RX_DROPPED)) {
-			mb[got] = mb[--nmb];
-			continue;
-		}
-		mb[got]->port = q->internal->port_id;
-		bytes += mb[got]->pkt_len;
-		/* The xstats read its destination address after the loop:
-		 * a lent payload is otherwise not touched here.
-		 */
-		if (ret == VPCI_RX_LENT)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[got], void *));
-		pkts[got] = mb[got];
-		got++;
-	}
-	if (got < nmb)
-		rte_pktmbuf_free_bulk(&mb[got], nmb - got);
-	/* Before the publish: the buffers are the peer's again after it. */
-	if (dp != NULL)
-		vpci_defer_flush(dp);
-	vpci_vring_publish(&q->vr, &cur, used);
-	for (i = 0; i < got; i++)
-		vpci_stats_pkt(&q->stats, pkts[i]);
-	q->stats.pkts += got;
-	q->stats.bytes += bytes;
-out:
 	rte_spinlock_unlock(&q->lock);
 	return got;
 }
@@ -1229,14 +1355,15 @@ vpci_write_at(const struct vpci_chain *bufs, uint32_t off, const void *src,
 #define VPCI_GATHER_BROKEN	(-3)	/* the ring cannot be walked */
 
 /* Gather enough peer buffers for hdr + packet from the cursor: their
- * number, or VPCI_GATHER_*.
+ * number, or VPCI_GATHER_*. @packed and @mrg are the ring's shape:
+ * VIRTIO_F_RING_PACKED, VIRTIO_NET_F_MRG_RXBUF.
  */
-static int
+static __rte_always_inline int
 vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
-		struct vpci_chain *bufs, uint16_t *bad)
+		struct vpci_chain *bufs, uint16_t *bad, bool packed, bool mrg)
 {
 	struct pmd_internal *internal = q->internal;
-	uint16_t nb = 0, max = internal->mrg_rxbuf ? VPCI_MAX_MRG_BUFS : 1;
+	uint16_t nb = 0, max = mrg ? VPCI_MAX_MRG_BUFS : 1;
 	uint64_t have = 0;
 	int ret;
 
@@ -1246,11 +1373,10 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 			 * none. Otherwise it waits (not sent) until the peer
 			 * posts a buffer it fits in, as librte_vhost does.
 			 */
-			return internal->mrg_rxbuf ? VPCI_GATHER_TOO_BIG :
-				VPCI_GATHER_WAIT;
+			return mrg ? VPCI_GATHER_TOO_BIG : VPCI_GATHER_WAIT;
 		}
 		ret = vpci_chain_next(&q->vr, &internal->map, cur, true,
-			&bufs[nb]);
+			&bufs[nb], packed);
 		if (ret == VPCI_CHAIN_NONE)
 			return VPCI_GATHER_WAIT;
 		if (unlikely(ret == VPCI_CHAIN_BROKEN))
@@ -1272,7 +1398,7 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 /* Copy @m into @nb gathered buffers, the @first to @first + nb - 1 used
  * entries of this burst, behind the header @hdr.
  */
-static void
+static __rte_always_inline void
 vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 		struct virtio_net_hdr_mrg_rxbuf *hdr, struct vpci_chain *bufs,
 		uint16_t nb, uint16_t first)
@@ -1304,13 +1430,13 @@ vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
  * then overlap instead of one per packet. Only a hint: each descriptor is
  * still read once, when its chain is collected.
  */
-static inline void
+static __rte_always_inline void
 vpci_tx_prefetch_desc(const struct vpci_vring *vr,
-		const struct vpci_cursor *cur, uint16_t n)
+		const struct vpci_cursor *cur, uint16_t n, bool packed)
 {
 	uint16_t i, pos = cur->idx;
 
-	if (vr->packed) {
+	if (packed) {
 		for (i = 0; i < RTE_MIN(n, vr->size); i += 4) {
 			rte_prefetch0((const void *)&vr->pdesc[pos]);
 			pos += 4;
@@ -1341,100 +1467,163 @@ vpci_tx_done(struct rte_mbuf **done, uint16_t *n, struct rte_mbuf *m)
 
 #define VPCI_TX_OFFLOADS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
 
+/* What one TX burst has done so far. Only scalars: the arrays are apart,
+ * so that this stays in registers across the calls they are passed to.
+ */
+struct vpci_tx_burst {
+	struct vpci_cursor cur;
+	uint16_t used;		/* staged used entries */
+	uint16_t dropped;
+	uint16_t ndone;		/* mbufs in done */
+	uint64_t bytes;
+	struct rte_mbuf **done;	/* sent or dropped, freed after the publish */
+	struct vpci_chain *bufs;	/* the peer buffers of one packet */
+};
+
+#define VPCI_TX_SENT	0	/* copied, or dropped: the next one */
+#define VPCI_TX_STOP	1	/* not taken: the burst ends before it */
+
+/* @m into the peer's buffers at the cursor: VPCI_TX_*. */
+static __rte_always_inline int
+vpci_tx_one(struct vpci_queue *q, struct vpci_tx_burst *b, struct rte_mbuf *m,
+		bool packed, bool mrg)
+{
+	uint16_t hdr_len = q->internal->hdr_len, bad, i, csum;
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct vpci_cursor prev = b->cur;
+	uint32_t csum_at;
+	int nb, sw = 0;
+
+	memset(&hdr, 0, sizeof(hdr));
+	if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
+		sw = vpci_offload_tx(q->internal, m, &hdr.hdr, &csum_at, &csum);
+		if (sw < 0)
+			goto drop;
+	}
+	nb = vpci_tx_gather(q, &b->cur, hdr_len + m->pkt_len, b->bufs, &bad,
+		packed, mrg);
+	if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
+		/* The buffers looked at stay the peer's. */
+		b->cur = prev;
+		if (nb == VPCI_GATHER_WAIT) {
+			q->stats.no_room++;
+			return VPCI_TX_STOP;	/* full, or it does not fit yet */
+		}
+		if (nb == VPCI_GATHER_BROKEN) {
+			vpci_queue_broken(q, "peer chain runs past the ring");
+			return VPCI_TX_STOP;
+		}
+		goto drop;	/* too big for any buffers */
+	}
+	if (unlikely(nb < 0)) {
+		/* Invalid chain: return the buffers unused, drop. The ids are
+		 * the ones collected, not re-read.
+		 */
+		for (i = 0; i < bad; i++)
+			vpci_used_put(&q->vr, b->used + i, &b->bufs[i], 0);
+		b->used += bad;
+		goto drop;
+	}
+	vpci_tx_copy(q, m, &hdr, b->bufs, nb, b->used);
+	if (sw > 0)
+		vpci_write_at(b->bufs, hdr_len + csum_at, &csum, sizeof(csum));
+	b->used += nb;
+	b->bytes += m->pkt_len;
+	vpci_stats_pkt(&q->stats, m);
+	vpci_tx_done(b->done, &b->ndone, m);
+	return VPCI_TX_SENT;
+drop:
+	b->dropped++;
+	vpci_tx_done(b->done, &b->ndone, m);
+	return VPCI_TX_SENT;
+}
+
+static __rte_always_inline uint16_t
+vpci_tx(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool packed, bool mrg)
+{
+	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
+	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
+	struct vpci_tx_burst b = { .done = done, .bufs = bufs };
+	uint16_t sent;
+	int avail;
+
+	/* A packed ring is walked as far as it has buffers. */
+	avail = vpci_queue_avail(q, packed ? 1 : UINT16_MAX, packed);
+	if (avail <= 0) {
+		q->stats.no_room += avail == 0;
+		return 0;
+	}
+	vpci_cursor_start(&q->vr, &b.cur, avail);
+	vpci_tx_prefetch_desc(&q->vr, &b.cur,
+		RTE_MIN(nb_pkts, (uint16_t)avail), packed);
+	/* Room in the shadow for one more packet's worst case. */
+	for (sent = 0; sent < nb_pkts &&
+			b.used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS; sent++) {
+		if (sent + 1 < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		if (vpci_tx_one(q, &b, pkts[sent], packed, mrg) ==
+				VPCI_TX_STOP)
+			break;
+	}
+	vpci_vring_publish(&q->vr, &b.cur, b.used, packed);
+	/* After the publish: the peer has its buffers first. */
+	rte_pktmbuf_free_bulk(b.done, b.ndone);
+	q->stats.pkts += sent - b.dropped;
+	q->stats.errors += b.dropped;
+	q->stats.bytes += b.bytes;
+	return sent;
+}
+
+/* One TX burst function per ring shape: format, mergeable buffers. */
+#define VPCI_TX_SHAPE(name, packed, mrg) \
+static uint16_t \
+name(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts) \
+{ \
+	return vpci_tx(q, pkts, nb_pkts, packed, mrg); \
+}
+
+VPCI_TX_SHAPE(vpci_tx_split, false, false)
+VPCI_TX_SHAPE(vpci_tx_split_mrg, false, true)
+VPCI_TX_SHAPE(vpci_tx_packed, true, false)
+VPCI_TX_SHAPE(vpci_tx_packed_mrg, true, true)
+
+/* Indexed by packed << 1 | mrg. */
+static const vpci_burst_t vpci_tx_shapes[4] = {
+	vpci_tx_split, vpci_tx_split_mrg, vpci_tx_packed, vpci_tx_packed_mrg,
+};
+
+void
+vpci_queue_set_burst(struct vpci_queue *q)
+{
+	const struct pmd_internal *internal = q->internal;
+	unsigned int packed = q->vr.packed;
+
+	/* Odd vrings are the peer's TX rings, which RX drains. */
+	if (q->vring_idx & 1)
+		q->burst = vpci_rx_shapes[packed << 2 |
+			(unsigned int)q->zc_active << 1 |
+			(unsigned int)internal->rx_offload];
+	else
+		q->burst = vpci_tx_shapes[packed << 1 |
+			(unsigned int)internal->mrg_rxbuf];
+}
+
 uint16_t
 eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = txq;
-	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
-	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
-	struct vpci_cursor cur, prev;
-	uint16_t sent = 0, used = 0, dropped = 0, ndone = 0, bad, i, csum;
-	struct virtio_net_hdr_mrg_rxbuf hdr;
-	uint64_t bytes = 0;
-	uint32_t csum_at;
-	int avail, nb, sw;
+	uint16_t sent = 0;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
 		q->stats.busy++;
 		return 0;
 	}
-	if (unlikely(!q->ready)) {
+	/* The burst function is set before ready, under this lock. */
+	if (likely(q->ready))
+		sent = q->burst(q, pkts, nb_pkts);
+	else
 		q->stats.not_ready++;
-		goto out;
-	}
-	/* A packed ring is walked as far as it has buffers. */
-	avail = vpci_queue_avail(q, q->vr.packed ? 1 : UINT16_MAX);
-	if (avail <= 0) {
-		q->stats.no_room += avail == 0;
-		goto out;
-	}
-	vpci_cursor_start(&q->vr, &cur, avail);
-	vpci_tx_prefetch_desc(&q->vr, &cur,
-		RTE_MIN(nb_pkts, (uint16_t)avail));
-	/* Room in the shadow for one more packet's worst case. */
-	for (; sent < nb_pkts && used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS;
-			sent++) {
-		struct rte_mbuf *m = pkts[sent];
-
-		if (sent + 1 < nb_pkts)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
-		memset(&hdr, 0, sizeof(hdr));
-		sw = 0;
-		if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
-			sw = vpci_offload_tx(q->internal, m, &hdr.hdr, &csum_at,
-				&csum);
-			if (sw < 0) {
-				dropped++;
-				vpci_tx_done(done, &ndone, m);
-				continue;
-			}
-		}
-		prev = cur;
-		nb = vpci_tx_gather(q, &cur, q->internal->hdr_len + m->pkt_len,
-			bufs, &bad);
-		if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
-			/* The buffers looked at stay the peer's. */
-			cur = prev;
-			if (nb == VPCI_GATHER_WAIT) {
-				q->stats.no_room++;
-				break;	/* ring full, or it does not fit yet */
-			}
-			if (nb == VPCI_GATHER_BROKEN) {
-				vpci_queue_broken(q,
-					"peer chain runs past the ring");
-				break;
-			}
-			dropped++;	/* too big for any buffers */
-			vpci_tx_done(done, &ndone, m);
-			continue;
-		}
-		if (unlikely(nb < 0)) {
-			/* Invalid chain: return the buffers unused, drop. The
-			 * ids are the ones collected, not re-read.
-			 */
-			for (i = 0; i < bad; i++)
-				vpci_used_put(&q->vr, used + i, &bufs[i], 0);
-			used += bad;
-			dropped++;
-			vpci_tx_done(done, &ndone, m);
-			continue;
-		}
-		vpci_tx_copy(q, m, &hdr, bufs, nb, used);
-		if (sw > 0)
-			vpci_write_at(bufs, q->internal->hdr_len + csum_at,
-				&csum, sizeof(csum));
-		used += nb;
-		bytes += m->pkt_len;
-		vpci_stats_pkt(&q->stats, m);
-		vpci_tx_done(done, &ndone, m);
-	}
-	vpci_vring_publish(&q->vr, &cur, used);
-	/* After the publish: the peer has its buffers first. */
-	rte_pktmbuf_free_bulk(done, ndone);
-	q->stats.pkts += sent - dropped;
-	q->stats.errors += dropped;
-	q->stats.bytes += bytes;
-out:
 	rte_spinlock_unlock(&q->lock);
 	return sent;
 }
