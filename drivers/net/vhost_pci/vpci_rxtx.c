@@ -319,24 +319,22 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 }
 
 /*
- * The chain at the cursor of a packed ring. A chain is consumed whole even
- * when one of its descriptors is invalid, so the ring stays in step; only a
- * chain that never ends breaks the ring.
+ * The chain at the cursor of a packed ring, whose first descriptor's
+ * @flags the caller read (acquire) and found available. A chain is
+ * consumed whole even when one of its descriptors is invalid, so the ring
+ * stays in step; only a chain that never ends breaks the ring.
  */
 static int
-vpci_pchain_next(const struct vpci_vring *vr,
+vpci_pchain_walk(const struct vpci_vring *vr,
 		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		bool writable, struct vpci_chain *c)
+		bool writable, struct vpci_chain *c, uint16_t flags)
 {
 	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
-	uint16_t pos = cur->idx, flags, id = 0, n = 0;
+	uint16_t pos = cur->idx, id = 0, n = 0;
 	bool wrap = cur->wrap, bad = false;
 	uint32_t len;
 	uint64_t addr;
 
-	flags = vpci_pdesc_flags(vr, pos);
-	if (!vpci_pdesc_avail(flags, wrap))
-		return VPCI_CHAIN_NONE;
 	c->niov = 0;
 	c->len = 0;
 	for (;;) {
@@ -381,23 +379,19 @@ vpci_pchain_next(const struct vpci_vring *vr,
 	return VPCI_CHAIN_OK;
 }
 
-/* Available descriptors from the cursor, up to @max: a bound on the
- * chains a burst will find.
+/* The chain at the cursor of a packed ring, or VPCI_CHAIN_NONE. Each
+ * descriptor's flags are read once: nothing counts the ring before.
  */
-static inline uint16_t
-vpci_packed_count(const struct vpci_vring *vr, uint16_t max)
+static inline int
+vpci_pchain_next(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c)
 {
-	uint16_t pos = vr->last_avail_idx, n = 0;
-	bool wrap = vr->avail_wrap;
+	uint16_t flags = vpci_pdesc_flags(vr, cur->idx);
 
-	while (n < max && vpci_pdesc_avail(vpci_pdesc_flags(vr, pos), wrap)) {
-		n++;
-		if (++pos == vr->size) {
-			pos = 0;
-			wrap = !wrap;
-		}
-	}
-	return n;
+	if (!vpci_pdesc_avail(flags, cur->wrap))
+		return VPCI_CHAIN_NONE;
+	return vpci_pchain_walk(vr, map, cur, writable, c, flags);
 }
 
 /* ---- both formats ---- */
@@ -447,60 +441,22 @@ vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
  */
 static __rte_always_inline void
 vpci_prefetch_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
-		bool packed)
+		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur)
 {
 	uint64_t addr;
 	uint32_t len;
+	uint16_t d;
 
-	if (packed) {
-		addr = vr->pdesc[cur->idx].addr;
-		len = vr->pdesc[cur->idx].len;
-	} else {
-		uint16_t d;
-
-		if (cur->left == 0)
-			return;
-		d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
-		addr = vr->desc[d].addr;
-		len = vr->desc[d].len;
-	}
+	if (cur->left == 0)
+		return;
+	d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
+	addr = vr->desc[d].addr;
+	len = vr->desc[d].len;
 	vpci_prefetch_addr(map, addr,
 		RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX));
 }
 
-/*
- * Before anything is copied, start loading every small buffer a packed
- * RX burst is about to read: @n available descriptors from the cursor. Their misses then overlap
- * instead of stalling each copy in turn, as librte_vhost gets by
- * deferring its small copies. Hints only, as above: the ring and the
- * descriptors are read again, once each, when the chains are collected.
- * Returns whether a larger buffer was left for the one-ahead prefetch.
- */
-static inline bool
-vpci_prefetch_burst(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
-		uint16_t n)
-{
-	uint16_t i, pos = cur->idx;
-	bool large = false;
-	uint64_t addr;
-	uint32_t len;
-
-	for (i = 0; i < n; i++) {
-		addr = vr->pdesc[pos].addr;
-		len = vr->pdesc[pos].len;
-		if (++pos == vr->size)
-			pos = 0;
-		if (len <= VPCI_PREFETCH_BURST)
-			vpci_prefetch_addr(map, addr, len);
-		else
-			large = true;
-	}
-	return large;
-}
-
-/* Split RX takes the available heads in batches of this many. */
+/* RX takes the available chains in batches of this many. */
 #define VPCI_RX_BATCH		64
 /* Descriptors a chain may have to be collected by the batch scan. */
 #define VPCI_RX_SLOT_IOV	2
@@ -511,6 +467,10 @@ vpci_prefetch_burst(const struct vpci_vring *vr,
  * read once and checked as vpci_chain_collect() does. Any other chain
  * (indirect, longer, or one the scan refused) has niov 0 and is collected
  * again in full from its head: nothing else the scan read is kept.
+ *
+ * A packed chain of one plain descriptor as its scan left it: head is the
+ * buffer id, and niov 0 a chain to return unused (see
+ * vpci_rx_scan_packed()).
  */
 struct vpci_rx_slot {
 	uint16_t head;
@@ -608,6 +568,90 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
 	return large;
 }
 
+/*
+ * Up to @max available descriptors of a packed ring from @cur into @s, in
+ * one walk: each descriptor's flags read once (acquire), then its fields
+ * once, and checked as vpci_pchain_walk() does a chain of one descriptor.
+ * The walk stops at the first descriptor that is not available, or that
+ * begins a longer or indirect chain: its flags are then left in *@first
+ * and *@pending set, for vpci_pchain_walk(). Small buffers are prefetched.
+ * Returns the slots filled; *@large says a buffer was too large for that.
+ */
+static uint16_t
+vpci_rx_scan_packed(const struct vpci_vring *vr,
+		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
+		uint16_t max, struct vpci_rx_slot *s, uint16_t *first,
+		bool *pending, bool *large)
+{
+	uint16_t i, pos = cur->idx, flags, id;
+	bool wrap = cur->wrap;
+	uint64_t addr;
+	uint32_t len;
+
+	*pending = false;
+	*large = false;
+	for (i = 0; i < max; i++, s++) {
+		flags = vpci_pdesc_flags(vr, pos);
+		if (!vpci_pdesc_avail(flags, wrap))
+			break;
+		if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) {
+			*first = flags;
+			*pending = true;
+			break;
+		}
+		/* One read of each field: the peer may rewrite them. */
+		addr = vr->pdesc[pos].addr;
+		len = vr->pdesc[pos].len;
+		id = vr->pdesc[pos].id;
+		s->head = id;
+		s->niov = 0;
+		s->len = 0;
+		/* The id indexes per-buffer state: within the ring. */
+		if (unlikely(id >= vr->size ||
+				!vpci_rx_slot_add(map, s, addr, len, flags)))
+			s->niov = 0;	/* returned unused */
+		else if (len <= VPCI_PREFETCH_BURST)
+			vpci_prefetch_buf(s->iov[0].base, len);
+		else
+			*large = true;
+		if (++pos == vr->size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+	}
+	return i;
+}
+
+/* The chain of a packed slot @s into @c, and the cursor past its one
+ * descriptor: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD.
+ */
+static __rte_always_inline int
+vpci_rx_pslot_chain(const struct vpci_vring *vr, struct vpci_cursor *cur,
+		const struct vpci_rx_slot *s, struct vpci_chain *c)
+{
+	if (++cur->idx == vr->size) {
+		cur->idx = 0;
+		cur->wrap = !cur->wrap;
+	}
+	c->head = s->head;
+	c->ndesc = 1;
+	c->niov = s->niov;
+	c->len = s->len;
+	c->iov[0] = s->iov[0];
+	return s->niov != 0 ? VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
+}
+
+/* Start loading the first buffer of slot @s (virtio-net header and
+ * frame), so that the copy before it overlaps the misses.
+ */
+static inline void
+vpci_prefetch_slot(const struct vpci_rx_slot *s)
+{
+	if (s->niov != 0)
+		vpci_prefetch_buf(s->iov[0].base,
+			RTE_MIN(s->iov[0].len, (uint32_t)VPCI_PREFETCH_MAX));
+}
+
 /* The chain of @s into @c: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD. */
 static __rte_always_inline int
 vpci_rx_slot_chain(const struct vpci_vring *vr,
@@ -655,16 +699,14 @@ vpci_chain_next(const struct vpci_vring *vr,
 		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 }
 
-/* Peer-published entries not yet consumed, up to @max. A jump of more
+/* Split: peer-published entries not yet consumed, up to @max. A jump of more
  * than the ring size is a broken peer: -1.
  */
-static __rte_always_inline int
-vpci_avail_count(const struct vpci_vring *vr, uint16_t max, bool packed)
+static inline int
+vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 {
 	uint16_t idx, n;
 
-	if (packed)
-		return vpci_packed_count(vr, max);
 	/* Pairs with the peer's release of avail->idx after it filled the
 	 * ring entries and descriptors: those are visible after this load.
 	 */
@@ -699,10 +741,10 @@ vpci_queue_broken(struct vpci_queue *q, const char *why)
 }
 
 /* As vpci_avail_count(); a broken peer stops the queue. */
-static __rte_always_inline int
-vpci_queue_avail(struct vpci_queue *q, uint16_t max, bool packed)
+static inline int
+vpci_queue_avail(struct vpci_queue *q, uint16_t max)
 {
-	int n = vpci_avail_count(&q->vr, max, packed);
+	int n = vpci_avail_count(&q->vr, max);
 
 	if (unlikely(n < 0))
 		vpci_queue_broken(q, "peer moved avail index past the ring");
@@ -1180,7 +1222,7 @@ vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	bool ahead = true;
 	int n, ret;
 
-	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), false);
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
 	if (n < 0)
 		return 0;
 	/* Buffers the application freed go back even when nothing is new. */
@@ -1208,50 +1250,106 @@ vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			continue;
 		}
 		if (ahead && i + 1 < n)
-			vpci_prefetch_next(&q->vr, map, &cur, false);
+			vpci_prefetch_next(&q->vr, map, &cur);
 		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
 			break;
 	}
 	return vpci_rx_finish(q, &b, &cur, false);
 }
 
-/* RX from a packed ring: each chain walked from the cursor. */
+/* Mbufs for @want more chains: the burst's spares, topped up. False if
+ * the pool has not enough.
+ */
+static inline bool
+vpci_rx_refill(struct vpci_queue *q, struct vpci_rx_burst *b, uint16_t want)
+{
+	uint16_t spare = b->nmb - b->got, n;
+
+	if (spare >= want)
+		return true;
+	n = want - spare;
+	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, b->mb + b->nmb, n) != 0)) {
+		q->stats.nombuf += n;
+		return false;
+	}
+	b->nmb += n;
+	return true;
+}
+
+/* The @k scanned chains of @s, then, if @pending, the longer one whose
+ * first flags are @first: false if the burst stops here.
+ */
+static __rte_always_inline bool
+vpci_rx_packed_batch(struct vpci_queue *q, struct vpci_rx_burst *b,
+		struct vpci_cursor *cur, const struct vpci_rx_slot *s, uint16_t k,
+		bool pending, uint16_t first, bool ahead, bool zc, bool offload)
+{
+	struct vpci_cursor prev;
+	struct vpci_chain c;
+	uint16_t i;
+	int ret;
+
+	if (!vpci_rx_refill(q, b, k + pending))
+		return false;
+	for (i = 0; i < k + pending; i++) {
+		if (b->got == b->nmb)
+			return false;	/* the drops took the spares */
+		prev = *cur;
+		if (i < k)
+			ret = vpci_rx_pslot_chain(&q->vr, cur, &s[i], &c);
+		else
+			ret = vpci_pchain_walk(&q->vr, &q->internal->map, cur,
+				false, &c, first);
+		if (unlikely(ret != VPCI_CHAIN_OK)) {
+			if (!vpci_rx_refused(q, b, ret, &c))
+				return false;
+			continue;
+		}
+		if (ahead && i + 1 < k)
+			vpci_prefetch_slot(&s[i + 1]);
+		if (!vpci_rx_take(q, b, &c, cur, &prev, zc, offload))
+			return false;
+	}
+	return true;
+}
+
+/* RX from a packed ring, in batches: one walk over the available
+ * descriptors (vpci_rx_scan_packed()), then their chains taken in turn.
+ */
 static __rte_always_inline uint16_t
 vpci_rx_packed(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		bool zc, bool offload)
 {
-	const struct rte_vhost_pci_map *map = &q->internal->map;
 	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_slot slot[VPCI_RX_BATCH];
 	struct vpci_rx_burst b = { .pkts = pkts, .mb = mb };
 	struct vpci_defer defer = { .n = 0 };
-	struct vpci_cursor cur, prev;
-	struct vpci_chain c;
-	bool ahead;
-	uint16_t i;
-	int n, ret;
+	/* No more chains than the shadow holds, nor than the ring. */
+	uint16_t budget = RTE_MIN(RTE_MIN(nb_pkts, VPCI_SHADOW_USED),
+		q->vr.size), lim, k, first = 0;
+	bool pending, ahead, drained = !zc;
+	struct vpci_cursor cur;
 
-	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED), true);
-	if (n < 0)
-		return 0;
-	if (zc)
-		b.used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
-	n = vpci_rx_alloc(q, &b, n);
 	b.dp = offload ? NULL : &defer;
-	vpci_cursor_start(&q->vr, &cur, n);
-	ahead = vpci_prefetch_burst(&q->vr, map, &cur, n);
-	for (i = 0; i < n && b.got < b.nmb; i++) {
-		prev = cur;
-		ret = vpci_pchain_next(&q->vr, map, &cur, false, &c);
-		if (unlikely(ret != VPCI_CHAIN_OK)) {
-			if (!vpci_rx_refused(q, &b, ret, &c))
-				break;
-			continue;
+	vpci_cursor_start(&q->vr, &cur, 0);
+	do {
+		lim = RTE_MIN(budget, VPCI_RX_BATCH);
+		k = vpci_rx_scan_packed(&q->vr, &q->internal->map, &cur, lim,
+			slot, &first, &pending, &ahead);
+		/* Buffers the application freed go back even when nothing
+		 * is new; what this batch takes still fits behind them.
+		 */
+		if (!drained) {
+			b.used = vpci_zc_drain(q, 0,
+				VPCI_SHADOW_USED - k - pending);
+			budget = RTE_MIN(budget, VPCI_SHADOW_USED - b.used);
+			drained = true;
 		}
-		if (ahead && i + 1 < n)
-			vpci_prefetch_next(&q->vr, map, &cur, true);
-		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
+		if (!vpci_rx_packed_batch(q, &b, &cur, slot, k, pending,
+				first, ahead, zc, offload))
 			break;
-	}
+		budget -= k + pending;
+	} while (budget != 0 && (pending || k == lim));
 	return vpci_rx_finish(q, &b, &cur, true);
 }
 
@@ -1548,9 +1646,11 @@ vpci_tx(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	uint16_t sent;
 	int avail;
 
-	/* A packed ring is walked as far as it has buffers. */
-	avail = vpci_queue_avail(q, packed ? 1 : UINT16_MAX, packed);
-	if (avail <= 0) {
+	/* A packed ring is walked as far as it has buffers, in one pass:
+	 * its gather finds where they end.
+	 */
+	avail = packed ? nb_pkts : vpci_queue_avail(q, UINT16_MAX);
+	if (!packed && avail <= 0) {
 		q->stats.no_room += avail == 0;
 		return 0;
 	}
