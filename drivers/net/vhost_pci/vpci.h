@@ -90,6 +90,8 @@ struct vpci_vring {
 	bool packed;		/* VIRTIO_F_RING_PACKED acked */
 	bool event_idx;
 	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC acked */
+	/* The map region the burst's last buffer was in: tried first. */
+	uint32_t region_hint;
 	struct vpci_notify call;
 	int errfd;		/* signalled when we stop a broken ring */
 	struct vpci_shadow shadow[VPCI_SHADOW_USED];

@@ -85,6 +85,7 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	vr->size = n;
 	vr->mask = n - 1;
 	vr->packed = packed;
+	vr->region_hint = 0;
 	if (packed) {
 		/* The base holds the wrap counter in bit 15. */
 		vr->last_avail_idx = meta->last_avail_idx & (wrap - 1);
@@ -161,9 +162,24 @@ vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * Address translation for one burst: the map, and the region the last
+ * address was found in, tried first (rte_vhost_pci_translate_hint()).
+ */
+struct vpci_xlate {
+	const struct rte_vhost_pci_map *map;
+	uint32_t hint;
+};
+
+static __rte_always_inline void *
+vpci_translate(struct vpci_xlate *xl, uint64_t addr, uint64_t len)
+{
+	return rte_vhost_pci_translate_hint(xl->map, addr, len, &xl->hint);
+}
+
 /* Append one descriptor's bytes to @c: translated, and within bounds. */
 static inline int
-vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
+vpci_chain_add(struct vpci_xlate *xl, struct vpci_chain *c,
 		uint64_t addr, uint32_t len)
 {
 	uint8_t *p;
@@ -172,7 +188,7 @@ vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
 		return 0;
 	if (unlikely(c->niov == VPCI_MAX_IOV))
 		return -1;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (unlikely(p == NULL || c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
 			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
 		return -1;
@@ -190,7 +206,7 @@ vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
  */
 static int
 vpci_chain_indirect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		struct vpci_xlate *xl, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
 	struct vring_desc t[VPCI_MAX_IOV];
@@ -201,7 +217,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 	if (len == 0 || len % sizeof(t[0]) != 0 || n > vr->size ||
 			n > VPCI_MAX_IOV)
 		return -1;
-	src = rte_vhost_pci_translate(map, addr, len);
+	src = vpci_translate(xl, addr, len);
 	if (src == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -214,7 +230,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 		if (unlikely(idx >= n || ++steps > n ||
 				(t[idx].flags & (VRING_DESC_F_WRITE |
 					VRING_DESC_F_INDIRECT)) != want ||
-				vpci_chain_add(map, c, t[idx].addr,
+				vpci_chain_add(xl, c, t[idx].addr,
 					t[idx].len) < 0))
 			return -1;
 		if (!(t[idx].flags & VRING_DESC_F_NEXT))
@@ -226,7 +242,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 /* Walk one chain into @c. Returns 0, or -1 if the chain is invalid. */
 static int
 vpci_chain_collect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint16_t head,
+		struct vpci_xlate *xl, uint16_t head,
 		bool writable, struct vpci_chain *c)
 {
 	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
@@ -250,10 +266,10 @@ vpci_chain_collect(const struct vpci_vring *vr,
 			if (unlikely(!vr->indirect || n != 1 ||
 					(flags & VRING_DESC_F_NEXT)))
 				return -1;
-			return vpci_chain_indirect(vr, map, addr, len, want, c);
+			return vpci_chain_indirect(vr, xl, addr, len, want, c);
 		}
 		if (unlikely((flags & VRING_DESC_F_WRITE) != want ||
-				vpci_chain_add(map, c, addr, len) < 0))
+				vpci_chain_add(xl, c, addr, len) < 0))
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
 			/* No bytes at all is no buffer: writers index iov[0]. */
@@ -286,7 +302,7 @@ vpci_pdesc_flags(const struct vpci_vring *vr, uint16_t pos)
 /* A packed indirect table: every entry in order, copied before use. */
 static int
 vpci_pchain_indirect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		struct vpci_xlate *xl, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
 	uint16_t mask = VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT;
@@ -297,7 +313,7 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 	if (len == 0 || len % sizeof(t) != 0 || n > vr->size ||
 			n > VPCI_MAX_IOV)
 		return -1;
-	src = rte_vhost_pci_translate(map, addr, len);
+	src = vpci_translate(xl, addr, len);
 	if (src == NULL)
 		return -1;
 	/* Buffers we only read may say WRITE here: DPDK's virtio driver
@@ -312,7 +328,7 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 		t.len = src[i].len;
 		t.flags = src[i].flags;
 		if ((t.flags & mask) != want ||
-				vpci_chain_add(map, c, t.addr, t.len) < 0)
+				vpci_chain_add(xl, c, t.addr, t.len) < 0)
 			return -1;
 	}
 	return c->niov != 0 ? 0 : -1;
@@ -326,7 +342,7 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
  */
 static int
 vpci_pchain_walk(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
 		bool writable, struct vpci_chain *c, uint16_t flags)
 {
 	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
@@ -348,11 +364,11 @@ vpci_pchain_walk(const struct vpci_vring *vr,
 			/* Negotiated, and the chain's only descriptor. */
 			bad |= !vr->indirect || n != 1 ||
 				(flags & VRING_DESC_F_NEXT) ||
-				vpci_pchain_indirect(vr, map, addr, len, want,
+				vpci_pchain_indirect(vr, xl, addr, len, want,
 					c) < 0;
 		} else if (!bad) {
 			bad = (flags & VRING_DESC_F_WRITE) != want ||
-				vpci_chain_add(map, c, addr, len) < 0;
+				vpci_chain_add(xl, c, addr, len) < 0;
 		}
 		if (++pos == vr->size) {
 			pos = 0;
@@ -384,14 +400,14 @@ vpci_pchain_walk(const struct vpci_vring *vr,
  */
 static inline int
 vpci_pchain_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
 		bool writable, struct vpci_chain *c)
 {
 	uint16_t flags = vpci_pdesc_flags(vr, cur->idx);
 
 	if (!vpci_pdesc_avail(flags, cur->wrap))
 		return VPCI_CHAIN_NONE;
-	return vpci_pchain_walk(vr, map, cur, writable, c, flags);
+	return vpci_pchain_walk(vr, xl, cur, writable, c, flags);
 }
 
 /* ---- both formats ---- */
@@ -423,14 +439,14 @@ vpci_prefetch_buf(const uint8_t *p, uint32_t len)
  * address is skipped.
  */
 static inline void
-vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
+vpci_prefetch_addr(struct vpci_xlate *xl, uint64_t addr,
 		uint32_t len)
 {
 	const uint8_t *p;
 
 	if (len == 0)
 		return;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (p != NULL)
 		vpci_prefetch_buf(p, len);
 }
@@ -441,7 +457,7 @@ vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
  */
 static __rte_always_inline void
 vpci_prefetch_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur)
+		struct vpci_xlate *xl, const struct vpci_cursor *cur)
 {
 	uint64_t addr;
 	uint32_t len;
@@ -452,7 +468,7 @@ vpci_prefetch_next(const struct vpci_vring *vr,
 	d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
 	addr = vr->desc[d].addr;
 	len = vr->desc[d].len;
-	vpci_prefetch_addr(map, addr,
+	vpci_prefetch_addr(xl, addr,
 		RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX));
 }
 
@@ -483,7 +499,7 @@ struct vpci_rx_slot {
  * chain to the full walk.
  */
 static __rte_always_inline bool
-vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
+vpci_rx_slot_add(struct vpci_xlate *xl, struct vpci_rx_slot *s,
 		uint64_t addr, uint32_t len, uint16_t flags)
 {
 	uint8_t *p;
@@ -492,7 +508,7 @@ vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
 	if (unlikely((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) ||
 			len == 0))
 		return false;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (unlikely(p == NULL || s->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
 			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
 		return false;
@@ -508,7 +524,7 @@ vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
  */
 static __rte_always_inline bool
 vpci_rx_slot_collect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s)
+		struct vpci_xlate *xl, struct vpci_rx_slot *s)
 {
 	uint16_t d = s->head, flags, next;
 	uint64_t addr;
@@ -521,7 +537,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
 	len = vr->desc[d].len;
 	flags = vr->desc[d].flags;
 	next = vr->desc[d].next;
-	if (!vpci_rx_slot_add(map, s, addr, len, flags))
+	if (!vpci_rx_slot_add(xl, s, addr, len, flags))
 		return false;
 	if (!(flags & VRING_DESC_F_NEXT))
 		return true;
@@ -532,7 +548,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
 	len = vr->desc[next].len;
 	flags = vr->desc[next].flags;
 	return !(flags & VRING_DESC_F_NEXT) &&
-		vpci_rx_slot_add(map, s, addr, len, flags);
+		vpci_rx_slot_add(xl, s, addr, len, flags);
 }
 
 /*
@@ -543,7 +559,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
  */
 static bool
 vpci_rx_scan_split(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint16_t idx, uint16_t n,
+		struct vpci_xlate *xl, uint16_t idx, uint16_t n,
 		struct vpci_rx_slot *s)
 {
 	bool large = false;
@@ -553,7 +569,7 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
 		s->head = vr->avail->ring[(idx + i) & vr->mask];
 		s->niov = 0;
 		s->len = 0;
-		if (!vpci_rx_slot_collect(vr, map, s)) {
+		if (!vpci_rx_slot_collect(vr, xl, s)) {
 			s->niov = 0;	/* walked again in full */
 			s->len = 0;
 			large = true;
@@ -579,7 +595,7 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
  */
 static uint16_t
 vpci_rx_scan_packed(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
+		struct vpci_xlate *xl, const struct vpci_cursor *cur,
 		uint16_t max, struct vpci_rx_slot *s, uint16_t *first,
 		bool *pending, bool *large)
 {
@@ -608,7 +624,7 @@ vpci_rx_scan_packed(const struct vpci_vring *vr,
 		s->len = 0;
 		/* The id indexes per-buffer state: within the ring. */
 		if (unlikely(id >= vr->size ||
-				!vpci_rx_slot_add(map, s, addr, len, flags)))
+				!vpci_rx_slot_add(xl, s, addr, len, flags)))
 			s->niov = 0;	/* returned unused */
 		else if (len <= VPCI_PREFETCH_BURST)
 			vpci_prefetch_buf(s->iov[0].base, len);
@@ -655,11 +671,11 @@ vpci_prefetch_slot(const struct vpci_rx_slot *s)
 /* The chain of @s into @c: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD. */
 static __rte_always_inline int
 vpci_rx_slot_chain(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_rx_slot *s,
+		struct vpci_xlate *xl, const struct vpci_rx_slot *s,
 		struct vpci_chain *c)
 {
 	if (s->niov == 0)
-		return vpci_chain_collect(vr, map, s->head, false, c) == 0 ?
+		return vpci_chain_collect(vr, xl, s->head, false, c) == 0 ?
 			VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 	c->head = s->head;
 	c->ndesc = 1;
@@ -682,20 +698,20 @@ vpci_cursor_start(const struct vpci_vring *vr, struct vpci_cursor *cur,
 /* The next available chain into @c: VPCI_CHAIN_*. */
 static __rte_always_inline int
 vpci_chain_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
 		bool writable, struct vpci_chain *c, bool packed)
 {
 	uint16_t head;
 
 	if (packed)
-		return vpci_pchain_next(vr, map, cur, writable, c);
+		return vpci_pchain_next(vr, xl, cur, writable, c);
 	if (cur->left == 0)
 		return VPCI_CHAIN_NONE;
 	head = vr->avail->ring[cur->idx & vr->mask];
 	cur->idx++;
 	cur->left--;
 	c->ndesc = 1;
-	return vpci_chain_collect(vr, map, head, writable, c) == 0 ?
+	return vpci_chain_collect(vr, xl, head, writable, c) == 0 ?
 		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 }
 
@@ -1210,7 +1226,9 @@ static __rte_always_inline uint16_t
 vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		bool zc, bool offload)
 {
-	const struct rte_vhost_pci_map *map = &q->internal->map;
+	struct vpci_xlate x = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	}, *xl = &x;
 	/* A burst never takes more than the shadow holds. */
 	struct rte_mbuf *mb[VPCI_SHADOW_USED];
 	struct vpci_rx_slot slot[VPCI_RX_BATCH];
@@ -1238,22 +1256,23 @@ vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		if (i == scanned) {
 			base = i;
 			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
-			ahead = vpci_rx_scan_split(&q->vr, map, cur.idx,
+			ahead = vpci_rx_scan_split(&q->vr, xl, cur.idx,
 				scanned - base, slot);
 		}
 		prev = cur;
 		cur.idx++;
 		cur.left--;
-		ret = vpci_rx_slot_chain(&q->vr, map, &slot[i - base], &c);
+		ret = vpci_rx_slot_chain(&q->vr, xl, &slot[i - base], &c);
 		if (unlikely(ret != VPCI_CHAIN_OK)) {
 			vpci_rx_refused(q, &b, ret, &c);
 			continue;
 		}
 		if (ahead && i + 1 < n)
-			vpci_prefetch_next(&q->vr, map, &cur);
+			vpci_prefetch_next(&q->vr, xl, &cur);
 		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
 			break;
 	}
+	q->vr.region_hint = x.hint;
 	return vpci_rx_finish(q, &b, &cur, false);
 }
 
@@ -1281,8 +1300,9 @@ vpci_rx_refill(struct vpci_queue *q, struct vpci_rx_burst *b, uint16_t want)
  */
 static __rte_always_inline bool
 vpci_rx_packed_batch(struct vpci_queue *q, struct vpci_rx_burst *b,
-		struct vpci_cursor *cur, const struct vpci_rx_slot *s, uint16_t k,
-		bool pending, uint16_t first, bool ahead, bool zc, bool offload)
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
+		const struct vpci_rx_slot *s, uint16_t k, bool pending,
+		uint16_t first, bool ahead, bool zc, bool offload)
 {
 	struct vpci_cursor prev;
 	struct vpci_chain c;
@@ -1298,8 +1318,8 @@ vpci_rx_packed_batch(struct vpci_queue *q, struct vpci_rx_burst *b,
 		if (i < k)
 			ret = vpci_rx_pslot_chain(&q->vr, cur, &s[i], &c);
 		else
-			ret = vpci_pchain_walk(&q->vr, &q->internal->map, cur,
-				false, &c, first);
+			ret = vpci_pchain_walk(&q->vr, xl, cur, false, &c,
+				first);
 		if (unlikely(ret != VPCI_CHAIN_OK)) {
 			if (!vpci_rx_refused(q, b, ret, &c))
 				return false;
@@ -1328,14 +1348,17 @@ vpci_rx_packed(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	uint16_t budget = RTE_MIN(RTE_MIN(nb_pkts, VPCI_SHADOW_USED),
 		q->vr.size), lim, k, first = 0;
 	bool pending, ahead, drained = !zc;
+	struct vpci_xlate xl = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	};
 	struct vpci_cursor cur;
 
 	b.dp = offload ? NULL : &defer;
 	vpci_cursor_start(&q->vr, &cur, 0);
 	do {
 		lim = RTE_MIN(budget, VPCI_RX_BATCH);
-		k = vpci_rx_scan_packed(&q->vr, &q->internal->map, &cur, lim,
-			slot, &first, &pending, &ahead);
+		k = vpci_rx_scan_packed(&q->vr, &xl, &cur, lim, slot, &first,
+			&pending, &ahead);
 		/* Buffers the application freed go back even when nothing
 		 * is new; what this batch takes still fits behind them.
 		 */
@@ -1345,11 +1368,12 @@ vpci_rx_packed(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			budget = RTE_MIN(budget, VPCI_SHADOW_USED - b.used);
 			drained = true;
 		}
-		if (!vpci_rx_packed_batch(q, &b, &cur, slot, k, pending,
+		if (!vpci_rx_packed_batch(q, &b, &xl, &cur, slot, k, pending,
 				first, ahead, zc, offload))
 			break;
 		budget -= k + pending;
 	} while (budget != 0 && (pending || k == lim));
+	q->vr.region_hint = xl.hint;
 	return vpci_rx_finish(q, &b, &cur, true);
 }
 
@@ -1457,8 +1481,9 @@ vpci_write_at(const struct vpci_chain *bufs, uint32_t off, const void *src,
  * VIRTIO_F_RING_PACKED, VIRTIO_NET_F_MRG_RXBUF.
  */
 static __rte_always_inline int
-vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
-		struct vpci_chain *bufs, uint16_t *bad, bool packed, bool mrg)
+vpci_tx_gather(struct vpci_queue *q, struct vpci_xlate *xl,
+		struct vpci_cursor *cur, uint32_t need, struct vpci_chain *bufs,
+		uint16_t *bad, bool packed, bool mrg)
 {
 	struct pmd_internal *internal = q->internal;
 	uint16_t nb = 0, max = mrg ? VPCI_MAX_MRG_BUFS : 1;
@@ -1473,8 +1498,8 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 			 */
 			return mrg ? VPCI_GATHER_TOO_BIG : VPCI_GATHER_WAIT;
 		}
-		ret = vpci_chain_next(&q->vr, &internal->map, cur, true,
-			&bufs[nb], packed);
+		ret = vpci_chain_next(&q->vr, xl, cur, true, &bufs[nb],
+			packed);
 		if (ret == VPCI_CHAIN_NONE)
 			return VPCI_GATHER_WAIT;
 		if (unlikely(ret == VPCI_CHAIN_BROKEN))
@@ -1583,8 +1608,8 @@ struct vpci_tx_burst {
 
 /* @m into the peer's buffers at the cursor: VPCI_TX_*. */
 static __rte_always_inline int
-vpci_tx_one(struct vpci_queue *q, struct vpci_tx_burst *b, struct rte_mbuf *m,
-		bool packed, bool mrg)
+vpci_tx_one(struct vpci_queue *q, struct vpci_tx_burst *b,
+		struct vpci_xlate *xl, struct rte_mbuf *m, bool packed, bool mrg)
 {
 	uint16_t hdr_len = q->internal->hdr_len, bad, i, csum;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
@@ -1598,8 +1623,8 @@ vpci_tx_one(struct vpci_queue *q, struct vpci_tx_burst *b, struct rte_mbuf *m,
 		if (sw < 0)
 			goto drop;
 	}
-	nb = vpci_tx_gather(q, &b->cur, hdr_len + m->pkt_len, b->bufs, &bad,
-		packed, mrg);
+	nb = vpci_tx_gather(q, xl, &b->cur, hdr_len + m->pkt_len, b->bufs,
+		&bad, packed, mrg);
 	if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
 		/* The buffers looked at stay the peer's. */
 		b->cur = prev;
@@ -1643,6 +1668,10 @@ vpci_tx(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
 	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
 	struct vpci_tx_burst b = { .done = done, .bufs = bufs };
+	/* Apart from b, which the chain walk need not see. */
+	struct vpci_xlate xl = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	};
 	uint16_t sent;
 	int avail;
 
@@ -1662,10 +1691,11 @@ vpci_tx(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			b.used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS; sent++) {
 		if (sent + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
-		if (vpci_tx_one(q, &b, pkts[sent], packed, mrg) ==
+		if (vpci_tx_one(q, &b, &xl, pkts[sent], packed, mrg) ==
 				VPCI_TX_STOP)
 			break;
 	}
+	q->vr.region_hint = xl.hint;
 	vpci_vring_publish(&q->vr, &b.cur, b.used, packed);
 	/* After the publish: the peer has its buffers first. */
 	rte_pktmbuf_free_bulk(b.done, b.ndone);
