@@ -385,6 +385,40 @@ rte_vhost_pci_translate(const struct rte_vhost_pci_map *map, uint64_t gpa,
 	return NULL;
 }
 
+/**
+ * As rte_vhost_pci_translate(), trying region @p *hint first: the
+ * region of the caller's last translation, which consecutive buffers
+ * usually share. On a miss every region is searched, and @p *hint set to
+ * the one found. Any @p *hint value is safe: out of range, it is ignored.
+ *
+ * @return a pointer valid for all @p len bytes, or NULL if any byte of
+ *   [gpa, gpa + len) lies outside one single mapped region.
+ */
+static inline void *
+rte_vhost_pci_translate_hint(const struct rte_vhost_pci_map *map,
+		uint64_t gpa, uint64_t len, uint32_t *hint)
+{
+	uint32_t i = *hint;
+	uint64_t off;
+
+	if (i < map->nregions) {
+		off = gpa - map->region[i].gpa;
+		/* Unsigned wrap makes gpa below the region fail too. */
+		if (off < map->region[i].size &&
+				len <= map->region[i].size - off)
+			return map->region[i].host + off;
+	}
+	for (i = 0; i < map->nregions; i++) {
+		off = gpa - map->region[i].gpa;
+		if (off < map->region[i].size &&
+				len <= map->region[i].size - off) {
+			*hint = i;
+			return map->region[i].host + off;
+		}
+	}
+	return NULL;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -183,13 +183,26 @@ static void
 check_area(const struct rte_vhost_pci_map *map, uint64_t gpa, uint64_t len,
 		uint32_t vring, const char *what)
 {
-	const uint8_t *p = rte_vhost_pci_translate(map, gpa, len);
+	const uint8_t *p = rte_vhost_pci_translate(map, gpa, len), *q;
+	uint32_t h, hint;
 
 	FUZZ_CHECK(p != NULL, "vring %u %s 0x%" PRIx64 "+0x%" PRIx64
 		" published ready but outside the regions", vring, what, gpa,
 		len);
 	touch(p);
 	touch(p + len - 1);
+	/* The hinted translation finds it too, whatever the hint (one
+	 * past the regions included), and leaves a valid one.
+	 */
+	for (h = 0; h <= map->nregions; h++) {
+		hint = h;
+		q = rte_vhost_pci_translate_hint(map, gpa, len, &hint);
+		FUZZ_CHECK(q != NULL && hint < map->nregions,
+			"vring %u %s: hinted translation from region %u gives %p, hint %u",
+			vring, what, h, (const void *)q, hint);
+		touch(q);
+		touch(q + len - 1);
+	}
 }
 
 /* A ring the library says is ready must be usable by the driver. */

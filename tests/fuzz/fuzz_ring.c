@@ -436,9 +436,10 @@ queue_setup(struct vpci_queue *q, uint16_t vring, const struct ring_cfg *c,
 	if (vpci_vring_init(&q->vr, &internal.map, &mv, internal.features,
 			&call, fd) != 0)
 		return;
-	q->ready = true;
 	q->zc_active = internal.zero_copy && (vring & 1) &&
 		vpci_zc_attach(q, false) == 0;
+	vpci_queue_set_burst(q);
+	q->ready = true;
 	if (q->intr_enabled)
 		vpci_vring_set_notify(&q->vr, true);
 }

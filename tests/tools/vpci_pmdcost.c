@@ -26,6 +26,8 @@
  *
  * usage: vpci_pmdcost PMD.so SOCKET-PREFIX [ROUNDS]
  * prints per size and PMD: cycles per packet, medians of ROUNDS bursts
+ * environment: VPCI_COST_PREFIX, the EAL file prefix (default vpci-cost);
+ * VPCI_COST_PACKED=1, packed rings instead of split ones
  */
 
 #include <inttypes.h>
@@ -67,6 +69,7 @@ struct port {
 
 static uint8_t frame[FP_BUF_SIZE];
 static struct rte_mempool *mp;
+static bool packed;		/* VPCI_COST_PACKED=1 */
 
 static void
 flush_lines(const void *p, uint32_t len)
@@ -116,14 +119,24 @@ port_up(struct port *pt)
 		return -1;
 	}
 	if (fp_init(&pt->peer, RING) < 0 ||
-			fp_connect(&pt->peer, pt->sock, FP_F_MRG_RXBUF) < 0) {
+			fp_connect(&pt->peer, pt->sock, FP_F_MRG_RXBUF |
+				(packed ? FP_F_RING_PACKED : 0)) < 0) {
 		fprintf(stderr, "%s: fake front-end: %s\n", pt->name,
 			pt->peer.err);
 		return -1;
 	}
 	/* Polling on both sides: no call eventfd writes. */
-	fp_set_avail_flags(&pt->peer, FP_RXQ, VRING_AVAIL_F_NO_INTERRUPT);
-	fp_set_avail_flags(&pt->peer, FP_TXQ, VRING_AVAIL_F_NO_INTERRUPT);
+	if (packed) {
+		fp_packed_set_driver_event(&pt->peer, FP_RXQ,
+			VRING_PACKED_EVENT_FLAG_DISABLE, 0);
+		fp_packed_set_driver_event(&pt->peer, FP_TXQ,
+			VRING_PACKED_EVENT_FLAG_DISABLE, 0);
+	} else {
+		fp_set_avail_flags(&pt->peer, FP_RXQ,
+			VRING_AVAIL_F_NO_INTERRUPT);
+		fp_set_avail_flags(&pt->peer, FP_TXQ,
+			VRING_AVAIL_F_NO_INTERRUPT);
+	}
 	for (i = 0; i < 200; i++) {
 		if (rte_eth_link_get_nowait(pt->id, &link) == 0 &&
 				link.link_status == RTE_ETH_LINK_UP)
@@ -148,7 +161,9 @@ rx_cost(struct port *pt, uint32_t size, bool cold, unsigned int rounds,
 
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < BURST; i++) {
-			head = fp_post_tx(&pt->peer, frame, size);
+			head = packed ?
+				fp_packed_post_tx(&pt->peer, frame, size) :
+				fp_post_tx(&pt->peer, frame, size);
 			if (cold)
 				flush_lines(fp_buf(&pt->peer, FP_TXQ, head),
 					FP_NET_HDR_LEN + size);
@@ -181,7 +196,10 @@ tx_cost(struct port *pt, uint32_t size, unsigned int rounds, uint64_t *t)
 
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < BURST; i++)
-			fp_post_rx(&pt->peer, FP_BUF_SIZE, 0);
+			if (packed)
+				fp_packed_post_rx(&pt->peer, FP_BUF_SIZE, 0);
+			else
+				fp_post_rx(&pt->peer, FP_BUF_SIZE, 0);
 		if (rte_pktmbuf_alloc_bulk(mp, pkts, BURST) != 0)
 			return -1;
 		for (i = 0; i < BURST; i++)
@@ -218,6 +236,9 @@ main(int argc, char **argv)
 			.label = "vpci lend" },
 	};
 	unsigned int rounds = argc > 3 ? (unsigned int)atoi(argv[3]) : DEF_ROUNDS;
+	const char *prefix = getenv("VPCI_COST_PREFIX");
+	const char *ring = getenv("VPCI_COST_PACKED");
+	char prefix_arg[128];
 	double v[RTE_DIM(ports)][3];
 	uint64_t *t;
 	unsigned int i, j;
@@ -228,6 +249,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	eal[10] = argv[1];
+	/* Two runs at once need two prefixes. */
+	if (prefix != NULL && prefix[0] != '\0') {
+		snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s",
+			prefix);
+		eal[4] = prefix_arg;
+	}
+	packed = ring != NULL && strcmp(ring, "1") == 0;
 	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -246,8 +274,8 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(frame); i++)
 		frame[i] = (uint8_t)(i * 7 + 1);
-	printf("# cycles per packet on the PMD core, median of %u bursts of %u, TSC %" PRIu64 " Hz\n",
-		rounds, BURST, rte_get_tsc_hz());
+	printf("# cycles per packet on the PMD core, median of %u bursts of %u, %s rings, TSC %" PRIu64 " Hz\n",
+		rounds, BURST, packed ? "packed" : "split", rte_get_tsc_hz());
 	printf("%-10s %6s %9s %9s %9s\n", "pmd", "size", "rx warm", "rx cold",
 		"tx");
 	for (j = 0; j < RTE_DIM(sizes); j++) {

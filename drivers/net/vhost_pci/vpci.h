@@ -90,6 +90,8 @@ struct vpci_vring {
 	bool packed;		/* VIRTIO_F_RING_PACKED acked */
 	bool event_idx;
 	bool indirect;		/* VIRTIO_RING_F_INDIRECT_DESC acked */
+	/* The map region the burst's last buffer was in: tried first. */
+	uint32_t region_hint;
 	struct vpci_notify call;
 	int errfd;		/* signalled when we stop a broken ring */
 	struct vpci_shadow shadow[VPCI_SHADOW_USED];
@@ -124,6 +126,11 @@ struct vpci_stats {
 };
 
 struct pmd_internal;
+struct vpci_queue;
+
+/* A burst function for one ring shape (vpci_rxtx.c). */
+typedef uint16_t (*vpci_burst_t)(struct vpci_queue *q, struct rte_mbuf **pkts,
+		uint16_t nb_pkts);
 
 struct vpci_queue {
 	/* Held by a burst; the control thread takes it to attach or stop
@@ -131,6 +138,8 @@ struct vpci_queue {
 	 */
 	rte_spinlock_t lock;
 	bool ready;
+	/* The burst of the attached ring's shape: set before ready. */
+	vpci_burst_t burst;
 	bool attempted;		/* attached, or refused, since the ring's
 				 * last stop: not tried again until then */
 	uint16_t qid;
@@ -255,5 +264,9 @@ int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 void vpci_vring_base(const struct vpci_vring *vr, uint16_t *avail,
 		uint16_t *used);
 void vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted);
+/* Pick @q's burst function for its attached ring's shape (format,
+ * zero-copy, offloads), before it is marked ready; its lock held.
+ */
+void vpci_queue_set_burst(struct vpci_queue *q);
 
 #endif /* VPCI_H */

@@ -156,11 +156,12 @@ vpci_queue_attach(struct pmd_internal *internal, struct vpci_queue *q)
 	rte_spinlock_lock(&q->lock);
 	if (vpci_vring_init(&q->vr, &internal->map, mv, meta->features,
 			&call, errfd) == 0) {
-		q->ready = true;
 		/* RX lends peer buffers when asked to and slots allow. */
 		q->zc_active = internal->zero_copy && (q->vring_idx & 1) &&
 			vpci_zc_attach(q, !!(mv->flags &
 				RTE_VHOST_PCI_VRING_F_RESUME)) == 0;
+		vpci_queue_set_burst(q);
+		q->ready = true;
 		if (q->intr_enabled)
 			vpci_vring_set_notify(&q->vr, true);
 		vpci_queue_set_efd(internal, q, mv);

@@ -85,6 +85,7 @@ vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
 	vr->size = n;
 	vr->mask = n - 1;
 	vr->packed = packed;
+	vr->region_hint = 0;
 	if (packed) {
 		/* The base holds the wrap counter in bit 15. */
 		vr->last_avail_idx = meta->last_avail_idx & (wrap - 1);
@@ -161,9 +162,24 @@ vpci_vring_set_notify(struct vpci_vring *vr, bool kick_wanted)
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * Address translation for one burst: the map, and the region the last
+ * address was found in, tried first (rte_vhost_pci_translate_hint()).
+ */
+struct vpci_xlate {
+	const struct rte_vhost_pci_map *map;
+	uint32_t hint;
+};
+
+static __rte_always_inline void *
+vpci_translate(struct vpci_xlate *xl, uint64_t addr, uint64_t len)
+{
+	return rte_vhost_pci_translate_hint(xl->map, addr, len, &xl->hint);
+}
+
 /* Append one descriptor's bytes to @c: translated, and within bounds. */
 static inline int
-vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
+vpci_chain_add(struct vpci_xlate *xl, struct vpci_chain *c,
 		uint64_t addr, uint32_t len)
 {
 	uint8_t *p;
@@ -172,7 +188,7 @@ vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
 		return 0;
 	if (unlikely(c->niov == VPCI_MAX_IOV))
 		return -1;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (unlikely(p == NULL || c->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
 			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
 		return -1;
@@ -190,7 +206,7 @@ vpci_chain_add(const struct rte_vhost_pci_map *map, struct vpci_chain *c,
  */
 static int
 vpci_chain_indirect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		struct vpci_xlate *xl, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
 	struct vring_desc t[VPCI_MAX_IOV];
@@ -201,7 +217,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 	if (len == 0 || len % sizeof(t[0]) != 0 || n > vr->size ||
 			n > VPCI_MAX_IOV)
 		return -1;
-	src = rte_vhost_pci_translate(map, addr, len);
+	src = vpci_translate(xl, addr, len);
 	if (src == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -214,7 +230,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 		if (unlikely(idx >= n || ++steps > n ||
 				(t[idx].flags & (VRING_DESC_F_WRITE |
 					VRING_DESC_F_INDIRECT)) != want ||
-				vpci_chain_add(map, c, t[idx].addr,
+				vpci_chain_add(xl, c, t[idx].addr,
 					t[idx].len) < 0))
 			return -1;
 		if (!(t[idx].flags & VRING_DESC_F_NEXT))
@@ -226,7 +242,7 @@ vpci_chain_indirect(const struct vpci_vring *vr,
 /* Walk one chain into @c. Returns 0, or -1 if the chain is invalid. */
 static int
 vpci_chain_collect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint16_t head,
+		struct vpci_xlate *xl, uint16_t head,
 		bool writable, struct vpci_chain *c)
 {
 	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
@@ -250,10 +266,10 @@ vpci_chain_collect(const struct vpci_vring *vr,
 			if (unlikely(!vr->indirect || n != 1 ||
 					(flags & VRING_DESC_F_NEXT)))
 				return -1;
-			return vpci_chain_indirect(vr, map, addr, len, want, c);
+			return vpci_chain_indirect(vr, xl, addr, len, want, c);
 		}
 		if (unlikely((flags & VRING_DESC_F_WRITE) != want ||
-				vpci_chain_add(map, c, addr, len) < 0))
+				vpci_chain_add(xl, c, addr, len) < 0))
 			return -1;
 		if (!(flags & VRING_DESC_F_NEXT))
 			/* No bytes at all is no buffer: writers index iov[0]. */
@@ -286,7 +302,7 @@ vpci_pdesc_flags(const struct vpci_vring *vr, uint16_t pos)
 /* A packed indirect table: every entry in order, copied before use. */
 static int
 vpci_pchain_indirect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint64_t addr, uint32_t len,
+		struct vpci_xlate *xl, uint64_t addr, uint32_t len,
 		uint16_t want, struct vpci_chain *c)
 {
 	uint16_t mask = VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT;
@@ -297,7 +313,7 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 	if (len == 0 || len % sizeof(t) != 0 || n > vr->size ||
 			n > VPCI_MAX_IOV)
 		return -1;
-	src = rte_vhost_pci_translate(map, addr, len);
+	src = vpci_translate(xl, addr, len);
 	if (src == NULL)
 		return -1;
 	/* Buffers we only read may say WRITE here: DPDK's virtio driver
@@ -312,31 +328,29 @@ vpci_pchain_indirect(const struct vpci_vring *vr,
 		t.len = src[i].len;
 		t.flags = src[i].flags;
 		if ((t.flags & mask) != want ||
-				vpci_chain_add(map, c, t.addr, t.len) < 0)
+				vpci_chain_add(xl, c, t.addr, t.len) < 0)
 			return -1;
 	}
 	return c->niov != 0 ? 0 : -1;
 }
 
 /*
- * The chain at the cursor of a packed ring. A chain is consumed whole even
- * when one of its descriptors is invalid, so the ring stays in step; only a
- * chain that never ends breaks the ring.
+ * The chain at the cursor of a packed ring, whose first descriptor's
+ * @flags the caller read (acquire) and found available. A chain is
+ * consumed whole even when one of its descriptors is invalid, so the ring
+ * stays in step; only a chain that never ends breaks the ring.
  */
 static int
-vpci_pchain_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		bool writable, struct vpci_chain *c)
+vpci_pchain_walk(const struct vpci_vring *vr,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c, uint16_t flags)
 {
 	const uint16_t want = writable ? VRING_DESC_F_WRITE : 0;
-	uint16_t pos = cur->idx, flags, id = 0, n = 0;
+	uint16_t pos = cur->idx, id = 0, n = 0;
 	bool wrap = cur->wrap, bad = false;
 	uint32_t len;
 	uint64_t addr;
 
-	flags = vpci_pdesc_flags(vr, pos);
-	if (!vpci_pdesc_avail(flags, wrap))
-		return VPCI_CHAIN_NONE;
 	c->niov = 0;
 	c->len = 0;
 	for (;;) {
@@ -350,11 +364,11 @@ vpci_pchain_next(const struct vpci_vring *vr,
 			/* Negotiated, and the chain's only descriptor. */
 			bad |= !vr->indirect || n != 1 ||
 				(flags & VRING_DESC_F_NEXT) ||
-				vpci_pchain_indirect(vr, map, addr, len, want,
+				vpci_pchain_indirect(vr, xl, addr, len, want,
 					c) < 0;
 		} else if (!bad) {
 			bad = (flags & VRING_DESC_F_WRITE) != want ||
-				vpci_chain_add(map, c, addr, len) < 0;
+				vpci_chain_add(xl, c, addr, len) < 0;
 		}
 		if (++pos == vr->size) {
 			pos = 0;
@@ -381,23 +395,19 @@ vpci_pchain_next(const struct vpci_vring *vr,
 	return VPCI_CHAIN_OK;
 }
 
-/* Available descriptors from the cursor, up to @max: a bound on the
- * chains a burst will find.
+/* The chain at the cursor of a packed ring, or VPCI_CHAIN_NONE. Each
+ * descriptor's flags are read once: nothing counts the ring before.
  */
-static inline uint16_t
-vpci_packed_count(const struct vpci_vring *vr, uint16_t max)
+static inline int
+vpci_pchain_next(const struct vpci_vring *vr,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c)
 {
-	uint16_t pos = vr->last_avail_idx, n = 0;
-	bool wrap = vr->avail_wrap;
+	uint16_t flags = vpci_pdesc_flags(vr, cur->idx);
 
-	while (n < max && vpci_pdesc_avail(vpci_pdesc_flags(vr, pos), wrap)) {
-		n++;
-		if (++pos == vr->size) {
-			pos = 0;
-			wrap = !wrap;
-		}
-	}
-	return n;
+	if (!vpci_pdesc_avail(flags, cur->wrap))
+		return VPCI_CHAIN_NONE;
+	return vpci_pchain_walk(vr, xl, cur, writable, c, flags);
 }
 
 /* ---- both formats ---- */
@@ -429,14 +439,14 @@ vpci_prefetch_buf(const uint8_t *p, uint32_t len)
  * address is skipped.
  */
 static inline void
-vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
+vpci_prefetch_addr(struct vpci_xlate *xl, uint64_t addr,
 		uint32_t len)
 {
 	const uint8_t *p;
 
 	if (len == 0)
 		return;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (p != NULL)
 		vpci_prefetch_buf(p, len);
 }
@@ -445,68 +455,24 @@ vpci_prefetch_addr(const struct rte_vhost_pci_map *map, uint64_t addr,
  * Start loading the first buffer of the next available chain (virtio-net
  * header and frame), so that the copy of this one overlaps the misses.
  */
-static inline void
+static __rte_always_inline void
 vpci_prefetch_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur)
+		struct vpci_xlate *xl, const struct vpci_cursor *cur)
 {
 	uint64_t addr;
 	uint32_t len;
+	uint16_t d;
 
-	if (vr->packed) {
-		addr = vr->pdesc[cur->idx].addr;
-		len = vr->pdesc[cur->idx].len;
-	} else {
-		uint16_t d;
-
-		if (cur->left == 0)
-			return;
-		d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
-		addr = vr->desc[d].addr;
-		len = vr->desc[d].len;
-	}
-	vpci_prefetch_addr(map, addr,
+	if (cur->left == 0)
+		return;
+	d = vr->avail->ring[cur->idx & vr->mask] & vr->mask;
+	addr = vr->desc[d].addr;
+	len = vr->desc[d].len;
+	vpci_prefetch_addr(xl, addr,
 		RTE_MIN(len, (uint32_t)VPCI_PREFETCH_MAX));
 }
 
-/*
- * Before anything is copied, start loading every small buffer the burst is
- * about to read: @n entries from the cursor (split: available
- * heads; packed: available descriptors). Their misses then overlap
- * instead of stalling each copy in turn, as librte_vhost gets by
- * deferring its small copies. Hints only, as above: the ring and the
- * descriptors are read again, once each, when the chains are collected.
- * Returns whether a larger buffer was left for the one-ahead prefetch.
- */
-static inline bool
-vpci_prefetch_burst(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_cursor *cur,
-		uint16_t n)
-{
-	uint16_t i, pos = cur->idx, d;
-	bool large = false;
-	uint64_t addr;
-	uint32_t len;
-
-	for (i = 0; i < n; i++) {
-		if (vr->packed) {
-			addr = vr->pdesc[pos].addr;
-			len = vr->pdesc[pos].len;
-			if (++pos == vr->size)
-				pos = 0;
-		} else {
-			d = vr->avail->ring[pos++ & vr->mask] & vr->mask;
-			addr = vr->desc[d].addr;
-			len = vr->desc[d].len;
-		}
-		if (len <= VPCI_PREFETCH_BURST)
-			vpci_prefetch_addr(map, addr, len);
-		else
-			large = true;
-	}
-	return large;
-}
-
-/* Split RX takes the available heads in batches of this many. */
+/* RX takes the available chains in batches of this many. */
 #define VPCI_RX_BATCH		64
 /* Descriptors a chain may have to be collected by the batch scan. */
 #define VPCI_RX_SLOT_IOV	2
@@ -517,6 +483,10 @@ vpci_prefetch_burst(const struct vpci_vring *vr,
  * read once and checked as vpci_chain_collect() does. Any other chain
  * (indirect, longer, or one the scan refused) has niov 0 and is collected
  * again in full from its head: nothing else the scan read is kept.
+ *
+ * A packed chain of one plain descriptor as its scan left it: head is the
+ * buffer id, and niov 0 a chain to return unused (see
+ * vpci_rx_scan_packed()).
  */
 struct vpci_rx_slot {
 	uint16_t head;
@@ -529,7 +499,7 @@ struct vpci_rx_slot {
  * chain to the full walk.
  */
 static __rte_always_inline bool
-vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
+vpci_rx_slot_add(struct vpci_xlate *xl, struct vpci_rx_slot *s,
 		uint64_t addr, uint32_t len, uint16_t flags)
 {
 	uint8_t *p;
@@ -538,7 +508,7 @@ vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
 	if (unlikely((flags & (VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT)) ||
 			len == 0))
 		return false;
-	p = rte_vhost_pci_translate(map, addr, len);
+	p = vpci_translate(xl, addr, len);
 	if (unlikely(p == NULL || s->len + (uint64_t)len > VPCI_MAX_PKT_LEN +
 			sizeof(struct virtio_net_hdr_mrg_rxbuf)))
 		return false;
@@ -554,7 +524,7 @@ vpci_rx_slot_add(const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s,
  */
 static __rte_always_inline bool
 vpci_rx_slot_collect(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_rx_slot *s)
+		struct vpci_xlate *xl, struct vpci_rx_slot *s)
 {
 	uint16_t d = s->head, flags, next;
 	uint64_t addr;
@@ -567,7 +537,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
 	len = vr->desc[d].len;
 	flags = vr->desc[d].flags;
 	next = vr->desc[d].next;
-	if (!vpci_rx_slot_add(map, s, addr, len, flags))
+	if (!vpci_rx_slot_add(xl, s, addr, len, flags))
 		return false;
 	if (!(flags & VRING_DESC_F_NEXT))
 		return true;
@@ -578,7 +548,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
 	len = vr->desc[next].len;
 	flags = vr->desc[next].flags;
 	return !(flags & VRING_DESC_F_NEXT) &&
-		vpci_rx_slot_add(map, s, addr, len, flags);
+		vpci_rx_slot_add(xl, s, addr, len, flags);
 }
 
 /*
@@ -589,7 +559,7 @@ vpci_rx_slot_collect(const struct vpci_vring *vr,
  */
 static bool
 vpci_rx_scan_split(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, uint16_t idx, uint16_t n,
+		struct vpci_xlate *xl, uint16_t idx, uint16_t n,
 		struct vpci_rx_slot *s)
 {
 	bool large = false;
@@ -599,7 +569,7 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
 		s->head = vr->avail->ring[(idx + i) & vr->mask];
 		s->niov = 0;
 		s->len = 0;
-		if (!vpci_rx_slot_collect(vr, map, s)) {
+		if (!vpci_rx_slot_collect(vr, xl, s)) {
 			s->niov = 0;	/* walked again in full */
 			s->len = 0;
 			large = true;
@@ -614,14 +584,98 @@ vpci_rx_scan_split(const struct vpci_vring *vr,
 	return large;
 }
 
+/*
+ * Up to @max available descriptors of a packed ring from @cur into @s, in
+ * one walk: each descriptor's flags read once (acquire), then its fields
+ * once, and checked as vpci_pchain_walk() does a chain of one descriptor.
+ * The walk stops at the first descriptor that is not available, or that
+ * begins a longer or indirect chain: its flags are then left in *@first
+ * and *@pending set, for vpci_pchain_walk(). Small buffers are prefetched.
+ * Returns the slots filled; *@large says a buffer was too large for that.
+ */
+static uint16_t
+vpci_rx_scan_packed(const struct vpci_vring *vr,
+		struct vpci_xlate *xl, const struct vpci_cursor *cur,
+		uint16_t max, struct vpci_rx_slot *s, uint16_t *first,
+		bool *pending, bool *large)
+{
+	uint16_t i, pos = cur->idx, flags, id;
+	bool wrap = cur->wrap;
+	uint64_t addr;
+	uint32_t len;
+
+	*pending = false;
+	*large = false;
+	for (i = 0; i < max; i++, s++) {
+		flags = vpci_pdesc_flags(vr, pos);
+		if (!vpci_pdesc_avail(flags, wrap))
+			break;
+		if (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) {
+			*first = flags;
+			*pending = true;
+			break;
+		}
+		/* One read of each field: the peer may rewrite them. */
+		addr = vr->pdesc[pos].addr;
+		len = vr->pdesc[pos].len;
+		id = vr->pdesc[pos].id;
+		s->head = id;
+		s->niov = 0;
+		s->len = 0;
+		/* The id indexes per-buffer state: within the ring. */
+		if (unlikely(id >= vr->size ||
+				!vpci_rx_slot_add(xl, s, addr, len, flags)))
+			s->niov = 0;	/* returned unused */
+		else if (len <= VPCI_PREFETCH_BURST)
+			vpci_prefetch_buf(s->iov[0].base, len);
+		else
+			*large = true;
+		if (++pos == vr->size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+	}
+	return i;
+}
+
+/* The chain of a packed slot @s into @c, and the cursor past its one
+ * descriptor: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD.
+ */
+static __rte_always_inline int
+vpci_rx_pslot_chain(const struct vpci_vring *vr, struct vpci_cursor *cur,
+		const struct vpci_rx_slot *s, struct vpci_chain *c)
+{
+	if (++cur->idx == vr->size) {
+		cur->idx = 0;
+		cur->wrap = !cur->wrap;
+	}
+	c->head = s->head;
+	c->ndesc = 1;
+	c->niov = s->niov;
+	c->len = s->len;
+	c->iov[0] = s->iov[0];
+	return s->niov != 0 ? VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
+}
+
+/* Start loading the first buffer of slot @s (virtio-net header and
+ * frame), so that the copy before it overlaps the misses.
+ */
+static inline void
+vpci_prefetch_slot(const struct vpci_rx_slot *s)
+{
+	if (s->niov != 0)
+		vpci_prefetch_buf(s->iov[0].base,
+			RTE_MIN(s->iov[0].len, (uint32_t)VPCI_PREFETCH_MAX));
+}
+
 /* The chain of @s into @c: VPCI_CHAIN_OK, or VPCI_CHAIN_BAD. */
 static __rte_always_inline int
 vpci_rx_slot_chain(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, const struct vpci_rx_slot *s,
+		struct vpci_xlate *xl, const struct vpci_rx_slot *s,
 		struct vpci_chain *c)
 {
 	if (s->niov == 0)
-		return vpci_chain_collect(vr, map, s->head, false, c) == 0 ?
+		return vpci_chain_collect(vr, xl, s->head, false, c) == 0 ?
 			VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 	c->head = s->head;
 	c->ndesc = 1;
@@ -642,41 +696,26 @@ vpci_cursor_start(const struct vpci_vring *vr, struct vpci_cursor *cur,
 }
 
 /* The next available chain into @c: VPCI_CHAIN_*. */
-static inline int
+static __rte_always_inline int
 vpci_chain_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		bool writable, struct vpci_chain *c)
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
+		bool writable, struct vpci_chain *c, bool packed)
 {
 	uint16_t head;
 
-	if (vr->packed)
-		return vpci_pchain_next(vr, map, cur, writable, c);
+	if (packed)
+		return vpci_pchain_next(vr, xl, cur, writable, c);
 	if (cur->left == 0)
 		return VPCI_CHAIN_NONE;
 	head = vr->avail->ring[cur->idx & vr->mask];
 	cur->idx++;
 	cur->left--;
 	c->ndesc = 1;
-	return vpci_chain_collect(vr, map, head, writable, c) == 0 ?
+	return vpci_chain_collect(vr, xl, head, writable, c) == 0 ?
 		VPCI_CHAIN_OK : VPCI_CHAIN_BAD;
 }
 
-/* RX's next chain into @c: from its scanned slot @s (split), or walked
- * (packed). VPCI_CHAIN_*.
- */
-static inline int
-vpci_rx_next(const struct vpci_vring *vr,
-		const struct rte_vhost_pci_map *map, struct vpci_cursor *cur,
-		const struct vpci_rx_slot *s, struct vpci_chain *c)
-{
-	if (vr->packed)
-		return vpci_pchain_next(vr, map, cur, false, c);
-	cur->idx++;
-	cur->left--;
-	return vpci_rx_slot_chain(vr, map, s, c);
-}
-
-/* Peer-published entries not yet consumed, up to @max. A jump of more
+/* Split: peer-published entries not yet consumed, up to @max. A jump of more
  * than the ring size is a broken peer: -1.
  */
 static inline int
@@ -684,8 +723,6 @@ vpci_avail_count(const struct vpci_vring *vr, uint16_t max)
 {
 	uint16_t idx, n;
 
-	if (vr->packed)
-		return vpci_packed_count(vr, max);
 	/* Pairs with the peer's release of avail->idx after it filled the
 	 * ring entries and descriptors: those are visible after this load.
 	 */
@@ -814,32 +851,14 @@ vpci_packed_notify(const struct vpci_vring *vr, uint16_t old, bool old_wrap)
 	return vring_need_event(event, vr->last_used_idx, old);
 }
 
-/* Consume up to the cursor, publish @used staged entries, notify if
- * asked.
+/* Signal the peer about the used entries published from @old (wrap
+ * counter @old_wrap), if it asked.
  */
 static void
-vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
-		uint16_t used)
+vpci_vring_notify(struct vpci_vring *vr, uint16_t old, bool old_wrap)
 {
-	uint16_t old = vr->last_used_idx;
-	bool old_wrap = vr->used_wrap, notify;
+	bool notify;
 
-	vr->last_avail_idx = cur->idx;
-	vr->avail_wrap = cur->wrap;
-	if (vr->packed) {
-		vpci_used_flush_packed(vr, used);
-	} else {
-		vpci_used_flush_split(vr, used);
-		vr->last_used_idx += used;
-		/* Pairs with the peer's acquire of used->idx: the used
-		 * elements and the data written into its buffers are
-		 * visible before the index.
-		 */
-		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
-			__ATOMIC_RELEASE);
-	}
-	if (!vpci_notify_on(&vr->call) || used == 0)
-		return;
 	/* Order the index store before reading the peer's suppression
 	 * state; pairs with the barrier the peer puts between re-enabling
 	 * notifications and re-checking the used ring.
@@ -858,6 +877,34 @@ vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
 		rte_write32(vr->call.val, vr->call.reg);
 	else if (eventfd_write(vr->call.fd, 1) < 0)
 		VPCI_DP_LOG(DEBUG, PMD, "call eventfd write failed");
+}
+
+/* Consume up to the cursor, publish @used staged entries, notify if
+ * asked.
+ */
+static __rte_always_inline void
+vpci_vring_publish(struct vpci_vring *vr, const struct vpci_cursor *cur,
+		uint16_t used, bool packed)
+{
+	uint16_t old = vr->last_used_idx;
+	bool old_wrap = vr->used_wrap;
+
+	vr->last_avail_idx = cur->idx;
+	vr->avail_wrap = cur->wrap;
+	if (packed) {
+		vpci_used_flush_packed(vr, used);
+	} else {
+		vpci_used_flush_split(vr, used);
+		vr->last_used_idx += used;
+		/* Pairs with the peer's acquire of used->idx: the used
+		 * elements and the data written into its buffers are
+		 * visible before the index.
+		 */
+		__atomic_store_n(&vr->used->idx, vr->last_used_idx,
+			__ATOMIC_RELEASE);
+	}
+	if (vpci_notify_on(&vr->call) && used != 0)
+		vpci_vring_notify(vr, old, old_wrap);
 }
 
 /* ---- RX: peer TX ring to mbufs ---- */
@@ -1013,14 +1060,14 @@ vpci_chain_hdr(const struct vpci_chain *c, uint32_t hdr_len,
 /* Lend or copy the chain's payload to @m: VPCI_RX_LENT, VPCI_RX_COPIED,
  * or VPCI_RX_DROPPED.
  */
-static int
+static __rte_always_inline int
 vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m, struct vpci_defer *d)
+		struct rte_mbuf *m, struct vpci_defer *d, bool zc)
 {
 	struct vpci_iov p[VPCI_MAX_IOV];
 	uint16_t n;
 
-	if (q->zc_active &&
+	if (zc &&
 			c->len - q->internal->hdr_len >= q->internal->zc_min_len) {
 		n = vpci_chain_payload(c, q->internal->hdr_len, p);
 		if (vpci_zc_lend(q, c->head, c->ndesc, p, n, m))
@@ -1031,11 +1078,13 @@ vpci_rx_fill(struct vpci_queue *q, const struct vpci_chain *c,
 }
 
 /* One collected chain into @m; returns VPCI_RX_*. A copy may wait in
- * @d, which must then be NULL if anything can read @m or free it.
+ * @d, which is NULL with @offload: the offloads read @m, and may free it.
+ * @zc and @offload are the queue's shape: q->zc_active, rx_offload.
  */
-static int
+static __rte_always_inline int
 vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
-		struct rte_mbuf *m, uint16_t *used, struct vpci_defer *d)
+		struct rte_mbuf *m, uint16_t *used, struct vpci_defer *d,
+		bool zc, bool offload)
 {
 	struct pmd_internal *internal = q->internal;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
@@ -1044,11 +1093,11 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	/* A head lent in this attach and posted again: lent, copied or
 	 * dropped, it would be returned twice. A broken or hostile peer.
 	 */
-	if (q->zc_active && unlikely(vpci_zc_busy(q, c->head)))
+	if (zc && unlikely(vpci_zc_busy(q, c->head)))
 		return VPCI_RX_BROKEN;
 	if (likely(c->len > internal->hdr_len))
-		ret = vpci_rx_fill(q, c, m, d);
-	if (ret != VPCI_RX_DROPPED && internal->rx_offload) {
+		ret = vpci_rx_fill(q, c, m, d, zc);
+	if (offload && ret != VPCI_RX_DROPPED) {
 		vpci_chain_hdr(c, internal->hdr_len, &hdr);
 		if (unlikely(vpci_offload_rx(internal, &hdr.hdr, m) < 0)) {
 			/* A lent buffer's entry goes back with its free. */
@@ -1071,105 +1120,304 @@ vpci_rx_one(struct vpci_queue *q, const struct vpci_chain *c,
 	return VPCI_RX_DROPPED;
 }
 
+/* What one RX burst has taken so far. */
+struct vpci_rx_burst {
+	struct rte_mbuf **pkts;	/* the application's array */
+	struct rte_mbuf **mb;	/* the burst's mbufs, spares after got */
+	uint16_t got;		/* packets in pkts */
+	uint16_t nmb;		/* mbufs in mb */
+	uint16_t used;		/* staged used entries */
+	struct vpci_defer *dp;	/* deferred copies, or NULL */
+};
+
+/* Take @n mbufs for a burst into @b->mb: @n, or 0 if the pool has not
+ * that many.
+ */
+static inline uint16_t
+vpci_rx_alloc(struct vpci_queue *q, struct vpci_rx_burst *b, uint16_t n)
+{
+	if (n > 0 && unlikely(rte_pktmbuf_alloc_bulk(q->mp, b->mb, n) != 0)) {
+		q->stats.nombuf += n;
+		n = 0;
+	}
+	b->nmb = n;
+	return n;
+}
+
+/* A chain the collect step refused (VPCI_CHAIN_BAD, BROKEN or NONE):
+ * false if the burst stops there.
+ */
+static inline bool
+vpci_rx_refused(struct vpci_queue *q, struct vpci_rx_burst *b, int ret,
+		const struct vpci_chain *c)
+{
+	if (ret == VPCI_CHAIN_NONE)
+		return false;	/* packed: fewer chains than descriptors */
+	if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
+		vpci_queue_broken(q, "peer chain runs past the ring");
+		return false;
+	}
+	q->stats.errors++;
+	vpci_used_put(&q->vr, b->used++, c, 0);
+	return true;
+}
+
+/* Chain @c, taken from the cursor at @prev, into the burst's next mbuf:
+ * false if the burst stops there (the peer broke the ring).
+ */
+static __rte_always_inline bool
+vpci_rx_take(struct vpci_queue *q, struct vpci_rx_burst *b,
+		const struct vpci_chain *c, struct vpci_cursor *cur,
+		const struct vpci_cursor *prev, bool zc, bool offload)
+{
+	struct rte_mbuf *m = b->mb[b->got];
+	int ret;
+
+	ret = vpci_rx_one(q, c, m, &b->used, b->dp, zc, offload);
+	if (unlikely(ret == VPCI_RX_BROKEN)) {
+		*cur = *prev;	/* that chain stays unconsumed */
+		vpci_queue_broken(q, "peer posted a lent buffer again");
+		return false;
+	}
+	if (unlikely(ret == VPCI_RX_DROPPED)) {
+		/* The last spare takes its place. */
+		b->mb[b->got] = b->mb[--b->nmb];
+		return true;
+	}
+	m->port = q->internal->port_id;
+	/* The xstats read its destination address after the loop: a lent
+	 * payload is otherwise not touched here.
+	 */
+	if (zc && ret == VPCI_RX_LENT)
+		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
+	b->pkts[b->got++] = m;
+	return true;
+}
+
+/* Spares back to the pool, deferred copies made, used entries published
+ * and counted: the burst's packets.
+ */
+static __rte_always_inline uint16_t
+vpci_rx_finish(struct vpci_queue *q, struct vpci_rx_burst *b,
+		const struct vpci_cursor *cur, bool packed)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	if (b->got < b->nmb)
+		rte_pktmbuf_free_bulk(&b->mb[b->got], b->nmb - b->got);
+	/* Before the publish: the buffers are the peer's again after it. */
+	if (b->dp != NULL)
+		vpci_defer_flush(b->dp);
+	vpci_vring_publish(&q->vr, cur, b->used, packed);
+	for (i = 0; i < b->got; i++) {
+		bytes += b->pkts[i]->pkt_len;
+		vpci_stats_pkt(&q->stats, b->pkts[i]);
+	}
+	q->stats.pkts += b->got;
+	q->stats.bytes += bytes;
+	return b->got;
+}
+
+/* RX from a split ring: the heads in batches, each scanned first (see
+ * vpci_rx_scan_split()), then taken one by one.
+ */
+static __rte_always_inline uint16_t
+vpci_rx_split(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool zc, bool offload)
+{
+	struct vpci_xlate x = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	}, *xl = &x;
+	/* A burst never takes more than the shadow holds. */
+	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_slot slot[VPCI_RX_BATCH];
+	struct vpci_rx_burst b = { .pkts = pkts, .mb = mb };
+	struct vpci_defer defer = { .n = 0 };
+	struct vpci_cursor cur, prev;
+	uint16_t i, base = 0, scanned = 0;
+	struct vpci_chain c;
+	bool ahead = true;
+	int n, ret;
+
+	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
+	if (n < 0)
+		return 0;
+	/* Buffers the application freed go back even when nothing is new. */
+	if (zc)
+		b.used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
+	/* At most n chains: the shadow has room for n entries. */
+	n = vpci_rx_alloc(q, &b, n);
+	/* The offloads read the packet before the burst ends. */
+	b.dp = offload ? NULL : &defer;
+	vpci_cursor_start(&q->vr, &cur, n);
+	for (i = 0; i < n && b.got < b.nmb; i++) {
+		/* One slot per chain, each iteration takes one. */
+		if (i == scanned) {
+			base = i;
+			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
+			ahead = vpci_rx_scan_split(&q->vr, xl, cur.idx,
+				scanned - base, slot);
+		}
+		prev = cur;
+		cur.idx++;
+		cur.left--;
+		ret = vpci_rx_slot_chain(&q->vr, xl, &slot[i - base], &c);
+		if (unlikely(ret != VPCI_CHAIN_OK)) {
+			vpci_rx_refused(q, &b, ret, &c);
+			continue;
+		}
+		if (ahead && i + 1 < n)
+			vpci_prefetch_next(&q->vr, xl, &cur);
+		if (!vpci_rx_take(q, &b, &c, &cur, &prev, zc, offload))
+			break;
+	}
+	q->vr.region_hint = x.hint;
+	return vpci_rx_finish(q, &b, &cur, false);
+}
+
+/* Mbufs for @want more chains: the burst's spares, topped up. False if
+ * the pool has not enough.
+ */
+static inline bool
+vpci_rx_refill(struct vpci_queue *q, struct vpci_rx_burst *b, uint16_t want)
+{
+	uint16_t spare = b->nmb - b->got, n;
+
+	if (spare >= want)
+		return true;
+	n = want - spare;
+	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, b->mb + b->nmb, n) != 0)) {
+		q->stats.nombuf += n;
+		return false;
+	}
+	b->nmb += n;
+	return true;
+}
+
+/* The @k scanned chains of @s, then, if @pending, the longer one whose
+ * first flags are @first: false if the burst stops here.
+ */
+static __rte_always_inline bool
+vpci_rx_packed_batch(struct vpci_queue *q, struct vpci_rx_burst *b,
+		struct vpci_xlate *xl, struct vpci_cursor *cur,
+		const struct vpci_rx_slot *s, uint16_t k, bool pending,
+		uint16_t first, bool ahead, bool zc, bool offload)
+{
+	struct vpci_cursor prev;
+	struct vpci_chain c;
+	uint16_t i;
+	int ret;
+
+	if (!vpci_rx_refill(q, b, k + pending))
+		return false;
+	for (i = 0; i < k + pending; i++) {
+		if (b->got == b->nmb)
+			return false;	/* the drops took the spares */
+		prev = *cur;
+		if (i < k)
+			ret = vpci_rx_pslot_chain(&q->vr, cur, &s[i], &c);
+		else
+			ret = vpci_pchain_walk(&q->vr, xl, cur, false, &c,
+				first);
+		if (unlikely(ret != VPCI_CHAIN_OK)) {
+			if (!vpci_rx_refused(q, b, ret, &c))
+				return false;
+			continue;
+		}
+		if (ahead && i + 1 < k)
+			vpci_prefetch_slot(&s[i + 1]);
+		if (!vpci_rx_take(q, b, &c, cur, &prev, zc, offload))
+			return false;
+	}
+	return true;
+}
+
+/* RX from a packed ring, in batches: one walk over the available
+ * descriptors (vpci_rx_scan_packed()), then their chains taken in turn.
+ */
+static __rte_always_inline uint16_t
+vpci_rx_packed(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool zc, bool offload)
+{
+	struct rte_mbuf *mb[VPCI_SHADOW_USED];
+	struct vpci_rx_slot slot[VPCI_RX_BATCH];
+	struct vpci_rx_burst b = { .pkts = pkts, .mb = mb };
+	struct vpci_defer defer = { .n = 0 };
+	/* No more chains than the shadow holds, nor than the ring. */
+	uint16_t budget = RTE_MIN(RTE_MIN(nb_pkts, VPCI_SHADOW_USED),
+		q->vr.size), lim, k, first = 0;
+	bool pending, ahead, drained = !zc;
+	struct vpci_xlate xl = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	};
+	struct vpci_cursor cur;
+
+	b.dp = offload ? NULL : &defer;
+	vpci_cursor_start(&q->vr, &cur, 0);
+	do {
+		lim = RTE_MIN(budget, VPCI_RX_BATCH);
+		k = vpci_rx_scan_packed(&q->vr, &xl, &cur, lim, slot, &first,
+			&pending, &ahead);
+		/* Buffers the application freed go back even when nothing
+		 * is new; what this batch takes still fits behind them.
+		 */
+		if (!drained) {
+			b.used = vpci_zc_drain(q, 0,
+				VPCI_SHADOW_USED - k - pending);
+			budget = RTE_MIN(budget, VPCI_SHADOW_USED - b.used);
+			drained = true;
+		}
+		if (!vpci_rx_packed_batch(q, &b, &xl, &cur, slot, k, pending,
+				first, ahead, zc, offload))
+			break;
+		budget -= k + pending;
+	} while (budget != 0 && (pending || k == lim));
+	q->vr.region_hint = xl.hint;
+	return vpci_rx_finish(q, &b, &cur, true);
+}
+
+/* One RX burst function per ring shape: format, lending, offloads. */
+#define VPCI_RX_SHAPE(name, packed, zc, offload) \
+static uint16_t \
+name(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts) \
+{ \
+	return packed ? vpci_rx_packed(q, pkts, nb_pkts, zc, offload) : \
+		vpci_rx_split(q, pkts, nb_pkts, zc, offload); \
+}
+
+VPCI_RX_SHAPE(vpci_rx_split_copy, false, false, false)
+VPCI_RX_SHAPE(vpci_rx_split_copy_ol, false, false, true)
+VPCI_RX_SHAPE(vpci_rx_split_zc, false, true, false)
+VPCI_RX_SHAPE(vpci_rx_split_zc_ol, false, true, true)
+VPCI_RX_SHAPE(vpci_rx_packed_copy, true, false, false)
+VPCI_RX_SHAPE(vpci_rx_packed_copy_ol, true, false, true)
+VPCI_RX_SHAPE(vpci_rx_packed_zc, true, true, false)
+VPCI_RX_SHAPE(vpci_rx_packed_zc_ol, true, true, true)
+
+/* Indexed by packed << 2 | zc << 1 | offload. */
+static const vpci_burst_t vpci_rx_shapes[8] = {
+	vpci_rx_split_copy, vpci_rx_split_copy_ol,
+	vpci_rx_split_zc, vpci_rx_split_zc_ol,
+	vpci_rx_packed_copy, vpci_rx_packed_copy_ol,
+	vpci_rx_packed_zc, vpci_rx_packed_zc_ol,
+};
+
 uint16_t
 eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = rxq;
-	/* A burst never takes more than the shadow holds. */
-	struct rte_mbuf *mb[VPCI_SHADOW_USED];
-	struct vpci_rx_slot slot[VPCI_RX_BATCH];
-	struct vpci_defer defer, *dp;
-	struct vpci_cursor cur, prev;
-	struct vpci_chain c;
-	uint16_t i, got = 0, used = 0, nmb, base = 0, scanned = 0;
-	uint64_t bytes = 0;
-	bool ahead = true;
-	int n, ret;
+	uint16_t got = 0;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
 		q->stats.busy++;
 		return 0;
 	}
-	if (unlikely(!q->ready)) {
+	/* The burst function is set before ready, under this lock. */
+	if (likely(q->ready))
+		got = q->burst(q, pkts, nb_pkts);
+	else
 		q->stats.not_ready++;
-		goto out;
-	}
-	n = vpci_queue_avail(q, RTE_MIN(nb_pkts, VPCI_SHADOW_USED));
-	if (n < 0)
-		goto out;
-	/* Buffers the application freed go back even when nothing is new. */
-	if (q->zc_active)
-		used = vpci_zc_drain(q, 0, VPCI_SHADOW_USED - n);
-	if (n > 0 && unlikely(rte_pktmbuf_alloc_bulk(q->mp, mb, n) != 0)) {
-		q->stats.nombuf += n;
-		n = 0;
-	}
-	/* mb[got] takes the next packet; a dropped one is replaced by the
-	 * last spare. At most n chains: the shadow has room for n entries.
-	 */
-	nmb = n;
-	/* The offloads read the packet before the burst ends. */
-	defer.n = 0;
-	dp = q->internal->rx_offload ? NULL : &defer;
-	vpci_cursor_start(&q->vr, &cur, n);
-	if (q->vr.packed)
-		ahead = vpci_prefetch_burst(&q->vr, &q->internal->map, &cur,
-			n);
-	for (i = 0; i < n && got < nmb; i++) {
-		/* Split: one slot per chain, each iteration takes one. */
-		if (!q->vr.packed && i == scanned) {
-			base = i;
-			scanned = i + RTE_MIN(n - i, VPCI_RX_BATCH);
-			ahead = vpci_rx_scan_split(&q->vr, &q->internal->map,
-				cur.idx, scanned - base, slot);
-		}
-		prev = cur;
-		ret = vpci_rx_next(&q->vr, &q->internal->map, &cur,
-			&slot[i - base], &c);
-		if (ret == VPCI_CHAIN_NONE)
-			break;	/* packed: fewer chains than descriptors */
-		if (unlikely(ret == VPCI_CHAIN_BROKEN)) {
-			vpci_queue_broken(q, "peer chain runs past the ring");
-			break;
-		}
-		if (unlikely(ret == VPCI_CHAIN_BAD)) {
-			q->stats.errors++;
-			vpci_used_put(&q->vr, used++, &c, 0);
-			continue;
-		}
-		if (ahead && i + 1 < n)
-			vpci_prefetch_next(&q->vr, &q->internal->map, &cur);
-		ret = vpci_rx_one(q, &c, mb[got], &used, dp);
-		if (unlikely(ret == VPCI_RX_BROKEN)) {
-			cur = prev;	/* that chain stays unconsumed */
-			vpci_queue_broken(q, "peer posted a lent buffer again");
-			break;
-		}
-		if (unlikely(ret == VPCI_RX_DROPPED)) {
-			mb[got] = mb[--nmb];
-			continue;
-		}
-		mb[got]->port = q->internal->port_id;
-		bytes += mb[got]->pkt_len;
-		/* The xstats read its destination address after the loop:
-		 * a lent payload is otherwise not touched here.
-		 */
-		if (ret == VPCI_RX_LENT)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[got], void *));
-		pkts[got] = mb[got];
-		got++;
-	}
-	if (got < nmb)
-		rte_pktmbuf_free_bulk(&mb[got], nmb - got);
-	/* Before the publish: the buffers are the peer's again after it. */
-	if (dp != NULL)
-		vpci_defer_flush(dp);
-	vpci_vring_publish(&q->vr, &cur, used);
-	for (i = 0; i < got; i++)
-		vpci_stats_pkt(&q->stats, pkts[i]);
-	q->stats.pkts += got;
-	q->stats.bytes += bytes;
-out:
 	rte_spinlock_unlock(&q->lock);
 	return got;
 }
@@ -1229,14 +1477,16 @@ vpci_write_at(const struct vpci_chain *bufs, uint32_t off, const void *src,
 #define VPCI_GATHER_BROKEN	(-3)	/* the ring cannot be walked */
 
 /* Gather enough peer buffers for hdr + packet from the cursor: their
- * number, or VPCI_GATHER_*.
+ * number, or VPCI_GATHER_*. @packed and @mrg are the ring's shape:
+ * VIRTIO_F_RING_PACKED, VIRTIO_NET_F_MRG_RXBUF.
  */
-static int
-vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
-		struct vpci_chain *bufs, uint16_t *bad)
+static __rte_always_inline int
+vpci_tx_gather(struct vpci_queue *q, struct vpci_xlate *xl,
+		struct vpci_cursor *cur, uint32_t need, struct vpci_chain *bufs,
+		uint16_t *bad, bool packed, bool mrg)
 {
 	struct pmd_internal *internal = q->internal;
-	uint16_t nb = 0, max = internal->mrg_rxbuf ? VPCI_MAX_MRG_BUFS : 1;
+	uint16_t nb = 0, max = mrg ? VPCI_MAX_MRG_BUFS : 1;
 	uint64_t have = 0;
 	int ret;
 
@@ -1246,11 +1496,10 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 			 * none. Otherwise it waits (not sent) until the peer
 			 * posts a buffer it fits in, as librte_vhost does.
 			 */
-			return internal->mrg_rxbuf ? VPCI_GATHER_TOO_BIG :
-				VPCI_GATHER_WAIT;
+			return mrg ? VPCI_GATHER_TOO_BIG : VPCI_GATHER_WAIT;
 		}
-		ret = vpci_chain_next(&q->vr, &internal->map, cur, true,
-			&bufs[nb]);
+		ret = vpci_chain_next(&q->vr, xl, cur, true, &bufs[nb],
+			packed);
 		if (ret == VPCI_CHAIN_NONE)
 			return VPCI_GATHER_WAIT;
 		if (unlikely(ret == VPCI_CHAIN_BROKEN))
@@ -1272,7 +1521,7 @@ vpci_tx_gather(struct vpci_queue *q, struct vpci_cursor *cur, uint32_t need,
 /* Copy @m into @nb gathered buffers, the @first to @first + nb - 1 used
  * entries of this burst, behind the header @hdr.
  */
-static void
+static __rte_always_inline void
 vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
 		struct virtio_net_hdr_mrg_rxbuf *hdr, struct vpci_chain *bufs,
 		uint16_t nb, uint16_t first)
@@ -1304,13 +1553,13 @@ vpci_tx_copy(struct vpci_queue *q, struct rte_mbuf *m,
  * then overlap instead of one per packet. Only a hint: each descriptor is
  * still read once, when its chain is collected.
  */
-static inline void
+static __rte_always_inline void
 vpci_tx_prefetch_desc(const struct vpci_vring *vr,
-		const struct vpci_cursor *cur, uint16_t n)
+		const struct vpci_cursor *cur, uint16_t n, bool packed)
 {
 	uint16_t i, pos = cur->idx;
 
-	if (vr->packed) {
+	if (packed) {
 		for (i = 0; i < RTE_MIN(n, vr->size); i += 4) {
 			rte_prefetch0((const void *)&vr->pdesc[pos]);
 			pos += 4;
@@ -1341,100 +1590,170 @@ vpci_tx_done(struct rte_mbuf **done, uint16_t *n, struct rte_mbuf *m)
 
 #define VPCI_TX_OFFLOADS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
 
+/* What one TX burst has done so far. Only scalars: the arrays are apart,
+ * so that this stays in registers across the calls they are passed to.
+ */
+struct vpci_tx_burst {
+	struct vpci_cursor cur;
+	uint16_t used;		/* staged used entries */
+	uint16_t dropped;
+	uint16_t ndone;		/* mbufs in done */
+	uint64_t bytes;
+	struct rte_mbuf **done;	/* sent or dropped, freed after the publish */
+	struct vpci_chain *bufs;	/* the peer buffers of one packet */
+};
+
+#define VPCI_TX_SENT	0	/* copied, or dropped: the next one */
+#define VPCI_TX_STOP	1	/* not taken: the burst ends before it */
+
+/* @m into the peer's buffers at the cursor: VPCI_TX_*. */
+static __rte_always_inline int
+vpci_tx_one(struct vpci_queue *q, struct vpci_tx_burst *b,
+		struct vpci_xlate *xl, struct rte_mbuf *m, bool packed, bool mrg)
+{
+	uint16_t hdr_len = q->internal->hdr_len, bad, i, csum;
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct vpci_cursor prev = b->cur;
+	uint32_t csum_at;
+	int nb, sw = 0;
+
+	memset(&hdr, 0, sizeof(hdr));
+	if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
+		sw = vpci_offload_tx(q->internal, m, &hdr.hdr, &csum_at, &csum);
+		if (sw < 0)
+			goto drop;
+	}
+	nb = vpci_tx_gather(q, xl, &b->cur, hdr_len + m->pkt_len, b->bufs,
+		&bad, packed, mrg);
+	if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
+		/* The buffers looked at stay the peer's. */
+		b->cur = prev;
+		if (nb == VPCI_GATHER_WAIT) {
+			q->stats.no_room++;
+			return VPCI_TX_STOP;	/* full, or it does not fit yet */
+		}
+		if (nb == VPCI_GATHER_BROKEN) {
+			vpci_queue_broken(q, "peer chain runs past the ring");
+			return VPCI_TX_STOP;
+		}
+		goto drop;	/* too big for any buffers */
+	}
+	if (unlikely(nb < 0)) {
+		/* Invalid chain: return the buffers unused, drop. The ids are
+		 * the ones collected, not re-read.
+		 */
+		for (i = 0; i < bad; i++)
+			vpci_used_put(&q->vr, b->used + i, &b->bufs[i], 0);
+		b->used += bad;
+		goto drop;
+	}
+	vpci_tx_copy(q, m, &hdr, b->bufs, nb, b->used);
+	if (sw > 0)
+		vpci_write_at(b->bufs, hdr_len + csum_at, &csum, sizeof(csum));
+	b->used += nb;
+	b->bytes += m->pkt_len;
+	vpci_stats_pkt(&q->stats, m);
+	vpci_tx_done(b->done, &b->ndone, m);
+	return VPCI_TX_SENT;
+drop:
+	b->dropped++;
+	vpci_tx_done(b->done, &b->ndone, m);
+	return VPCI_TX_SENT;
+}
+
+static __rte_always_inline uint16_t
+vpci_tx(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+		bool packed, bool mrg)
+{
+	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
+	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
+	struct vpci_tx_burst b = { .done = done, .bufs = bufs };
+	/* Apart from b, which the chain walk need not see. */
+	struct vpci_xlate xl = {
+		.map = &q->internal->map, .hint = q->vr.region_hint
+	};
+	uint16_t sent;
+	int avail;
+
+	/* A packed ring is walked as far as it has buffers, in one pass:
+	 * its gather finds where they end.
+	 */
+	avail = packed ? nb_pkts : vpci_queue_avail(q, UINT16_MAX);
+	if (!packed && avail <= 0) {
+		q->stats.no_room += avail == 0;
+		return 0;
+	}
+	vpci_cursor_start(&q->vr, &b.cur, avail);
+	vpci_tx_prefetch_desc(&q->vr, &b.cur,
+		RTE_MIN(nb_pkts, (uint16_t)avail), packed);
+	/* Room in the shadow for one more packet's worst case. */
+	for (sent = 0; sent < nb_pkts &&
+			b.used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS; sent++) {
+		if (sent + 1 < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
+		if (vpci_tx_one(q, &b, &xl, pkts[sent], packed, mrg) ==
+				VPCI_TX_STOP)
+			break;
+	}
+	q->vr.region_hint = xl.hint;
+	vpci_vring_publish(&q->vr, &b.cur, b.used, packed);
+	/* After the publish: the peer has its buffers first. */
+	rte_pktmbuf_free_bulk(b.done, b.ndone);
+	q->stats.pkts += sent - b.dropped;
+	q->stats.errors += b.dropped;
+	q->stats.bytes += b.bytes;
+	return sent;
+}
+
+/* One TX burst function per ring shape: format, mergeable buffers. */
+#define VPCI_TX_SHAPE(name, packed, mrg) \
+static uint16_t \
+name(struct vpci_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts) \
+{ \
+	return vpci_tx(q, pkts, nb_pkts, packed, mrg); \
+}
+
+VPCI_TX_SHAPE(vpci_tx_split, false, false)
+VPCI_TX_SHAPE(vpci_tx_split_mrg, false, true)
+VPCI_TX_SHAPE(vpci_tx_packed, true, false)
+VPCI_TX_SHAPE(vpci_tx_packed_mrg, true, true)
+
+/* Indexed by packed << 1 | mrg. */
+static const vpci_burst_t vpci_tx_shapes[4] = {
+	vpci_tx_split, vpci_tx_split_mrg, vpci_tx_packed, vpci_tx_packed_mrg,
+};
+
+void
+vpci_queue_set_burst(struct vpci_queue *q)
+{
+	const struct pmd_internal *internal = q->internal;
+	unsigned int packed = q->vr.packed;
+
+	/* Odd vrings are the peer's TX rings, which RX drains. */
+	if (q->vring_idx & 1)
+		q->burst = vpci_rx_shapes[packed << 2 |
+			(unsigned int)q->zc_active << 1 |
+			(unsigned int)internal->rx_offload];
+	else
+		q->burst = vpci_tx_shapes[packed << 1 |
+			(unsigned int)internal->mrg_rxbuf];
+}
+
 uint16_t
 eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vpci_queue *q = txq;
-	struct vpci_chain bufs[VPCI_MAX_MRG_BUFS];
-	struct rte_mbuf *done[VPCI_TX_FREE_BULK];
-	struct vpci_cursor cur, prev;
-	uint16_t sent = 0, used = 0, dropped = 0, ndone = 0, bad, i, csum;
-	struct virtio_net_hdr_mrg_rxbuf hdr;
-	uint64_t bytes = 0;
-	uint32_t csum_at;
-	int avail, nb, sw;
+	uint16_t sent = 0;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
 		q->stats.busy++;
 		return 0;
 	}
-	if (unlikely(!q->ready)) {
+	/* The burst function is set before ready, under this lock. */
+	if (likely(q->ready))
+		sent = q->burst(q, pkts, nb_pkts);
+	else
 		q->stats.not_ready++;
-		goto out;
-	}
-	/* A packed ring is walked as far as it has buffers. */
-	avail = vpci_queue_avail(q, q->vr.packed ? 1 : UINT16_MAX);
-	if (avail <= 0) {
-		q->stats.no_room += avail == 0;
-		goto out;
-	}
-	vpci_cursor_start(&q->vr, &cur, avail);
-	vpci_tx_prefetch_desc(&q->vr, &cur,
-		RTE_MIN(nb_pkts, (uint16_t)avail));
-	/* Room in the shadow for one more packet's worst case. */
-	for (; sent < nb_pkts && used <= VPCI_SHADOW_USED - VPCI_MAX_MRG_BUFS;
-			sent++) {
-		struct rte_mbuf *m = pkts[sent];
-
-		if (sent + 1 < nb_pkts)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[sent + 1], void *));
-		memset(&hdr, 0, sizeof(hdr));
-		sw = 0;
-		if (unlikely(m->ol_flags & VPCI_TX_OFFLOADS)) {
-			sw = vpci_offload_tx(q->internal, m, &hdr.hdr, &csum_at,
-				&csum);
-			if (sw < 0) {
-				dropped++;
-				vpci_tx_done(done, &ndone, m);
-				continue;
-			}
-		}
-		prev = cur;
-		nb = vpci_tx_gather(q, &cur, q->internal->hdr_len + m->pkt_len,
-			bufs, &bad);
-		if (unlikely(nb <= 0 && nb != VPCI_GATHER_BAD)) {
-			/* The buffers looked at stay the peer's. */
-			cur = prev;
-			if (nb == VPCI_GATHER_WAIT) {
-				q->stats.no_room++;
-				break;	/* ring full, or it does not fit yet */
-			}
-			if (nb == VPCI_GATHER_BROKEN) {
-				vpci_queue_broken(q,
-					"peer chain runs past the ring");
-				break;
-			}
-			dropped++;	/* too big for any buffers */
-			vpci_tx_done(done, &ndone, m);
-			continue;
-		}
-		if (unlikely(nb < 0)) {
-			/* Invalid chain: return the buffers unused, drop. The
-			 * ids are the ones collected, not re-read.
-			 */
-			for (i = 0; i < bad; i++)
-				vpci_used_put(&q->vr, used + i, &bufs[i], 0);
-			used += bad;
-			dropped++;
-			vpci_tx_done(done, &ndone, m);
-			continue;
-		}
-		vpci_tx_copy(q, m, &hdr, bufs, nb, used);
-		if (sw > 0)
-			vpci_write_at(bufs, q->internal->hdr_len + csum_at,
-				&csum, sizeof(csum));
-		used += nb;
-		bytes += m->pkt_len;
-		vpci_stats_pkt(&q->stats, m);
-		vpci_tx_done(done, &ndone, m);
-	}
-	vpci_vring_publish(&q->vr, &cur, used);
-	/* After the publish: the peer has its buffers first. */
-	rte_pktmbuf_free_bulk(done, ndone);
-	q->stats.pkts += sent - dropped;
-	q->stats.errors += dropped;
-	q->stats.bytes += bytes;
-out:
 	rte_spinlock_unlock(&q->lock);
 	return sent;
 }
