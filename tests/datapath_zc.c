@@ -479,17 +479,10 @@ post_tx_avoiding(struct fake_peer *p, const uint8_t *f, uint32_t len,
 		uint16_t avoid)
 {
 	uint16_t d = fp_next_slot(p, FP_TXQ);
-	uint8_t *buf;
 
 	if (d == avoid)
 		d = (d + RING_SIZE / 2) & (RING_SIZE - 1);
-	buf = fp_buf(p, FP_TXQ, d);
-	memset(buf, 0, FP_NET_HDR_LEN);
-	memcpy(buf + FP_NET_HDR_LEN, f, len);
-	fp_set_desc(p, FP_TXQ, d, fp_buf_gpa(p, FP_TXQ, d),
-		FP_NET_HDR_LEN + len, 0, 0);
-	fp_publish(p, FP_TXQ, d);
-	return d;
+	return fp_post_tx_at(p, d, f, len);
 }
 
 /*

@@ -273,7 +273,13 @@ fp_set_avail_idx(struct fake_peer *p, int r, uint16_t idx)
 uint16_t
 fp_post_tx(struct fake_peer *p, const void *frame, uint32_t len)
 {
-	uint16_t d = fp_next_slot(p, FP_TXQ);
+	return fp_post_tx_at(p, fp_next_slot(p, FP_TXQ), frame, len);
+}
+
+uint16_t
+fp_post_tx_at(struct fake_peer *p, uint16_t d, const void *frame,
+		uint32_t len)
+{
 	uint8_t *buf = fp_buf(p, FP_TXQ, d);
 
 	memset(buf, 0, FP_NET_HDR_LEN);

@@ -174,6 +174,9 @@ void fp_set_avail_idx(struct fake_peer *p, int r, uint16_t idx);
 
 /* Post a frame on the TX ring behind a zero header; returns the head. */
 uint16_t fp_post_tx(struct fake_peer *p, const void *frame, uint32_t len);
+/* As fp_post_tx(), on descriptor @d (a free slot of the TX ring). */
+uint16_t fp_post_tx_at(struct fake_peer *p, uint16_t d, const void *frame,
+		uint32_t len);
 /* Post an empty writable buffer of @len bytes on the RX ring, filled with
  * @fill; returns the head.
  */

@@ -1403,11 +1403,16 @@ static const vpci_burst_t vpci_rx_shapes[8] = {
 	vpci_rx_packed_zc, vpci_rx_packed_zc_ol,
 };
 
-uint16_t
-eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+/*
+ * Both directions: the queue's burst function for its ring's shape, with
+ * the queue held. The control thread takes the lock to attach or stop the
+ * ring, so the BAR is never unmapped under a burst.
+ */
+static inline uint16_t
+vpci_queue_burst(struct vpci_queue *q, struct rte_mbuf **pkts,
+		uint16_t nb_pkts)
 {
-	struct vpci_queue *q = rxq;
-	uint16_t got = 0;
+	uint16_t n = 0;
 
 	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
 		q->stats.busy++;
@@ -1415,11 +1420,17 @@ eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 	/* The burst function is set before ready, under this lock. */
 	if (likely(q->ready))
-		got = q->burst(q, pkts, nb_pkts);
+		n = q->burst(q, pkts, nb_pkts);
 	else
 		q->stats.not_ready++;
 	rte_spinlock_unlock(&q->lock);
-	return got;
+	return n;
+}
+
+uint16_t
+eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vpci_queue_burst(rxq, pkts, nb_pkts);
 }
 
 /* ---- TX: mbufs to the peer's RX ring ---- */
@@ -1742,18 +1753,5 @@ vpci_queue_set_burst(struct vpci_queue *q)
 uint16_t
 eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	struct vpci_queue *q = txq;
-	uint16_t sent = 0;
-
-	if (unlikely(!rte_spinlock_trylock(&q->lock))) {
-		q->stats.busy++;
-		return 0;
-	}
-	/* The burst function is set before ready, under this lock. */
-	if (likely(q->ready))
-		sent = q->burst(q, pkts, nb_pkts);
-	else
-		q->stats.not_ready++;
-	rte_spinlock_unlock(&q->lock);
-	return sent;
+	return vpci_queue_burst(txq, pkts, nb_pkts);
 }
