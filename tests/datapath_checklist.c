@@ -16,7 +16,7 @@
  * net_vhost_pci1 (created here if no earlier phase left one). The last
  * check gives d->port and d->sock back as they were found.
  *
- * What the PMD promises and the checks lean on (vpci_rxtx.c, vpci_zc.c):
+ * What the PMD promises and the checks lean on (vpci_ring.h, vpci_zc.c):
  * a chain has at most 64 segments and 64 KiB after its header, a lent
  * packet at most 16 pieces, zero-copy lends stop at half the ring.
  *

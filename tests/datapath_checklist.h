@@ -19,7 +19,7 @@
 
 #define HDR		FP_NET_HDR_LEN
 #define MASK		(RING_SIZE - 1)
-/* What the PMD promises (vpci_rxtx.c, vpci_zc.c), restated. */
+/* What the PMD promises (vpci_ring.h, vpci_zc.c), restated. */
 #define MAX_SEGS	64u	/* descriptors (segments) of a chain */
 #define MAX_PKT		65536u	/* bytes of a chain after its header */
 #define ZC_MAX_SEGS	16u	/* pieces of a lent packet */

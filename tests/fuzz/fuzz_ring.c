@@ -3,10 +3,11 @@
  */
 
 /*
- * libFuzzer harness of the PMD datapath (vpci_rxtx.c, vpci_zc.c,
- * vpci_offload.c): eth_vpci_rx() and eth_vpci_tx() walk rings that a
- * hostile peer wrote, split or packed, with indirect tables, mergeable
- * buffers, event index, virtio-net header offloads and zero-copy RX.
+ * libFuzzer harness of the PMD datapath (vpci_ring.c, vpci_rx.c,
+ * vpci_tx.c, vpci_zc.c, vpci_offload.c): eth_vpci_rx() and eth_vpci_tx()
+ * walk rings that a hostile peer wrote, split or packed, with indirect
+ * tables, mergeable buffers, event index, virtio-net header offloads and
+ * zero-copy RX.
  *
  * The BAR is fake and fixed: a metadata page (read-only) and 64 KiB of
  * peer memory, between two PROT_NONE guard pages. Guest address == offset

@@ -4,7 +4,8 @@
 
 /*
  * net_vhost_pci: ethdev glue and the vdev probe. A port consumes a vhost-pci
- * BAR (vpci_ctl.c) and polls the peer's vrings through it (vpci_rxtx.c).
+ * BAR (vpci_ctl.c) and polls the peer's vrings through it (vpci_ring.c,
+ * vpci_rx.c, vpci_tx.c).
  * In vdev mode librte_vhost_pci builds that BAR in this process
  * (vpci_server.c); in PCI mode it is a PCI device's (vpci_pci.c).
  */

@@ -128,7 +128,7 @@ struct vpci_stats {
 struct pmd_internal;
 struct vpci_queue;
 
-/* A burst function for one ring shape (vpci_rxtx.c). */
+/* A burst function for one ring shape (vpci_rx.c, vpci_tx.c). */
 typedef uint16_t (*vpci_burst_t)(struct vpci_queue *q, struct rte_mbuf **pkts,
 		uint16_t nb_pkts);
 
@@ -254,7 +254,7 @@ int vpci_xstats_get_names(struct rte_eth_dev *dev,
 		struct rte_eth_xstat_name *names, unsigned int size);
 int vpci_xstats_reset(struct rte_eth_dev *dev);
 
-/* Datapath (vpci_rxtx.c). */
+/* Datapath: the rings and the entry points (vpci_ring.c). */
 uint16_t eth_vpci_rx(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t eth_vpci_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 int vpci_vring_init(struct vpci_vring *vr, const struct rte_vhost_pci_map *map,
