@@ -111,3 +111,9 @@ bash "$VPCI_TOP/devtools/bench-agree.sh" --compare "$canned/a.json" "$canned/c.j
 check "bench-agree-fails-when-a-ratio-differs-by-more-than-10pct" \
 	[ $? -eq 1 -a "$(grep -c 'DIFFER$' "$canned/agree-bad.log")" -eq 1 ]
 check "bench-agree-verdict-line" grep -q '^verdict: DISAGREE' "$canned/agree-bad.log"
+
+# The ablation study (devtools/ablation) patches this tree: the patch must
+# keep applying as TX changes, or ablate.sh stops before its first run.
+check "ablation-patch-applies-to-this-tree" \
+	sh -c "cd '$VPCI_TOP' && git apply --check devtools/ablation/tx-ablation.patch"
+check "ablation-script-parses" bash -n "$VPCI_TOP/devtools/ablation/ablate.sh"
