@@ -60,6 +60,19 @@ VPCI_TOP=$src VPCI_BUILD=$src/build vpci_build
 pmd_so=$src/build/drivers/librte_net_vhost_pci.so
 trap vpci_cleanup EXIT
 
+# The median of a testpmd log's "NAME: N" figures (Rx-pps, Tx-pps) over
+# the --seconds windows after the first one with traffic.
+window_median() {
+	grep -a "$2:" "$1" | awk '{print $2}' | awk '$1 > 0 {t = 1} t' |
+		sed -n "2,$((secs + 1))p" | sort -n |
+		awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
+}
+
+# testpmd --record-core-cycles' cycles per packet, from its stop report.
+cycles_per_pkt() {
+	sed -nE 's/.*CPU cycles\/packet=([0-9.]+).*/\1/p' "$1" | tail -n 1
+}
+
 # One run: the peer's median Rx-pps after its first traffic window, and
 # its cycles per packet.
 one() {
@@ -80,11 +93,8 @@ one() {
 		# No peer: txonly's own work per packet, and its rate.
 		sleep $((secs + 2))
 		vpci_cleanup
-		printf '%s\t%s\t%s\n' "$v" "$(grep -a 'Tx-pps' "$a" |
-			awk '{print $2}' | awk '$1 > 0 {t = 1} t' |
-			sed -n "2,$((secs + 1))p" | sort -n | awk '{a[NR] = $1}
-			END {print NR ? a[int((NR + 1) / 2)] : 0}')" \
-			"$(sed -nE 's/.*CPU cycles\/packet=([0-9.]+).*/\1/p' "$a" | tail -n 1)"
+		printf '%s\t%s\t%s\n' "$v" "$(window_median "$a" Tx-pps)" \
+			"$(cycles_per_pkt "$a")"
 		return
 	fi
 	wait_sock "$sock"
@@ -97,12 +107,9 @@ one() {
 		--tx-offloads=0x0 --record-core-cycles --stats-period 1
 	sleep $((secs + 2))
 	vpci_cleanup
-	local pps pc
-	pps=$(grep -a 'Rx-pps' "$b" | awk '{print $2}' |
-		awk '$1 > 0 {t = 1} t' | sed -n "2,$((secs + 1))p" |
-		sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}')
-	pc=$(sed -nE 's/.*CPU cycles\/packet=([0-9.]+).*/\1/p' "$b" | tail -n 1)
-	printf '%s\t%s\t%s\n' "$v" "${pps:-0}" "${pc:--}"
+	local pc
+	pc=$(cycles_per_pkt "$b")
+	printf '%s\t%s\t%s\n' "$v" "$(window_median "$b" Rx-pps)" "${pc:--}"
 }
 
 wait_sock() {
